@@ -1,0 +1,20 @@
+/**
+ * lasagne-webgpu: Lasagne's cuda-convnet layers for the web.
+ *
+ * ```ts
+ * import * as lasagne from 'lasagne-webgpu';
+ * import { Conv2DCCLayer, MaxPool2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
+ * ```
+ */
+export * as layers from './layers/index.js';
+export * as init from './init.js';
+export * as nonlinearities from './nonlinearities.js';
+export * as errors from './errors.js';
+export * as random from './random.js';
+export { ndarray, type NDArray, type Shape } from './ndarray.js';
+export {
+  getAllLayers, getOutputShape, getAllParams, countParams, getAllParamValues, setAllParamValues,
+} from './layers/helper.js';
+export { plan, type NetworkPlan, type PlanOptions, type PlannedStep, type PlannedTensor } from './plan/network.js';
+export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
+export { cifar10Net } from './models/cifar10.js';
