@@ -5,7 +5,7 @@ import * as lasagne from 'lasagne-webgpu';
 const batchSize = 128;
 const net = lasagne.cifar10Net(null);
 const layers = lasagne.getAllLayers(net);
-const fmt = (s) => `(${s.map((d) => d ?? 'None').join(', ')})`;
+const fmt = (s) => (s.length === 1 ? `(${s[0] ?? 'None'},)` : `(${s.map((d) => d ?? 'None').join(', ')})`);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 

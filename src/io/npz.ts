@@ -356,9 +356,9 @@ function locateData(b: Uint8Array, dir: Directory, fn: string): void {
 
 /**
  * Inflates just enough of a deflated member to read its `.npy` header. Returns the bytes decoded
- * so far and whether that is the whole stream.
+ * so far, whether they hold the whole header, and whether they are the whole stream.
  */
-function inflateHead(comp: Uint8Array): { head: Uint8Array; complete: boolean } {
+function inflateHead(comp: Uint8Array): { head: Uint8Array; hasHeader: boolean; complete: boolean } {
   let head = new Uint8Array(0);
   let complete = false;
   const inflater = new Inflate((chunk, final) => {
@@ -368,17 +368,14 @@ function inflateHead(comp: Uint8Array): { head: Uint8Array; complete: boolean } 
     head = grown;
     complete = final;
   });
-  const need = (): number => {
-    if (head.length < 12) return 12;
-    return (head[6] === 1 ? 10 + u16(head, 8) : 12 + u32(head, 8));
-  };
+  // Magic, version, then the header length field: uint16 for v1.0, uint32 for v2.0 and v3.0.
+  const headerEnd = (): number => (head.length < 12 ? 12 : head[6] === 1 ? 10 + u16(head, 8) : 12 + u32(head, 8));
   for (let off = 0; off < comp.length && !complete; off += PEEK_CHUNK) {
     const end = Math.min(off + PEEK_CHUNK, comp.length);
     inflater.push(comp.subarray(off, end), end === comp.length);
-    const n = need();
-    if (head.length >= n || head.length > NPY_PEEK_LIMIT) break;
+    if (head.length >= headerEnd() || head.length > NPY_PEEK_LIMIT) break;
   }
-  return { head, complete };
+  return { head, hasHeader: head.length >= headerEnd(), complete };
 }
 
 /** The uncompressed `.npy` bytes of one member, with every size and the CRC-32 checked. */
@@ -396,9 +393,10 @@ function memberBytes(b: Uint8Array, e: Entry, what: string): Uint8Array {
     }
     if (e.compressedSize < 2) fail(`${what}: empty deflate stream`);
     let head: Uint8Array;
+    let hasHeader: boolean;
     let complete: boolean;
     try {
-      ({ head, complete } = inflateHead(comp));
+      ({ head, hasHeader, complete } = inflateHead(comp));
     } catch (err) {
       fail(`${what}: corrupt deflate data (${(err as Error).message})`);
     }
@@ -408,10 +406,13 @@ function memberBytes(b: Uint8Array, e: Entry, what: string): Uint8Array {
         fail(`${what}: inflates to ${raw.length} bytes, but the zip directory declares ${e.uncompressedSize}`);
       }
     } else {
-      // Check the sizes the .npy header implies before allocating the declared size.
-      const header = readNpyHeader(head, what, e.uncompressedSize);
-      if (header.dataOffset + header.dataBytes !== e.uncompressedSize) {
-        fail(`${what}: the zip directory declares ${e.uncompressedSize} uncompressed bytes, but the .npy header needs ${header.dataOffset + header.dataBytes}`);
+      // Check the size the .npy header implies before allocating the declared size (a header
+      // longer than NPY_PEEK_LIMIT is left to parseNpy).
+      if (hasHeader) {
+        const header = readNpyHeader(head, what, e.uncompressedSize);
+        if (header.dataOffset + header.dataBytes !== e.uncompressedSize) {
+          fail(`${what}: the zip directory declares ${e.uncompressedSize} uncompressed bytes, but the .npy header needs ${header.dataOffset + header.dataBytes}`);
+        }
       }
       let out: Uint8Array;
       try {

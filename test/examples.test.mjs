@@ -1,0 +1,28 @@
+// The documentation's examples run and print what the README says they print.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const examples = suite('examples');
+
+examples('the README example is examples/readme.mjs verbatim, and prints its commented results', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const file = readFileSync(new URL('../examples/readme.mjs', import.meta.url), 'utf8');
+  const body = file.slice(file.indexOf('import * as lasagne'));
+  assert.ok(readme.includes(body.trimEnd()), 'README and examples/readme.mjs agree');
+  const out = execFileSync(process.execPath, ['examples/readme.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+  assert.is(out, "[ 10, 16, 16, null ]\n54346\n[ 'conv1.W', 'W', 'W' ]\n");
+});
+
+examples('npm start\'s script prints the NET summary and its arena plan', () => {
+  const out = execFileSync(process.execPath, ['scripts/start.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+  assert.match(out, /conv1\s+Conv2DCCLayer\s+\(None, 32, 32, 32\)\s+W \(32, 3, 5, 5\), b \(32,\)\s+2432/);
+  assert.match(out, /total parameters: 79978/);
+  assert.match(out, /arena: 20971520 bytes \(20\.00 MiB\) vs 31096832 bytes/);
+  assert.match(out, /plan digest: [0-9a-f]{16}/);
+});
+
+examples.run();
