@@ -1,7 +1,7 @@
 // One set-up for `npm start`, `npm test` and `npm run build`, safe to run on a fresh machine as root
 // with nothing but the repository, and fast when nothing changed:
 //   1. npm packages from package-lock.json (npm ci) when node_modules is missing or stale;
-//   2. Debian packages the backends and browser tests need (emscripten, chromium), via apt-get,
+//   2. Debian packages the backends and browser tests need (emscripten, chromium, libvulkan1), via apt-get,
 //      when missing (skipped with --no-system);
 //   3. the planner: assembly/ -> build/planner.wasm (asc), then its embedded-bytes module;
 //   4. TypeScript: src/ -> dist/ (tsc);
@@ -74,6 +74,8 @@ if (!args.has('--no-system')) {
   const missing = [];
   if (!has('emcc')) missing.push('emscripten');
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  // Dawn (the `webgpu` package) loads Vulkan through libvulkan.so.1; chromium's SwiftShader ICD is the device without a GPU.
+  if (!existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') && !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')) missing.push('libvulkan1');
   if (missing.length) {
     if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-get')) {
       log(`installing Debian packages: ${missing.join(' ')} (apt-get; this takes a few minutes once)`);
