@@ -26,7 +26,7 @@ console.log(`${pad('tensor', 9)} ${pad('shape', 20)} ${lpad('bytes', 10)} ${lpad
 for (const t of plan.tensors) {
   console.log(`${pad(t.producer, 9)} ${pad(fmt(t.shape), 20)} ${lpad(t.bytes, 10)} ${lpad(t.offset, 10)}  ${t.first}-${t.last}`);
 }
-console.log(`\nsteps: ${plan.steps.map((s) => `${s.index}:${s.op}(${s.layer})`).join(' -> ')}`);
+console.log(`\nkernel steps (c01b inside; inverse transposes elided): ${plan.steps.map((s) => `${s.index}:${s.op}(${s.layer})`).join(' -> ')}`);
 console.log(`arena: ${plan.arenaBytes} bytes (${mib(plan.arenaBytes)}) vs ${plan.naiveBytes} bytes (${mib(plan.naiveBytes)}) for one buffer per tensor: ` +
   `${(100 * plan.arenaBytes / plan.naiveBytes).toFixed(1)}%`);
 console.log(`plan digest: ${plan.digest}`);

@@ -15,6 +15,7 @@ export { ndarray, type NDArray, type Shape } from './ndarray.js';
 export {
   getAllLayers, getOutputShape, getAllParams, countParams, getAllParamValues, setAllParamValues,
 } from './layers/helper.js';
-export { plan, type NetworkPlan, type PlanOptions, type PlannedStep, type PlannedTensor } from './plan/network.js';
+export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './plan/network.js';
+export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './plan/steps.js';
 export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
 export { cifar10Net } from './models/cifar10.js';

@@ -21,7 +21,7 @@ examples('npm start\'s script prints the NET summary and its arena plan', () => 
   const out = execFileSync(process.execPath, ['scripts/start.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
   assert.match(out, /conv1\s+Conv2DCCLayer\s+\(None, 32, 32, 32\)\s+W \(32, 3, 5, 5\), b \(32,\)\s+2432/);
   assert.match(out, /total parameters: 79978/);
-  assert.match(out, /arena: 20971520 bytes \(20\.00 MiB\) vs 31096832 bytes/);
+  assert.match(out, /arena: 20971520 bytes \(20\.00 MiB\) vs 32145408 bytes/);
   assert.match(out, /plan digest: [0-9a-f]{16}/);
 });
 

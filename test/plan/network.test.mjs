@@ -43,22 +43,62 @@ digest('the digest does not depend on weight values', () => {
 
 const net = suite('plan of a network');
 
-net('the CIFAR-10 network: one step per layer, lifetimes from producer to last reader, optimal arena', () => {
+net('the CIFAR-10 network: one transpose in, one out, kernels in c01b, optimal arena', () => {
   const p = lasagne.plan(lasagne.cifar10Net(null), { batchSize: 128 });
-  assert.equal(p.steps.map((s) => s.op), ['filter_acts', 'max_pool', 'filter_acts', 'max_pool', 'filter_acts', 'max_pool', 'shuffle_bc01_c01b', 'nin', 'shuffle_c01b_bc01']);
-  assert.equal(p.tensors[0].shape, [128, 3, 32, 32]);
-  assert.equal(p.tensors.at(-1).shape, [128, 10, 4, 4]);
-  assert.equal(p.inputs, [0]);
-  assert.equal(p.outputs, [9]);
+  assert.equal(p.steps.map((s) => s.op), ['transpose', 'filter_acts', 'max_pool', 'filter_acts', 'max_pool', 'filter_acts', 'max_pool', 'nin', 'transpose']);
+  assert.equal(p.steps[0].perm, [1, 2, 3, 0]);
+  assert.equal(p.steps.at(-1).perm, [3, 0, 1, 2]);
+  assert.equal(p.tensors[p.inputs[0]].shape, [128, 3, 32, 32]);
+  assert.equal(p.tensors[p.outputs[0]].shape, [128, 10, 4, 4]);
   p.steps.forEach((s, i) => {
-    assert.is(s.input, i);
-    assert.is(s.output, i + 1);
+    assert.is(s.index, i);
     assert.is(p.tensors[s.output].first, i);
+    assert.ok(p.tensors[s.input].last >= i);
+    if (i > 0) assert.is(s.input, p.steps[i - 1].output, 'a chain');
   });
-  // conv1 out (16 MiB) and pool1 out (4 MiB) are live together at step 1: the lower bound.
+  assert.equal(p.tensors[p.steps[1].input].shape, [3, 32, 32, 128]);
+  // conv1's output (16 MiB) and pool1's (4 MiB) are live together at step 2: the lower bound.
   assert.is(p.arenaBytes, 20 * 2 ** 20);
   assert.ok(p.naiveBytes > p.arenaBytes);
-  assert.equal(p.steps[0].geometry, { channels: 3, rows: 32, cols: 32, batch: 128, filters: 32, filterSize: 5, stride: 1, pad: 2, outRows: 32, outCols: 32, rowsCC: 32, colsCC: 32 });
+  const { index, input, output, ...conv1 } = p.steps[1];
+  assert.equal(conv1, {
+    op: 'filter_acts', layer: 'conv1', weight: 0, weightLayout: 'fckk', flipFilters: false, bias: 1, biasMode: 'tied',
+    nonlinearity: { kind: 'rectify', params: [] }, channels: 3, rows: 32, cols: 32, batch: 128, filters: 32, filterSize: 5,
+    stride: 1, pad: 2, outRows: 32, outCols: 32,
+  });
+  assert.equal(p.params.map((q) => q.name), ['conv1.W', 'conv1.b', 'conv2.W', 'conv2.b', 'conv3.W', 'conv3.b', 'nin.W', 'nin.b']);
+  assert.equal(p.steps[7].weight, 6);
+  assert.equal(p.layers.map((l) => l.name), ['input', 'conv1', 'pool1', 'conv2', 'pool2', 'conv3', 'pool3', 'to_c01b', 'nin', 'to_bc01']);
+});
+
+net('elision: inverse shuffles cancel; without it every dimshuffle layer transposes in and out', () => {
+  const count = (p) => p.steps.filter((s) => s.op === 'transpose').length;
+  const net = lasagne.cifar10Net(8);
+  assert.is(count(lasagne.plan(net)), 2);
+  assert.is(count(lasagne.plan(net, { elide: false })), 2 * 6 + 2);
+  assert.equal(lasagne.plan(net, { elide: false }).tensors.at(-1).shape, [8, 10, 4, 4]);
+  // all c01b: no transposes at all
+  let c = new InputLayer([4, 12, 12, 8]);
+  c = new Conv2DCCLayer(c, 16, 3, { dimshuffle: false });
+  c = new MaxPool2DCCLayer(c, 2, { dimshuffle: false });
+  c = new NINLayer_c01b(c, 16);
+  assert.is(count(lasagne.plan(c)), 0);
+  // a shuffle pair on the input cancels without any step; two same-direction shuffles rotate by 2
+  const x = new InputLayer([2, 4, 6, 8]);
+  const there = new ShuffleBC01ToC01BLayer(x);
+  assert.is(lasagne.plan(new lasagne.layers.cuda_convnet.ShuffleC01BToBC01Layer(there)).steps.length, 0);
+  const twice = lasagne.plan(new ShuffleBC01ToC01BLayer(there));
+  assert.equal(twice.steps.map((s) => s.perm), [[3, 0, 1, 2], [3, 0, 1, 2]]);
+  assert.equal(twice.tensors[twice.outputs[0]].shape, [6, 8, 2, 4]);
+});
+
+net('a layer read in two layouts is transposed once and shared', () => {
+  const x = new InputLayer([2, 4, 6, 6]);
+  const conv = new Conv2DCCLayer(x, 16, 3, { name: 'conv' });
+  const pool = new MaxPool2DCCLayer(conv, 2, { name: 'pool' });
+  const p = lasagne.plan([conv, pool]);
+  assert.equal(p.steps.map((s) => `${s.op}:${s.layer}`), ['transpose:0:InputLayer', 'filter_acts:conv', 'max_pool:pool', 'transpose:conv', 'transpose:pool']);
+  assert.is(p.tensors[p.steps[3].input].last, 3, 'conv\'s c01b output stays live until its bc01 copy is made');
 });
 
 net('a null batch needs batchSize; bc01 inputs put it first and c01b inputs last', () => {
@@ -66,14 +106,16 @@ net('a null batch needs batchSize; bc01 inputs put it first and c01b inputs last
   assert.throws(() => lasagne.plan(bc01), (e) => e instanceof ValueError && /batchSize/.test(e.message));
   assert.equal(lasagne.plan(bc01, { batchSize: 5 }).tensors[0].shape, [5, 3, 8, 8]);
   const c01b = new Conv2DCCLayer(new InputLayer([4, 8, 8, null]), 16, 3, { dimshuffle: false });
-  assert.equal(lasagne.plan(c01b, { batchSize: 5 }).tensors[0].shape, [4, 8, 8, 5]);
-  assert.equal(lasagne.plan(c01b, { batchSize: 5 }).tensors[1].shape, [16, 6, 6, 5]);
+  const p = lasagne.plan(c01b, { batchSize: 5 });
+  assert.equal(p.tensors[p.inputs[0]].shape, [4, 8, 8, 5]);
+  assert.equal(p.tensors[p.outputs[0]].shape, [16, 6, 6, 5]);
 });
 
 net('inputShapes fills unknown spatial sizes, and a weight shaped for other inputs is refused', () => {
   const input = new InputLayer([null, 1, null, null]);
   const conv = new Conv2DCCLayer(input, 16, 3);
-  assert.equal(lasagne.plan(conv, { inputShapes: [2, 1, 11, 16] }).tensors[1].shape, [2, 16, 9, 14]);
+  const p = lasagne.plan(conv, { inputShapes: [2, 1, 11, 16] });
+  assert.equal(p.tensors[p.outputs[0]].shape, [2, 16, 9, 14]);
   const untied = new Conv2DCCLayer(new InputLayer([2, 1, 11, 16]), 16, 3, { untieBiases: true });
   assert.throws(() => lasagne.plan(untied, { inputShapes: [2, 1, 12, 16] }), (e) => e instanceof ValueError && /b has shape \(16, 9, 14\)/.test(e.message));
 });
@@ -94,8 +136,10 @@ net('training plans check partialSum against the untruncated grid and report scr
   const make = (partialSum) => new Conv2DCCLayer(new InputLayer([2, 4, 11, 16]), 16, 3, { stride: 3, partialSum });
   assert.not.throws(() => lasagne.plan(make(15)), 'forward plans do not check partialSum');
   assert.throws(() => lasagne.plan(make(15), { training: true }), (e) => e instanceof ValueError && /partialSum=15 and numModules=24/.test(e.message));
-  assert.equal(lasagne.plan(make(6), { training: true }).steps[0].partialSum, { effective: 6, scratchBytes: 4 * 4 * 4 * 9 * 16 });
-  assert.equal(lasagne.plan(make(null), { training: true }).steps[0].partialSum, { effective: 24, scratchBytes: 0 });
+  assert.equal(lasagne.plan(make(6), { training: true }).weightGradients, [{ layer: '1:Conv2DCCLayer', rowsCC: 4, colsCC: 6, effective: 6, scratchBytes: 4 * 4 * 4 * 9 * 16 }]);
+  assert.equal(lasagne.plan(make(null), { training: true }).weightGradients[0].effective, 24);
+  assert.is(lasagne.plan(make(null), { training: true }).weightGradients[0].scratchBytes, 0);
+  assert.is(lasagne.plan(make(6)).weightGradients, undefined);
 });
 
 net('several outputs stay live to the end; shared inputs are planned once', () => {

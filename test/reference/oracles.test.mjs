@@ -37,6 +37,10 @@ Random('uniform stays in its interval and randn has roughly zero mean and unit v
   const varr = n.data.reduce((s, v) => s + (v - mean) ** 2, 0) / n.data.length;
   assert.ok(Math.abs(mean) < 0.03, `mean ${mean}`);
   assert.ok(Math.abs(varr - 1) < 0.05, `variance ${varr}`);
+  // the two values of each Box-Muller pair are independent
+  let pairs = 0;
+  for (let i = 0; i < n.data.length; i += 2) pairs += n.data[i] * n.data[i + 1];
+  assert.ok(Math.abs(pairs / (n.data.length / 2)) < 0.05, `pair correlation ${pairs / (n.data.length / 2)}`);
   assert.instance(toFloat32(u).data, Float32Array);
 });
 
@@ -66,6 +70,10 @@ ConvNd('same keeps the input size and sums over channels (hand-computed)', () =>
   close(convNd(x, ones3, 'same'), arr([[12, 21, 16], [27, 45, 33], [24, 39, 28]], [1, 1, 3, 3]), 'same');
   const x2 = { data: Float64Array.from([...x.data, ...x.data.map((v) => 10 * v)]), shape: [1, 2, 3, 3] };
   const k2 = { data: Float64Array.from([...ones3.data, ...ones3.data]), shape: [1, 2, 3, 3] };
+  // an even kernel shifts by (k - 1) // 2 = 0: the top-left H x W of the full output
+  const full = convNd(x, K, 'full');
+  const topLeft = { data: Float64Array.from([0, 1, 2, 4, 5, 6, 8, 9, 10].map((i) => full.data[i])), shape: [1, 1, 3, 3] };
+  close(convNd(x, K, 'same'), topLeft, 'same, even kernel');
   close(convNd(x2, k2, 'same'), arr([[12, 21, 16], [27, 45, 33], [24, 39, 28]].map((r) => r.map((v) => 11 * v)), [1, 1, 3, 3]), 'two channels');
 });
 

@@ -1,0 +1,47 @@
+/**
+ * The one small interface between a compiled network and a backend: prepare a plan (allocate the
+ * arena and parameter storage, build pipelines), run it, report timings, dispose. Backends never
+ * see layers, only the plan's kernel steps and the parameters.
+ */
+import type { Param } from '../layers/base.js';
+import type { NetworkPlan } from '../plan/network.js';
+
+export type BackendName = 'webgpu' | 'wasm';
+
+export interface StepTiming {
+  step: number;
+  layer: string;
+  op: string;
+  /** Milliseconds of device (or CPU) time for the last run. */
+  ms: number;
+}
+
+export interface PreparedNetwork {
+  /**
+   * Runs every step once. `inputs` are in plan.inputs order, each a Float32Array of exactly its
+   * tensor's element count (the caller has checked them). Parameters whose `version` changed since
+   * the last run are uploaded first. Returns the outputs in plan.outputs order, as new arrays.
+   */
+  run(inputs: Float32Array[]): Promise<Float32Array[]>;
+  /** Per-step times of the last run, or null where the backend cannot measure them. */
+  profile(): StepTiming[] | null;
+  /** Frees every resource. Idempotent. */
+  dispose(): void;
+  /** A short description of the device (adapter name, thread count, ...). */
+  readonly description: string;
+}
+
+export interface BackendOptions {
+  /** WebGPU: an existing GPUDevice to use instead of requesting one. */
+  device?: unknown;
+  /** WASM: number of worker threads (1 = run on the calling thread). */
+  threads?: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Whether this backend can run here (WebGPU: an adapter exists). Never throws. */
+  available(): Promise<boolean>;
+  /** Prepares a plan for running. `params` are plan.params' Param objects, in the same order. */
+  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork>;
+}
