@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const uvu = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
 const args = [uvu, 'test', process.argv[2] ?? '\\.test\\.mjs$'];
-const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined }, maxBuffer: 1 << 28 });
+const env = { ...process.env, NO_COLOR: '1' };
+delete env.FORCE_COLOR;
+const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 28 });
 process.stdout.write(result.stdout);
 process.stderr.write(result.stderr);
 // eslint-disable-next-line no-control-regex
