@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const plainEnv = { ...process.env, NO_COLOR: '1' };
+delete plainEnv.FORCE_COLOR;
 const examples = suite('examples');
 
 examples('the README example is examples/readme.mjs verbatim, and prints its commented results', () => {
@@ -13,12 +15,12 @@ examples('the README example is examples/readme.mjs verbatim, and prints its com
   const file = readFileSync(new URL('../examples/readme.mjs', import.meta.url), 'utf8');
   const body = file.slice(file.indexOf('import * as lasagne'));
   assert.ok(readme.includes(body.trimEnd()), 'README and examples/readme.mjs agree');
-  const out = execFileSync(process.execPath, ['examples/readme.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+  const out = execFileSync(process.execPath, ['examples/readme.mjs'], { cwd: root, encoding: 'utf8', env: plainEnv });
   assert.is(out, "[ 10, 16, 16, null ]\n54346\n[ 'conv1.W', 'W', 'W' ]\n");
 });
 
 examples('npm start\'s script prints the NET summary and its arena plan', () => {
-  const out = execFileSync(process.execPath, ['scripts/start.mjs'], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+  const out = execFileSync(process.execPath, ['scripts/start.mjs'], { cwd: root, encoding: 'utf8', env: plainEnv });
   assert.match(out, /conv1\s+Conv2DCCLayer\s+\(None, 32, 32, 32\)\s+W \(32, 3, 5, 5\), b \(32,\)\s+2432/);
   assert.match(out, /total parameters: 79978/);
   assert.match(out, /arena: 20971520 bytes \(20\.00 MiB\) vs 32145408 bytes/);
