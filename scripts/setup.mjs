@@ -4,6 +4,7 @@
 //   2. Debian packages the backends and browser tests need (emscripten, chromium, libvulkan1), via apt-get,
 //      when missing (skipped with --no-system);
 //   3. the planner: assembly/ -> build/planner.wasm (asc), then its embedded-bytes module;
+//   3b. the WASM kernels: src/cpu/c/ -> build/kernels.wasm (emcc), 3c. wgsl/ -> an embedded module;
 //   4. TypeScript: src/ -> dist/ (tsc);
 //   5. the glue check: every wasm export against its TypeScript declaration (fails the build).
 // Steps 3-5 are skipped when a hash of their inputs matches the stamp of their last success.
@@ -98,14 +99,30 @@ const plannerBuilt = stamped('planner', hashOf(plannerInputs, asVersion), ['buil
   execFileSync(process.execPath, [join(root, 'scripts/gen_planner_module.mjs')], { cwd: root, stdio: 'inherit' });
 });
 
+// 3b. the WASM kernels: src/cpu/c/ -> build/kernels.wasm (emcc) and their embedded-bytes module
+const emccVersion = has('emcc') ? execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'none';
+const kernelInputs = [...filesUnder(join(root, 'src/cpu/c'), ['.c', '.h']), join(root, 'scripts/build_kernels.mjs')];
+stamped('kernels', hashOf(kernelInputs, emccVersion), ['build/kernels.wasm', 'src/backend/wasm/kernels_bytes.generated.ts'], () => {
+  if (!has('emcc')) throw new Error("emcc is missing: the WASM kernels need Debian's emscripten (apt-get install emscripten, or run npm test as root)");
+  log('building build/kernels.wasm (emcc)');
+  run(process.execPath, [join(root, 'scripts/build_kernels.mjs')]);
+});
+
+// 3c. the WGSL kernels: wgsl/*.wgsl -> their embedded-text module
+const wgslInputs = [...filesUnder(join(root, 'wgsl'), ['.wgsl']), join(root, 'scripts/gen_wgsl_module.mjs')];
+stamped('wgsl', hashOf(wgslInputs), ['src/backend/webgpu/shaders.generated.ts'], () => {
+  run(process.execPath, [join(root, 'scripts/gen_wgsl_module.mjs')]);
+});
+
 // 4. TypeScript
 const tsInputs = [...filesUnder(join(root, 'src'), ['.ts']), join(root, 'tsconfig.json')];
+// (generated modules are under src/, so a kernel change recompiles the TypeScript too)
 const tsBuilt = stamped('tsc', hashOf(tsInputs), ['dist/index.js'], () => {
   log('compiling TypeScript (tsc)');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 });
 
 // 5. glue check
-const glueInputs = [join(root, 'build/planner.wasm'), join(root, 'dist/plan/planner_abi.js'), join(root, 'scripts/check_glue.mjs')];
+const glueInputs = [join(root, 'build/planner.wasm'), join(root, 'dist/plan/planner_abi.js'), join(root, 'build/kernels.wasm'), join(root, 'dist/backend/wasm/kernels_abi.js'), join(root, 'scripts/check_glue.mjs')];
 stamped('glue', hashOf(glueInputs), [], () => run(process.execPath, [join(root, 'scripts/check_glue.mjs')]));
 if (!plannerBuilt && !tsBuilt) log('up to date');

@@ -1,8 +1,23 @@
-// npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set) and prints each
-// layer, its output shape and parameters, and the arena plan a backend will run.
+// npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set), prints each layer,
+// its output shape and parameters, and the arena plan; then compiles it (WebGPU when an adapter
+// exists, SwiftShader included; WASM otherwise), runs it on a batch and prints the output and the
+// per-layer times.
+import { existsSync, mkdirSync } from 'node:fs';
 import * as lasagne from 'lasagne-webgpu';
 
+// WebGPU in Node without a GPU: Dawn on Chromium's SwiftShader Vulkan driver.
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
+if (!process.env.XDG_RUNTIME_DIR) {
+  process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
+  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
+}
+lasagne.random.setRng(new lasagne.random.RandomState(2026));
+
 const batchSize = 128;
+// `--run-batch N` runs a smaller batch than the one planned (the tests use it on SwiftShader).
+const flag = process.argv.indexOf('--run-batch');
+const runBatch = flag > 0 ? Number(process.argv[flag + 1]) : batchSize;
 const net = lasagne.cifar10Net(null);
 const layers = lasagne.getAllLayers(net);
 const fmt = (s) => (s.length === 1 ? `(${s[0] ?? 'None'},)` : `(${s.map((d) => d ?? 'None').join(', ')})`);
@@ -30,4 +45,24 @@ console.log(`\nkernel steps (c01b inside; inverse transposes elided): ${plan.ste
 console.log(`arena: ${plan.arenaBytes} bytes (${mib(plan.arenaBytes)}) vs ${plan.naiveBytes} bytes (${mib(plan.naiveBytes)}) for one buffer per tensor: ` +
   `${(100 * plan.arenaBytes / plan.naiveBytes).toFixed(1)}%`);
 console.log(`plan digest: ${plan.digest}`);
-console.log('\nkernels: not yet available in this version (the WebGPU and WASM backends come next); this run checked shapes, parameters and the plan.');
+
+const network = await lasagne.compile(net, { batchSize: runBatch });
+console.log(`\ncompiled for batch ${runBatch} on ${network.backend} (${network.device})`);
+const x = lasagne.ndarray(new Float32Array(runBatch * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.001) * Math.cos(i * 0.37)), [runBatch, 3, 32, 32]);
+await network.run(x); // first run: uploads the weights
+const t0 = performance.now();
+const y = await network.run(x);
+const wall = performance.now() - t0;
+const scores = Array.from(y.data.slice(0, 10 * 16).filter((_, i) => i % 16 === 0), (v) => v.toFixed(4));
+console.log(`output ${fmt(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
+const profile = network.profile();
+if (profile) {
+  console.log(`\nper-layer ${network.backend === 'webgpu' ? 'GPU (timestamp queries)' : 'CPU'} time of the last run:`);
+  for (const t of profile) console.log(`  ${pad(t.layer, 10)} ${lpad(t.ms.toFixed(3), 9)} ms  (${t.steps.map((s) => s.op).join(', ')})`);
+  console.log(`  ${pad('sum', 10)} ${lpad(profile.reduce((a, t) => a + t.ms, 0).toFixed(3), 9)} ms`);
+} else {
+  console.log('\nper-layer times: not measurable on this device');
+}
+console.log(`wall time of run(): ${wall.toFixed(3)} ms`);
+network.dispose();
+process.exit(0);

@@ -18,4 +18,5 @@ export {
 export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './plan/network.js';
 export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './plan/steps.js';
 export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
+export { compile, Network, type CompileOptions, type LayerTiming } from './network.js';
 export { cifar10Net } from './models/cifar10.js';

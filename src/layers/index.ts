@@ -9,3 +9,4 @@ export { getAllLayers, getOutputShape, getAllParams, countParams, getAllParamVal
 export { convOutputLength, convInputLength, poolOutputLength } from '../plan/planner.js';
 import * as cuda_convnet from './cuda_convnet.js';
 export { cuda_convnet };
+export { getOutput, type GetOutputOptions } from '../network.js';

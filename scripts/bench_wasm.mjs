@@ -1,0 +1,256 @@
+// Benchmark (not a test): our WASM backend against tfjs-backend-wasm (XNNPACK, SIMD) in the same
+// process, on the CPU rows of /work/shared/reference/performance.md: C1, C2, C3 (batch 32), L4, L5
+// (batch 8) and NET (the CIFAR-10 net, batch 32); first one thread each, then all threads.
+//
+// Each side runs in its native layout with the same weights: ours c01b (Conv2DCCLayer with
+// dimshuffle: false, so no transposes), tfjs NHWC; conv + bias + rectify fused in both. NET is
+// bc01 in and out on both sides (ours transposes once in and once out, tfjs likewise). A "run" is
+// end to end: a Float32Array in, a Float32Array out (ours: network.run(); tfjs: tensor4d, the ops,
+// dataSync). Runs alternate between the two sides (the machine's speed drifts); after warm-up
+// runs the table shows the minimum (steadiest on a shared VM) and the median. Before timing, the
+// two outputs are compared (max |difference| relative to max |value|), so both compute the same.
+//
+//   node scripts/bench_wasm.mjs [--reps 15] [--threads N] [--only C1,L5] [--extra]
+//
+// --extra adds rows with batch sizes that are not multiples of 4 (our other micro-kernel): C2 and
+// L5 at batch 1 and 30, NET at batch 1.
+//
+// tfjs is not a dependency of the package: install it with
+//   npm install --no-save @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0
+// or point TFJS_DIR at a folder whose node_modules has both. Without it, only our times print.
+// tfjs-backend-wasm cannot use threads in Node (its threaded build needs a cross-origin-isolated
+// browser), so its "all threads" column is one thread; ours splits the batch over worker threads.
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as lasagne from 'lasagne-webgpu';
+import { Conv2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
+import { KERNELS_WASM_BYTES } from '../dist/backend/wasm/index.js';
+
+const argv = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : argv[i + 1];
+};
+const REPS = Number(arg('reps', 15));
+const WARMUP = 3;
+const ALL_THREADS = Number(arg('threads', availableParallelism()));
+const ONLY = arg('only', null)?.split(',');
+
+const CASES = [
+  { id: 'C1', C: 3, H: 32, F: 32, k: 5, pad: 2, B: 32 },
+  { id: 'C2', C: 32, H: 16, F: 32, k: 5, pad: 2, B: 32 },
+  { id: 'C3', C: 32, H: 8, F: 64, k: 5, pad: 2, B: 32 },
+  { id: 'L4', C: 128, H: 16, F: 128, k: 7, pad: 0, B: 8 },
+  { id: 'L5', C: 384, H: 13, F: 384, k: 3, pad: 0, B: 8 },
+  { id: 'NET', B: 32 },
+  ...(argv.includes('--extra')
+    ? [
+        { id: 'C2/b1', C: 32, H: 16, F: 32, k: 5, pad: 2, B: 1 },
+        { id: 'C2/b30', C: 32, H: 16, F: 32, k: 5, pad: 2, B: 30 },
+        { id: 'L5/b1', C: 384, H: 13, F: 384, k: 3, pad: 0, B: 1 },
+        { id: 'L5/b30', C: 384, H: 13, F: 384, k: 3, pad: 0, B: 30 },
+        { id: 'NET/b1', B: 1 },
+      ]
+    : []),
+].filter((c) => !ONLY || ONLY.includes(c.id));
+
+async function loadTfjs() {
+  const attempts = [];
+  const roots = [process.env.TFJS_DIR, process.cwd()].filter(Boolean);
+  for (const root of roots) {
+    try {
+      const require = createRequire(join(root, 'package.json'));
+      const core = await import(pathToFileURL(require.resolve('@tensorflow/tfjs-core')).href);
+      const wasm = await import(pathToFileURL(require.resolve('@tensorflow/tfjs-backend-wasm')).href);
+      const simdPath = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+      const tf = core.default ?? core;
+      const tfw = wasm.default ?? wasm;
+      tfw.setWasmPaths(dirname(simdPath) + '/');
+      tfw.setThreadsCount(1);
+      await tf.setBackend('wasm');
+      await tf.ready();
+      if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new Error('tfjs-backend-wasm reports no SIMD support');
+      const version = JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'), 'utf8')).version;
+      return { tf, version, simdBytes: readFileSync(simdPath).length };
+    } catch (e) {
+      attempts.push(`${root}: ${e.message.split('\n')[0]}`);
+    }
+  }
+  console.log(`tfjs-backend-wasm not found (${attempts.join('; ')}); printing our times only`);
+  return null;
+}
+
+const rand = (n, seed) => {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  });
+};
+
+/** HWCF filter for tfjs from a kernel-layout (C, k, k, F) correlation weight. */
+function hwcf(ckkf, C, k, F) {
+  const out = new Float32Array(ckkf.length);
+  for (let c = 0; c < C; c++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let f = 0; f < F; f++)
+    out[((i * k + j) * C + c) * F + f] = ckkf[((c * k + i) * k + j) * F + f];
+  return out;
+}
+
+/** (C, k, k, F) correlation weight of a Conv2DCCLayer (flipping (F, C, k, k) when flipFilters). */
+function correlationWeights(layer) {
+  const w = layer.W.getValue();
+  const [C, k, F] = layer.dimshuffle ? [w.shape[1], w.shape[2], w.shape[0]] : [w.shape[0], w.shape[1], w.shape[3]];
+  const out = new Float32Array(w.data.length);
+  for (let c = 0; c < C; c++) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let f = 0; f < F; f++) {
+    const si = layer.flipFilters ? k - 1 - i : i;
+    const sj = layer.flipFilters ? k - 1 - j : j;
+    out[((c * k + i) * k + j) * F + f] = layer.dimshuffle ? w.data[((f * C + c) * k + si) * k + sj] : w.data[((c * k + si) * k + sj) * F + f];
+  }
+  return { data: out, C, k, F };
+}
+
+/** One benchmark row: our network and the tfjs graph, same weights; returns run functions. */
+function buildCase(c, tfjs) {
+  if (!c.id.startsWith('NET')) {
+    const { C, H, F, k, pad, B } = c;
+    const layer = new Conv2DCCLayer(new lasagne.layers.InputLayer([C, H, H, B]), F, k, {
+      pad, dimshuffle: false, flipFilters: false, nonlinearity: lasagne.nonlinearities.rectify,
+      W: lasagne.ndarray(rand(C * k * k * F, 1).map((v) => v * 0.2), [C, k, k, F]),
+      b: lasagne.ndarray(rand(F, 2), [F]),
+    });
+    const x = rand(C * H * H * B, 3);
+    // c01b (C, H, W, B) -> NHWC for tfjs
+    const nhwc = new Float32Array(x.length);
+    for (let ch = 0; ch < C; ch++) for (let y = 0; y < H; y++) for (let xx = 0; xx < H; xx++) for (let b = 0; b < B; b++)
+      nhwc[((b * H + y) * H + xx) * C + ch] = x[((ch * H + y) * H + xx) * B + b];
+    const out = H + 2 * pad - k + 1;
+    const flops = 2 * C * k * k * F * out * out * B;
+    const tfRun = tfjs && (() => {
+      const { tf } = tfjs;
+      const filter = tf.tensor4d(hwcf(correlationWeights(layer).data, C, k, F), [k, k, C, F]);
+      const bias = tf.tensor1d(layer.b.getValue().data);
+      const run = () => {
+        const y = tf.tidy(() => tf.fused.conv2d({ x: tf.tensor4d(nhwc, [B, H, H, C]), filter, strides: 1, pad: pad === 0 ? 'valid' : 'same', bias, activation: 'relu' }));
+        const d = y.dataSync();
+        y.dispose();
+        return d;
+      };
+      // NHWC (B, out, out, F) -> c01b for the comparison
+      const toC01b = (d) => {
+        const r = new Float32Array(d.length);
+        for (let b = 0; b < B; b++) for (let y = 0; y < out; y++) for (let xx = 0; xx < out; xx++) for (let f = 0; f < F; f++)
+          r[((f * out + y) * out + xx) * B + b] = d[((b * out + y) * out + xx) * F + f];
+        return r;
+      };
+      return { run, toOurs: toC01b, dispose: () => { filter.dispose(); bias.dispose(); } };
+    })();
+    return { layer, input: lasagne.ndarray(x, [C, H, H, B]), flops, shape: `${C}x${H}x${H} -> ${F} k${k} p${pad} b${B}`, tfRun };
+  }
+  const B = c.B;
+  const net = lasagne.cifar10Net(B);
+  const convs = lasagne.layers.getAllLayers(net).filter((l) => l instanceof Conv2DCCLayer);
+  const nin = lasagne.layers.getAllLayers(net).find((l) => l.constructor.name === 'NINLayer_c01b');
+  const x = rand(B * 3 * 32 * 32, 4);
+  let flops = 0;
+  for (const [C, H, F] of [[3, 32, 32], [32, 16, 32], [32, 8, 64]]) flops += 2 * C * 25 * F * H * H * B;
+  flops += 2 * 64 * 10 * 16 * B;
+  const tfRun = tfjs && (() => {
+    const { tf } = tfjs;
+    const filters = convs.map((l) => {
+      const w = correlationWeights(l);
+      return [tf.tensor4d(hwcf(w.data, w.C, w.k, w.F), [w.k, w.k, w.C, w.F]), tf.tensor1d(l.b.getValue().data)];
+    });
+    const wn = nin.W.getValue(); // (U, C) -> 1x1 filter (1, 1, C, U)
+    const [U, Cn] = wn.shape;
+    const ninFilter = tf.tensor4d(Float32Array.from({ length: U * Cn }, (_, i) => wn.data[(i % U) * Cn + Math.floor(i / U)]), [1, 1, Cn, U]);
+    const ninBias = tf.tensor1d(nin.b.getValue().data);
+    const run = () => {
+      const y = tf.tidy(() => {
+        let h = tf.transpose(tf.tensor4d(x, [B, 3, 32, 32]), [0, 2, 3, 1]); // bc01 -> NHWC
+        for (const [f, b] of filters) {
+          h = tf.fused.conv2d({ x: h, filter: f, strides: 1, pad: 'same', bias: b, activation: 'relu' });
+          h = tf.maxPool(h, 3, 2, 'same'); // 'same' pads with -inf: cuda-convnet's partial windows
+        }
+        h = tf.fused.conv2d({ x: h, filter: ninFilter, strides: 1, pad: 'valid', bias: ninBias });
+        return tf.transpose(h, [0, 3, 1, 2]); // NHWC -> bc01
+      });
+      const d = y.dataSync();
+      y.dispose();
+      return d;
+    };
+    return { run, toOurs: (d) => d, dispose: () => { filters.flat().forEach((t) => t.dispose()); ninFilter.dispose(); ninBias.dispose(); } };
+  })();
+  return { layer: net, input: lasagne.ndarray(x, [B, 3, 32, 32]), flops, shape: `CIFAR-10 net b${B}`, tfRun };
+}
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  return { min: s[0], median: s[Math.floor(s.length / 2)] };
+}
+
+function relDiff(a, b) {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / (m || 1);
+}
+
+const tfjs = await loadTfjs();
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`device: ${cpu}, ${availableParallelism()} logical processors; Node ${process.versions.node}`);
+console.log(`modules: ours build/kernels.wasm ${KERNELS_WASM_BYTES} bytes` + (tfjs ? `; tfjs-backend-wasm ${tfjs.version} SIMD build ${tfjs.simdBytes} bytes` : ''));
+console.log(`timing: ${WARMUP} warm-up runs, then ${REPS} alternating runs per side; ms = min (median)\n`);
+
+const rows = [];
+for (const c of CASES) {
+  const b = buildCase(c, tfjs);
+  const row = { id: c.id, shape: b.shape, gflop: b.flops / 1e9, cols: [] };
+  for (const threads of [1, ALL_THREADS]) {
+    const net = await lasagne.compile(b.layer, { backend: 'wasm', threads });
+    const oursTimes = [];
+    const tfTimes = [];
+    let check = '';
+    for (let r = 0; r < WARMUP + REPS; r++) {
+      let t = performance.now();
+      const y = await net.run(b.input);
+      const tOurs = performance.now() - t;
+      let tTf = NaN;
+      if (b.tfRun) {
+        t = performance.now();
+        const d = b.tfRun.run();
+        tTf = performance.now() - t;
+        if (r === 0) check = relDiff(y.data, b.tfRun.toOurs(d)).toExponential(1);
+      }
+      if (r >= WARMUP) {
+        oursTimes.push(tOurs);
+        tfTimes.push(tTf);
+      }
+    }
+    row.cols.push({ threads: net.device.includes('worker') ? threads : 1, ours: stats(oursTimes), tfjs: b.tfRun ? stats(tfTimes) : null, check });
+    net.dispose();
+  }
+  b.tfRun?.dispose();
+  rows.push(row);
+  const fmt = (s) => (s ? `${s.min.toFixed(2)} (${s.median.toFixed(2)})` : '-');
+  const line = row.cols.map((x) => `${x.threads}T ours ${fmt(x.ours)} tfjs ${fmt(x.tfjs)}${x.tfjs ? ` x${(x.tfjs.min / x.ours.min).toFixed(2)}` : ''}${x.check ? ` diff ${x.check}` : ''}`).join(' | ');
+  console.log(`${row.id}: ${line}`);
+}
+
+const f = (s) => (s ? `${s.min.toFixed(2)} (${s.median.toFixed(2)})` : '-');
+const ratio = (x) => (x.tfjs ? `${(x.tfjs.min / x.ours.min).toFixed(2)}x` : '-');
+const gf = (flop, s) => (flop / (s.min * 1e6)).toFixed(1);
+console.log('\n| row | work | GFLOP | ours 1 thread ms | tfjs 1 thread ms | tfjs/ours | ours GFLOPS | ours all threads ms | tfjs all threads ms | tfjs/ours |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const [one, all] = r.cols;
+  console.log(`| ${r.id} | ${r.shape} | ${r.gflop.toFixed(3)} | ${f(one.ours)} | ${f(one.tfjs)} | ${ratio(one)} | ${gf(r.gflop * 1e9, one.ours)} | ${f(all.ours)} (${all.threads} thr) | ${f(all.tfjs)} (1 thr) | ${ratio(all)} |`);
+}
+console.log('\nratios > 1: ours is faster. tfjs/ours uses the minimum times.');

@@ -1,0 +1,168 @@
+/**
+ * One instance of build/kernels.wasm running one ExecPlan, on whichever thread owns it (the caller
+ * with threads = 1, else one per worker). Its memory holds, reserved once from a fresh instance:
+ * the planner's arena (tensors at the plan's offsets), every parameter slot in kernel form, and the
+ * scratch of the largest filter_acts step. `run` is synchronous.
+ */
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { KernelStep } from '../../plan/steps.js';
+import { ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+import { KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
+import type { ExecPlan } from './layout.js';
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+
+/**
+ * In Node the module is compiled and instantiated synchronously (26 KB: about a millisecond).
+ * Awaiting the asynchronous API there leaves the event loop with no active handle, so Node enters
+ * NodePlatform::DrainTasks, which can deadlock with a background compile job waiting for a
+ * main-thread GC (nodejs/node#54918; seen here as a test run that hung forever). Browsers keep the
+ * asynchronous API, which their main threads require.
+ */
+const syncWasm = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+
+/**
+ * The compiled kernels module (compiled once per thread; a WebAssembly.Module can be posted to
+ * workers). Rejects where the module was not built or this engine lacks WebAssembly SIMD.
+ */
+export function kernelsModule(): Promise<WebAssembly.Module> {
+  if (KERNELS_WASM_BYTES === 0) {
+    return Promise.reject(new RuntimeError("the WASM backend's kernels were not built: scripts/build_kernels.mjs needs Emscripten ('apt-get install emscripten')"));
+  }
+  compiled ??= syncWasm
+    ? Promise.resolve().then(() => new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)))
+    : WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  return compiled;
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+
+export class Engine {
+  readonly plan: ExecPlan;
+  readonly #k: KernelsExports;
+  readonly #tensorAddr: number[];
+  readonly #slotAddr: number[];
+  readonly #calls: (() => number)[];
+  /** Milliseconds per step of the last run. */
+  readonly times: Float64Array;
+
+  /** Instantiates the module and reserves every buffer of `plan`. */
+  static async create(module: WebAssembly.Module, plan: ExecPlan): Promise<Engine> {
+    const instance = syncWasm ? new WebAssembly.Instance(module, {}) : await WebAssembly.instantiate(module, {});
+    return new Engine(instance.exports as unknown as KernelsExports, plan);
+  }
+
+  private constructor(k: KernelsExports, plan: ExecPlan) {
+    this.plan = plan;
+    this.#k = k;
+    const reserve = (bytes: number, align: number, what: string): number => {
+      const addr = bytes > 0xffff0000 ? 0 : k.kernels_reserve(Math.max(bytes, 16), align) >>> 0;
+      if (addr === 0) {
+        throw new RuntimeError(`wasm backend: cannot grow the module's memory for ${what} (${bytes} bytes; WebAssembly memory is limited to 4 GiB)`);
+      }
+      return addr;
+    };
+    const arena = reserve(plan.arenaBytes, plan.alignment, 'the arena');
+    this.#tensorAddr = plan.tensors.map((t) => arena + t.offset);
+    this.#slotAddr = plan.slots.map((s, i) => reserve(4 * s.elements, 16, `parameter slot ${i}`));
+    let scratchBytes = 0;
+    for (const s of plan.steps) {
+      if (s.op === 'filter_acts') scratchBytes = Math.max(scratchBytes, k.filter_acts_scratch_bytes(s.channels, s.rows, s.cols, s.batch, s.filterSize, s.pad) >>> 0);
+    }
+    const scratch = reserve(scratchBytes, 16, 'convolution scratch');
+    this.#calls = plan.steps.map((s, i) => this.#call(s, plan.stepSlots[i], scratch));
+    this.times = new Float64Array(plan.steps.length);
+  }
+
+  #call(s: KernelStep, slots: { weight: number; bias: number }, scratch: number): () => number {
+    const k = this.#k;
+    const src = this.#tensorAddr[s.input];
+    const dst = this.#tensorAddr[s.output];
+    switch (s.op) {
+      case 'transpose': {
+        const [d0, d1, d2, d3] = s.inShape;
+        // [1,2,3,0]: (d0, d1*d2*d3) -> transposed; [3,0,1,2]: (d0*d1*d2, d3) -> transposed
+        const [rows, cols] = s.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
+        return () => k.transpose(src, dst, rows, cols);
+      }
+      case 'max_pool':
+        return () => k.max_pool(src, dst, s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols);
+      case 'filter_acts': {
+        const w = this.#slotAddr[slots.weight];
+        const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
+        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
+        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
+        const mode = BIAS_MODE[s.biasMode];
+        return () =>
+          k.filter_acts(src, w, b, dst, scratch, s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.pad, s.outRows, s.outCols, mode, act, p0, p1);
+      }
+      case 'nin': {
+        const w = this.#slotAddr[slots.weight];
+        const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
+        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
+        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
+        const mode = BIAS_MODE[s.biasMode];
+        return () => k.nin(src, w, b, dst, s.channels, s.units, s.positions, s.batch, mode, act, p0, p1);
+      }
+    }
+  }
+
+  /** Copies a slot's kernel-form data into the module. */
+  writeSlot(slot: number, data: Float32Array): void {
+    const s = this.plan.slots[slot];
+    if (data.length !== s.elements) throw new RuntimeError(`wasm backend: parameter slot ${slot} takes ${s.elements} values, but got ${data.length}`);
+    new Float32Array(this.#k.memory.buffer, this.#slotAddr[slot], s.elements).set(data);
+  }
+
+  /** A view of input i (plan.inputs order) in the module's memory; valid until the memory grows (it never does after construction). */
+  inputView(i: number): Float32Array {
+    const id = this.plan.inputs[i];
+    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], product(this.plan.tensors[id].shape));
+  }
+
+  /** A view of output o (plan.outputs order) in the module's memory. */
+  outputView(o: number): Float32Array {
+    const id = this.plan.outputs[o];
+    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], product(this.plan.tensors[id].shape));
+  }
+
+  /** Runs every step on what the input views hold, timing each. */
+  execute(): void {
+    for (let i = 0; i < this.#calls.length; i++) {
+      const t0 = performance.now();
+      const rc = this.#calls[i]();
+      this.times[i] = performance.now() - t0;
+      if (rc !== 0) {
+        const s = this.plan.steps[i];
+        throw new RuntimeError(`wasm backend: the ${s.op} kernel rejected the sizes of step ${i} (${s.layer}), code ${rc}`);
+      }
+    }
+  }
+
+  /** Runs every step on `inputs` (plan.inputs order) and returns fresh copies of the outputs. */
+  run(inputs: readonly Float32Array[]): Float32Array[] {
+    const plan = this.plan;
+    if (inputs.length !== plan.inputs.length) throw new ValueError(`run needs ${plan.inputs.length} input arrays, but got ${inputs.length}`);
+    inputs.forEach((x, i) => {
+      const view = this.inputView(i);
+      if (!(x instanceof Float32Array) || x.length !== view.length) {
+        throw new ValueError(`run input ${i} must be a Float32Array of ${view.length} values, but got ${x instanceof Float32Array ? x.length : typeof x}`);
+      }
+      view.set(x);
+    });
+    this.execute();
+    return plan.outputs.map((_, o) => this.outputView(o).slice());
+  }
+
+  /** Bytes of the module's memory (for descriptions and tests). */
+  get memoryBytes(): number {
+    return this.#k.memory.buffer.byteLength;
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The WASM backend: runs a plan's kernel steps (src/plan/steps.ts) with the C kernels of src/cpu/c
+ * (build/kernels.wasm, WASM SIMD, embedded as base64 so no fetch or file access is needed).
+ *
+ * Memory: one module instance per prepared network (per worker with threads), whose memory holds
+ * the planner's arena with every tensor at its planned offset, then each parameter in kernel form
+ * (conv weights through kernelWeights() and packFilters(), NIN weights and biases as stored), then
+ * the convolution scratch. Parameters are uploaded on the first run and again whenever their
+ * `version` changes.
+ *
+ * Threads: `options.threads` (default: the number of logical processors, at most the batch size,
+ * at most one per 16 MFLOP of work per run, and 1 when a run does fewer than 2000 FLOP per
+ * input and output element: then copying the batch slices in and out costs more than the split
+ * saves). With more than one, the batch is split into near-equal parts and each worker runs the
+ * whole step list on its part with its own instance and a sub-batch plan (layout.ts
+ * subBatchPlan); inputs are scattered and outputs gathered along each tensor's batch axis (first
+ * for bc01, last for c01b). Where SharedArrayBuffer is available (Node; cross-origin-isolated
+ * pages), the inputs and outputs live in shared buffers and each worker copies its own slices, in
+ * parallel; elsewhere slices travel in messages (transferred) and this thread gathers them.
+ * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time.
+ */
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { Param } from '../../layers/base.js';
+import type { NetworkPlan } from '../../plan/network.js';
+import { kernelWeights } from '../../plan/weights.js';
+import type { Backend, BackendOptions, PreparedNetwork, StepTiming } from '../backend.js';
+import { Engine, kernelsModule } from './engine.js';
+import {
+  batchAxes, execPlan, packFilters, placeBatch, planBatch, planFlops, sliceBatch, splitSizes, subBatchPlan,
+  type ExecPlan, type KernelPlan, type ParamSource, type SharedIO, type Slot,
+} from './layout.js';
+import { WorkerPool, hardwareThreads, sharedMemorySupported, workersSupported } from './threads.js';
+
+export { KERNELS_ABI, ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+export { KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
+export { kernelsModule } from './engine.js';
+export { packFilters, subBatchPlan, batchAxes, planBatch, type KernelPlan, type ParamSource, type ExecPlan } from './layout.js';
+
+/** Work per thread below which splitting the batch costs more in messages than it saves. */
+const MIN_FLOPS_PER_THREAD = 16e6;
+/** Work per input and output element below which the strided slice copies outweigh the split. */
+const MIN_FLOPS_PER_IO_ELEMENT = 2000;
+
+/** The default thread count for a plan (see the module comment). */
+async function defaultThreads(plan: ExecPlan, batch: number): Promise<number> {
+  const flops = planFlops(plan.steps);
+  const size = (id: number) => plan.tensors[id].shape.reduce((a, d) => a * d, 1);
+  const io = [...plan.inputs, ...plan.outputs].reduce((n, id) => n + size(id), 0);
+  if (flops < MIN_FLOPS_PER_IO_ELEMENT * io) return 1;
+  return Math.min(await hardwareThreads(), batch, Math.max(1, Math.floor(flops / MIN_FLOPS_PER_THREAD)));
+}
+
+/** A slot's data in kernel form. */
+function slotData(slot: Slot, p: ParamSource): Float32Array {
+  const v = p.valueRef ?? p.getValue();
+  if (v.data.length !== slot.elements) {
+    throw new ValueError(`parameter ${p.name} has ${v.data.length} values, but its kernel step needs ${slot.elements}`);
+  }
+  if (slot.form.kind === 'raw') return Float32Array.from(v.data);
+  const f = slot.form;
+  return packFilters(kernelWeights(f, v), f.channels * f.filterSize * f.filterSize, f.filters);
+}
+
+/** Where a thread count comes from, for the description. */
+type ThreadReason = 'option' | 'default';
+
+export class WasmPreparedNetwork implements PreparedNetwork {
+  readonly description: string;
+  readonly threads: number;
+  readonly #plan: ExecPlan;
+  readonly #params: readonly ParamSource[];
+  readonly #uploaded: number[];
+  #engine: Engine | null;
+  #pool: WorkerPool | null;
+  readonly #sizes: number[];
+  readonly #axes: ('first' | 'last')[] | null;
+  /** Full-batch inputs and outputs shared with the workers (shared-memory runs only). */
+  readonly #shared: { inputs: Float32Array[]; outputs: Float32Array[] } | null;
+  #times: Float64Array | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #disposed = false;
+
+  private constructor(
+    plan: ExecPlan, params: readonly ParamSource[], engine: Engine | null, pool: WorkerPool | null, sizes: number[],
+    axes: ('first' | 'last')[] | null, why: ThreadReason, shared: { inputs: Float32Array[]; outputs: Float32Array[] } | null = null,
+  ) {
+    this.#plan = plan;
+    this.#params = params;
+    this.#uploaded = params.map(() => -1);
+    this.#engine = engine;
+    this.#pool = pool;
+    this.#sizes = sizes;
+    this.#axes = axes;
+    this.#shared = shared;
+    this.threads = pool ? pool.size : 1;
+    const how = this.threads === 1 ? 'calling thread' : `${this.threads} worker threads, batch split ${sizes.join('+')}${shared ? ', shared memory' : ''}`;
+    this.description = `WebAssembly SIMD (${how}${why === 'option' ? ', threads option' : ''})`;
+  }
+
+  /** Prepares `plan` with `params` (plan.params order). */
+  static async create(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions = {}): Promise<WasmPreparedNetwork> {
+    const requested = options.threads;
+    if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
+      throw new ValueError(`the wasm backend requires threads to be a positive integer, but threads=${String(requested)}`);
+    }
+    const exec = execPlan(plan, params.length);
+    const module = await kernelsModule();
+    const batch = planBatch(exec.steps);
+    const axes = batch === null ? null : batchAxes(exec);
+    let threads = 1;
+    if (batch !== null && axes !== null && workersSupported()) {
+      threads = Math.min(requested ?? (await defaultThreads(exec, batch)), batch);
+    }
+    const why: ThreadReason = requested === undefined ? 'default' : 'option';
+    if (threads === 1) return new WasmPreparedNetwork(exec, params, await Engine.create(module, exec), null, [], axes, why);
+    const sizes = splitSizes(batch as number, threads);
+    const ax = axes as ('first' | 'last')[];
+    const plans = sizes.map((b) => subBatchPlan(exec, ax, batch as number, b));
+    if (!sharedMemorySupported()) return new WasmPreparedNetwork(exec, params, null, await WorkerPool.create(module, plans), sizes, axes, why);
+    const sharedTensor = (id: number) => ({
+      buffer: new SharedArrayBuffer(4 * exec.tensors[id].shape.reduce((a, d) => a * d, 1)),
+      batch: batch as number,
+      axis: ax[id],
+    });
+    const inputs = exec.inputs.map(sharedTensor);
+    const outputs = exec.outputs.map(sharedTensor);
+    let b0 = 0;
+    const io: SharedIO[] = sizes.map((n) => {
+      const r = { inputs, outputs, b0 };
+      b0 += n;
+      return r;
+    });
+    const pool = await WorkerPool.create(module, plans, io);
+    const views = { inputs: inputs.map((t) => new Float32Array(t.buffer)), outputs: outputs.map((t) => new Float32Array(t.buffer)) };
+    return new WasmPreparedNetwork(exec, params, null, pool, sizes, axes, why, views);
+  }
+
+  #uploadChanged(): void {
+    const changed = new Set<number>();
+    this.#params.forEach((p, i) => {
+      if (p.version !== this.#uploaded[i]) changed.add(i);
+    });
+    if (changed.size === 0) return;
+    this.#plan.slots.forEach((slot, i) => {
+      if (!changed.has(slot.param)) return;
+      const data = slotData(slot, this.#params[slot.param]);
+      if (this.#engine) this.#engine.writeSlot(i, data);
+      else (this.#pool as WorkerPool).writeSlot(i, data);
+    });
+    for (const i of changed) this.#uploaded[i] = this.#params[i].version;
+  }
+
+  #checkInputs(inputs: readonly Float32Array[]): void {
+    const plan = this.#plan;
+    if (!Array.isArray(inputs) || inputs.length !== plan.inputs.length) {
+      throw new ValueError(`run needs ${plan.inputs.length} input arrays, but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
+    }
+    inputs.forEach((x, i) => {
+      const n = plan.tensors[plan.inputs[i]].shape.reduce((a, d) => a * d, 1);
+      if (!(x instanceof Float32Array) || x.length !== n) {
+        throw new ValueError(`run input ${i} must be a Float32Array of ${n} values, but got ${x instanceof Float32Array ? `${x.length} values` : typeof x}`);
+      }
+    });
+  }
+
+  run(inputs: Float32Array[]): Promise<Float32Array[]> {
+    const result = this.#queue.then(() => this.#run(inputs));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #run(inputs: Float32Array[]): Promise<Float32Array[]> {
+    if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+    this.#checkInputs(inputs);
+    this.#uploadChanged();
+    if (this.#shared) {
+      const shared = this.#shared;
+      inputs.forEach((x, i) => shared.inputs[i].set(x));
+      const { times } = await (this.#pool as WorkerPool).run(null);
+      this.#times = Float64Array.from(this.#plan.steps, (_, i) => Math.max(...times.map((t) => t[i])));
+      // fresh, unshared copies
+      return shared.outputs.map((o) => o.slice());
+    }
+    if (this.#engine) {
+      const outputs = this.#engine.run(inputs);
+      this.#times = this.#engine.times;
+      return outputs;
+    }
+    const plan = this.#plan;
+    const axes = this.#axes as ('first' | 'last')[];
+    const bounds: [number, number][] = [];
+    let b = 0;
+    for (const n of this.#sizes) {
+      bounds.push([b, b + n]);
+      b += n;
+    }
+    const parts = bounds.map(([b0, b1]) => plan.inputs.map((id, i) => sliceBatch(inputs[i], plan.tensors[id].shape, axes[id], b0, b1)));
+    const { outputs, times } = await (this.#pool as WorkerPool).run(parts);
+    const full = plan.outputs.map((id) => new Float32Array(plan.tensors[id].shape.reduce((a, d) => a * d, 1)));
+    plan.outputs.forEach((id, o) => {
+      bounds.forEach(([b0, b1], w) => placeBatch(full[o], plan.tensors[id].shape, axes[id], b0, b1, outputs[w][o]));
+    });
+    // the slowest worker's time per step: what the step cost the run
+    this.#times = Float64Array.from(plan.steps, (_, i) => Math.max(...times.map((t) => t[i])));
+    return full;
+  }
+
+  profile(): StepTiming[] | null {
+    const times = this.#times;
+    if (times === null) return null;
+    return this.#plan.steps.map((s, i) => ({ step: i, layer: s.layer, op: s.op, ms: times[i] }));
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#engine = null;
+    this.#pool?.terminate();
+    this.#pool = null;
+  }
+}
+
+/**
+ * Prepares a plan with its parameters (in plan.params order) on the WASM backend: the entry point
+ * the backend and the kernel tests share.
+ */
+export function prepareWasm(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions = {}): Promise<WasmPreparedNetwork> {
+  return WasmPreparedNetwork.create(plan, params, options);
+}
+
+export const wasmBackend: Backend = Object.freeze({
+  name: 'wasm' as const,
+  async available(): Promise<boolean> {
+    try {
+      await kernelsModule();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork> {
+    return prepareWasm(plan as unknown as KernelPlan, params, options ?? {});
+  },
+});

@@ -1,0 +1,357 @@
+/**
+ * Plain-data layout work of the WASM backend, shared by the calling thread and the workers: which
+ * parameter storage ("slots") the kernels read and in what form, the packed filter layout of
+ * src/cpu/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
+ * a plan along the batch axis for worker threads. No WebAssembly here.
+ */
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { NDArray } from '../../ndarray.js';
+import type { FilterActsStep, KernelStep } from '../../plan/steps.js';
+import { ACT_KIND } from './kernels_abi.js';
+
+/** A tensor as the plan lays it out: C-order float32 at `offset` bytes into the arena. */
+export interface PlanTensor {
+  id: number;
+  shape: readonly number[];
+  bytes: number;
+  offset: number;
+}
+
+/** What the WASM backend needs from a plan (src/plan/network.ts NetworkPlan has all of it). */
+export interface KernelPlan {
+  steps: readonly KernelStep[];
+  tensors: readonly PlanTensor[];
+  inputs: readonly number[];
+  outputs: readonly number[];
+  arenaBytes: number;
+  alignment?: number;
+}
+
+/** A parameter as the backends see it (src/layers/base.ts Param satisfies this). */
+export interface ParamSource {
+  readonly name: string;
+  readonly version: number;
+  getValue(): NDArray;
+  /** The stored value without a copy, where the parameter offers it. */
+  readonly valueRef?: NDArray;
+}
+
+type FilterGeometry = Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'>;
+
+/**
+ * Parameter storage in the module's memory, in the form a kernel reads: conv weights in kernel
+ * layout (flipped as the layer asks), then packed by packFilters; everything else as stored.
+ */
+export type SlotForm = ({ kind: 'filters' } & FilterGeometry) | { kind: 'raw' };
+
+export interface Slot {
+  /** Index into the plan's params (and prepare's params argument). */
+  param: number;
+  form: SlotForm;
+  /** float32 elements of the slot (and of the parameter). */
+  elements: number;
+}
+
+/** A plan ready to execute: the kernel plan plus parameter slots. Plain data (structured-cloneable). */
+export interface ExecPlan {
+  steps: KernelStep[];
+  tensors: PlanTensor[];
+  inputs: number[];
+  outputs: number[];
+  arenaBytes: number;
+  alignment: number;
+  slots: Slot[];
+  /** Per step: slot indices of its weight and bias, -1 where it has none. */
+  stepSlots: { weight: number; bias: number }[];
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+
+function stepName(s: KernelStep): string {
+  return `step ${s.index} (${s.op} of ${s.layer})`;
+}
+
+function fail(s: KernelStep, what: string): never {
+  throw new RuntimeError(`wasm backend: ${stepName(s)} ${what}; the plan does not match its tensors`);
+}
+
+function isPositiveInt(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 1;
+}
+
+/** Elements a step reads and writes, from its own geometry. */
+export function stepElements(s: KernelStep): { input: number; output: number } {
+  switch (s.op) {
+    case 'transpose':
+      return { input: product(s.inShape), output: product(s.inShape) };
+    case 'filter_acts':
+      return { input: s.channels * s.rows * s.cols * s.batch, output: s.filters * s.outRows * s.outCols * s.batch };
+    case 'max_pool':
+      return { input: s.channels * s.rows * s.cols * s.batch, output: s.channels * s.outRows * s.outCols * s.batch };
+    case 'nin':
+      return { input: s.channels * s.positions * s.batch, output: s.units * s.positions * s.batch };
+  }
+}
+
+/** Elements of a step's weight and bias parameters. */
+export function paramElements(s: KernelStep): { weight: number; bias: number } {
+  if (s.op === 'filter_acts') {
+    const bias = s.biasMode === 'tied' ? s.filters : s.biasMode === 'untied' ? s.filters * s.outRows * s.outCols : 0;
+    return { weight: s.channels * s.filterSize * s.filterSize * s.filters, bias };
+  }
+  if (s.op === 'nin') {
+    const bias = s.biasMode === 'tied' ? s.units : s.biasMode === 'untied' ? s.units * s.positions : 0;
+    return { weight: s.units * s.channels, bias };
+  }
+  return { weight: 0, bias: 0 };
+}
+
+function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
+  const tin = tensors[s.input];
+  const tout = tensors[s.output];
+  if (tin === undefined || tout === undefined) fail(s, `names tensors ${s.input} -> ${s.output}, which the plan lacks`);
+  const dims: unknown[] =
+    s.op === 'transpose' ? [...s.inShape]
+    : s.op === 'nin' ? [s.channels, s.units, s.positions, s.batch]
+    : s.op === 'max_pool' ? [s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols]
+    : [s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols];
+  if (!dims.every(isPositiveInt)) fail(s, `has sizes [${dims.join(', ')}] that are not all positive integers`);
+  if (s.op === 'transpose' && !(s.perm.join() === '1,2,3,0' || s.perm.join() === '3,0,1,2')) fail(s, `has perm [${String(s.perm)}]`);
+  if (s.op === 'filter_acts') {
+    if (!(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
+    if ((s.outRows - 1) * s.stride + s.filterSize > s.rows + 2 * s.pad || (s.outCols - 1) * s.stride + s.filterSize > s.cols + 2 * s.pad) {
+      fail(s, `asks for a ${s.outRows}x${s.outCols} output, more than a ${s.rows}x${s.cols} input with pad ${s.pad} gives`);
+    }
+  }
+  if (s.op === 'max_pool' && ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols)) {
+    fail(s, `has a pooling window starting outside the ${s.rows}x${s.cols} input`);
+  }
+  const { input, output } = stepElements(s);
+  if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
+  if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
+  if (s.op === 'filter_acts' || s.op === 'nin') {
+    const { kind, params } = s.nonlinearity;
+    if (!(kind in ACT_KIND)) {
+      throw new ValueError(`wasm backend: ${stepName(s)} has nonlinearity '${kind}', which is not elementwise; apply softmax to the network output instead`);
+    }
+    const want = kind === 'leaky_rectify' ? 1 : kind === 'scaled_tanh' || kind === 'selu' ? 2 : 0;
+    if (params.length !== want) fail(s, `gives ${kind} ${params.length} params`);
+    if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias parameter`);
+    if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, 'has no weight parameter');
+  }
+}
+
+/** Checks a plan's steps against its tensors and lays out the parameter slots. */
+export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
+  if (!Array.isArray(plan.steps) || plan.steps.some((s) => !['transpose', 'filter_acts', 'max_pool', 'nin'].includes((s as KernelStep).op))) {
+    throw new RuntimeError('wasm backend: the plan has no kernel steps (src/plan/steps.ts KernelStep); plan() must emit them');
+  }
+  const slots: Slot[] = [];
+  const slotIndex = new Map<string, number>();
+  const slotFor = (param: number, form: SlotForm, elements: number, s: KernelStep): number => {
+    if (param >= paramCount) fail(s, `uses parameter ${param} but only ${paramCount} were given`);
+    const key = form.kind === 'raw' ? `raw:${param}` : `filters:${param}:${form.weightLayout}:${form.flipFilters}:${form.channels}:${form.filterSize}:${form.filters}`;
+    const known = slotIndex.get(key);
+    if (known !== undefined) {
+      if (slots[known].elements !== elements) fail(s, `reads parameter ${param} as ${elements} values, another step as ${slots[known].elements}`);
+      return known;
+    }
+    slots.push({ param, form, elements });
+    slotIndex.set(key, slots.length - 1);
+    return slots.length - 1;
+  };
+  const stepSlots = plan.steps.map((s) => {
+    checkStep(s, plan.tensors);
+    if (s.op !== 'filter_acts' && s.op !== 'nin') return { weight: -1, bias: -1 };
+    const n = paramElements(s);
+    const form: SlotForm =
+      s.op === 'filter_acts'
+        ? { kind: 'filters', weightLayout: s.weightLayout, flipFilters: s.flipFilters, channels: s.channels, filterSize: s.filterSize, filters: s.filters }
+        : { kind: 'raw' };
+    return {
+      weight: slotFor(s.weight, form, n.weight, s),
+      bias: s.biasMode === 'none' ? -1 : slotFor(s.bias, { kind: 'raw' }, n.bias, s),
+    };
+  });
+  for (const id of [...plan.inputs, ...plan.outputs]) {
+    if (plan.tensors[id] === undefined) throw new RuntimeError(`wasm backend: the plan names tensor ${id} as an input or output but has no such tensor`);
+  }
+  const alignment = Math.max(16, plan.alignment ?? 16);
+  let arenaBytes = plan.arenaBytes;
+  for (const t of plan.tensors) {
+    if (!(Number.isInteger(t.offset) && t.offset >= 0 && t.offset % 4 === 0)) {
+      throw new RuntimeError(`wasm backend: tensor ${t.id} has offset ${t.offset}, not a multiple of 4 bytes`);
+    }
+    arenaBytes = Math.max(arenaBytes, t.offset + 4 * product(t.shape));
+  }
+  return {
+    steps: plan.steps.map((s) => structuredCloneStep(s)),
+    tensors: plan.tensors.map((t) => ({ id: t.id, shape: [...t.shape], bytes: t.bytes, offset: t.offset })),
+    inputs: [...plan.inputs],
+    outputs: [...plan.outputs],
+    arenaBytes,
+    alignment,
+    slots,
+    stepSlots,
+  };
+}
+
+function structuredCloneStep(s: KernelStep): KernelStep {
+  // steps are plain JSON data
+  return JSON.parse(JSON.stringify(s)) as KernelStep;
+}
+
+/**
+ * The packed filter layout of src/cpu/c/filter_acts.c: from the kernel-layout (C, k, k, F) weight
+ * (K = C*k*k taps q, F filters), blocks of 4 filters from filter 0 and a last F % 4 blocks of one;
+ * the block at filter f0 of width nb holds w[q, f0 + t] at packed[K*f0 + q*nb + t].
+ */
+export function packFilters(ckkf: Float32Array, K: number, F: number): Float32Array {
+  const out = new Float32Array(K * F);
+  for (let f0 = 0; f0 < F; ) {
+    const nb = F - f0 >= 4 ? 4 : 1;
+    const base = K * f0;
+    for (let q = 0; q < K; q++) for (let t = 0; t < nb; t++) out[base + q * nb + t] = ckkf[q * F + f0 + t];
+    f0 += nb;
+  }
+  return out;
+}
+
+/** The batch size of a plan's steps, or null when they do not all agree (or there are none). */
+export function planBatch(steps: readonly KernelStep[]): number | null {
+  let batch: number | null = null;
+  for (const s of steps) {
+    const b = s.op === 'transpose' ? (s.perm[0] === 1 ? s.inShape[0] : s.inShape[3]) : s.batch;
+    if (batch !== null && b !== batch) return null;
+    batch = b;
+  }
+  return batch;
+}
+
+/**
+ * Which axis of each tensor is the batch: 'first' for bc01 tensors (the input of a [1,2,3,0]
+ * transpose, the output of a [3,0,1,2] one), 'last' for c01b tensors (everything the kernels
+ * read and write). Null when a tensor is touched by no step or gets two answers.
+ */
+export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' | 'last')[] | null {
+  const axes: ('first' | 'last' | undefined)[] = plan.tensors.map(() => undefined);
+  let ok = true;
+  const set = (id: number, axis: 'first' | 'last') => {
+    if (axes[id] !== undefined && axes[id] !== axis) ok = false;
+    axes[id] = axis;
+  };
+  for (const s of plan.steps) {
+    if (s.op === 'transpose') {
+      const bc01In = s.perm[0] === 1;
+      set(s.input, bc01In ? 'first' : 'last');
+      set(s.output, bc01In ? 'last' : 'first');
+    } else {
+      set(s.input, 'last');
+      set(s.output, 'last');
+    }
+  }
+  if (!ok || axes.some((a) => a === undefined)) return null;
+  return axes as ('first' | 'last')[];
+}
+
+/**
+ * The plan for a sub-batch of `sub` of the plan's `batch` entries: the same steps with the batch
+ * replaced, tensors with the batch axis shortened, and the planner's offsets scaled: every tensor
+ * has exactly one batch axis, so all sizes scale by sub/batch, and o' = 4*floor(o*sub/(4*batch))
+ * keeps every pair of tensors the planner kept apart apart (o_i + bytes_i <= o_j implies
+ * o_i' + bytes_i' <= o_j', since bytes_i' = bytes_i*sub/batch is a multiple of 4). So the workers
+ * share the planner's arena assignment, at 4-byte alignment.
+ */
+export function subBatchPlan(plan: ExecPlan, axes: readonly ('first' | 'last')[], batch: number, sub: number): ExecPlan {
+  const scale = (o: number) => 4 * Math.floor((o * sub) / (4 * batch));
+  const tensors = plan.tensors.map((t, i) => {
+    const shape = [...t.shape];
+    const axis = axes[i] === 'first' ? 0 : shape.length - 1;
+    if (shape[axis] !== batch) throw new RuntimeError(`wasm backend: tensor ${t.id} has shape [${t.shape.join(', ')}], not batch ${batch} on its ${axes[i]} axis`);
+    shape[axis] = sub;
+    return { id: t.id, shape, bytes: 4 * product(shape), offset: scale(t.offset) };
+  });
+  const steps = plan.steps.map((s): KernelStep => {
+    if (s.op === 'transpose') {
+      const inShape = [...s.inShape] as [number, number, number, number];
+      inShape[s.perm[0] === 1 ? 0 : 3] = sub;
+      return { ...s, inShape };
+    }
+    return { ...s, batch: sub };
+  });
+  let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;
+  for (const t of tensors) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
+  return { ...plan, steps, tensors, arenaBytes, alignment: 16 };
+}
+
+/** Splits `batch` into `parts` near-equal positive sizes (larger ones first). */
+export function splitSizes(batch: number, parts: number): number[] {
+  const base = Math.floor(batch / parts);
+  const extra = batch % parts;
+  return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+/**
+ * Copies batch entries [b0, b0 + w) between a full C-order tensor (batch `n` on its first or last
+ * axis) and a sub-batch tensor of batch `w` with the same other axes: into `part` when `toPart`,
+ * else from it. Batch first: one block. Batch last: one run of w values per row.
+ */
+export function copyBatch(full: Float32Array, n: number, axis: 'first' | 'last', b0: number, part: Float32Array, w: number, toPart: boolean): void {
+  const rest = part.length / w;
+  if (axis === 'first') {
+    if (toPart) part.set(full.subarray(b0 * rest, (b0 + w) * rest));
+    else full.set(part, b0 * rest);
+    return;
+  }
+  if (w >= 32) {
+    for (let r = 0; r < rest; r++) {
+      if (toPart) part.set(full.subarray(r * n + b0, r * n + b0 + w), r * w);
+      else full.set(part.subarray(r * w, (r + 1) * w), r * n + b0);
+    }
+    return;
+  }
+  // short runs: a plain loop beats a subarray() per row
+  for (let r = 0, f = b0, p = 0; r < rest; r++, f += n) {
+    if (toPart) for (let i = 0; i < w; i++) part[p++] = full[f + i];
+    else for (let i = 0; i < w; i++) full[f + i] = part[p++];
+  }
+}
+
+/** Entries [b0, b1) of the batch of a C-order tensor whose batch axis is first or last. */
+export function sliceBatch(data: Float32Array, shape: readonly number[], axis: 'first' | 'last', b0: number, b1: number): Float32Array {
+  const n = axis === 'first' ? shape[0] : shape[shape.length - 1];
+  const part = new Float32Array((data.length / n) * (b1 - b0));
+  copyBatch(data, n, axis, b0, part, b1 - b0, true);
+  return part;
+}
+
+/** Writes `part` (entries [b0, b1) of the batch) into the full tensor `dst`. */
+export function placeBatch(dst: Float32Array, shape: readonly number[], axis: 'first' | 'last', b0: number, b1: number, part: Float32Array): void {
+  const n = axis === 'first' ? shape[0] : shape[shape.length - 1];
+  copyBatch(dst, n, axis, b0, part, b1 - b0, false);
+}
+
+/** Floating-point operations of one run (multiply-adds count 2), to judge whether threads pay. */
+export function planFlops(steps: readonly KernelStep[]): number {
+  let flops = 0;
+  for (const s of steps) {
+    if (s.op === 'filter_acts') flops += 2 * s.channels * s.filterSize * s.filterSize * s.filters * s.outRows * s.outCols * s.batch;
+    else if (s.op === 'nin') flops += 2 * s.channels * s.units * s.positions * s.batch;
+    else flops += stepElements(s).output * (s.op === 'max_pool' ? s.poolSize * s.poolSize : 1);
+  }
+  return flops;
+}
+
+/** A full-batch input or output tensor in a SharedArrayBuffer that every worker reads or writes its slice of. */
+export interface SharedTensor {
+  buffer: SharedArrayBuffer;
+  batch: number;
+  axis: 'first' | 'last';
+}
+
+/** What a worker needs to move its sub-batch [b0, b0 + its batch) through shared memory. */
+export interface SharedIO {
+  inputs: SharedTensor[];
+  outputs: SharedTensor[];
+  b0: number;
+}

@@ -1,0 +1,87 @@
+/**
+ * Worker entry of the WASM backend (Node `worker_threads` and browser module Workers): owns one
+ * Engine, i.e. one kernels instance running the plan of its sub-batch. Protocol (threads.ts is the
+ * other side): the worker says `hello` once it listens; then `init` {module, plan, shared?} ->
+ * `ready`; `slot` {slot, data} (no reply; ordered before the next run); `run` {id, inputs?} ->
+ * `done` {id, times, outputs?}; any failure -> `error` {id, message}.
+ * With `shared` (SharedArrayBuffers of the full-batch inputs and outputs), `run` carries no data:
+ * the worker copies its batch slice of each input into its module's memory and its outputs back
+ * into their slices, so these strided copies run in parallel across workers. Without it, inputs
+ * arrive with the message and outputs leave with the reply, their buffers transferred.
+ */
+import { Engine } from './engine.js';
+import { copyBatch, type ExecPlan, type SharedIO } from './layout.js';
+
+type Incoming =
+  | { type: 'init'; module: WebAssembly.Module; plan: ExecPlan; shared?: SharedIO }
+  | { type: 'slot'; slot: number; data: Float32Array }
+  | { type: 'run'; id: number; inputs?: Float32Array[] };
+
+interface Port {
+  post(message: unknown, transfer?: ArrayBuffer[]): void;
+  listen(handler: (message: Incoming) => void): void;
+}
+
+async function connect(): Promise<Port> {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (typeof proc?.versions?.node === 'string') {
+    const spec = 'node:worker_threads';
+    const { parentPort } = await import(/* @vite-ignore */ spec);
+    return {
+      post: (m, t) => parentPort.postMessage(m, t),
+      listen: (h) => parentPort.on('message', h),
+    };
+  }
+  const scope = globalThis as unknown as {
+    postMessage(m: unknown, t?: ArrayBuffer[]): void;
+    addEventListener(type: 'message', h: (e: { data: Incoming }) => void): void;
+  };
+  return {
+    post: (m, t) => scope.postMessage(m, t ?? []),
+    listen: (h) => scope.addEventListener('message', (e) => h(e.data)),
+  };
+}
+
+const port = await connect();
+let engine: Engine | null = null;
+let shared: SharedIO | undefined;
+
+/** Moves a tensor slice between shared full-batch memory and the module's memory. */
+function exchange(view: Float32Array, t: SharedIO['inputs'][number], b0: number, toModule: boolean): void {
+  const full = new Float32Array(t.buffer);
+  copyBatch(full, t.batch, t.axis, b0, view, view.length / (full.length / t.batch), toModule);
+}
+
+port.listen((msg) => {
+  try {
+    if (msg.type === 'init') {
+      shared = msg.shared;
+      Engine.create(msg.module, msg.plan).then(
+        (e) => {
+          engine = e;
+          port.post({ type: 'ready' });
+        },
+        (err: unknown) => port.post({ type: 'error', id: -1, message: err instanceof Error ? err.message : String(err) }),
+      );
+    } else if (msg.type === 'slot') {
+      (engine as Engine).writeSlot(msg.slot, msg.data);
+    } else if (msg.type === 'run') {
+      const e = engine as Engine;
+      if (msg.inputs === undefined && shared !== undefined) {
+        const io = shared;
+        io.inputs.forEach((t, i) => exchange(e.inputView(i), t, io.b0, true));
+        e.execute();
+        io.outputs.forEach((t, o) => exchange(e.outputView(o), t, io.b0, false));
+        const times = Float64Array.from(e.times);
+        port.post({ type: 'done', id: msg.id, times }, [times.buffer]);
+      } else {
+        const outputs = e.run(msg.inputs ?? []);
+        const times = Float64Array.from(e.times);
+        port.post({ type: 'done', id: msg.id, outputs, times }, [...outputs.map((o) => o.buffer as ArrayBuffer), times.buffer]);
+      }
+    }
+  } catch (err) {
+    port.post({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: err instanceof Error ? err.message : String(err) });
+  }
+});
+port.post({ type: 'hello' });

@@ -1,0 +1,142 @@
+/// <reference types="@webgpu/types" />
+/**
+ * Device acquisition: a GPUDevice given by the caller, else one default device per process (realm),
+ * from the browser's `navigator.gpu` or, in Node, from the optional `webgpu` package (Dawn). The
+ * default device asks the adapter for its largest storage-buffer, buffer and workgroup-memory limits
+ * and for timestamp queries when it has them. Nothing here throws for a missing GPU: acquisition
+ * resolves to null.
+ */
+
+/** A device with what the backend needs to know about it. */
+export interface DeviceHandle {
+  device: GPUDevice;
+  /** Adapter vendor / architecture / device, for `PreparedNetwork.description`. */
+  description: string;
+  /** Whether compute passes can carry timestampWrites. */
+  timestamps: boolean;
+  /**
+   * Whether shaders run on the CPU (a fallback adapter such as SwiftShader): its JIT compile time
+   * grows with unrolled code, so the kernels use short K chunks there.
+   */
+  cpu: boolean;
+}
+
+/** GPUBufferUsage, GPUShaderStage and GPUMapMode values (the globals are absent in Node without `webgpu`'s `globals`). */
+export const BufferUsage = Object.freeze({
+  MAP_READ: 0x1,
+  COPY_SRC: 0x4,
+  COPY_DST: 0x8,
+  UNIFORM: 0x40,
+  STORAGE: 0x80,
+  QUERY_RESOLVE: 0x200,
+});
+export const SHADER_STAGE_COMPUTE = 0x4;
+export const MAP_MODE_READ = 0x1;
+
+/**
+ * Dawn's toggles for the Node default device. Timestamps: Dawn quantizes them (to 65.5 us on some
+ * adapters) unless told not to; profiles here are for the user's own network, so Node asks for exact
+ * ones. Workgroup memory: every kernel of wgsl/ writes each workgroup element before reading it, so
+ * Dawn's zero-initialisation only costs time (about 1 s of JIT per GEMM pipeline on SwiftShader).
+ */
+export const NODE_DAWN_FLAGS = Object.freeze([
+  'disable-dawn-features=timestamp_quantization',
+  'enable-dawn-features=disable_workgroup_init',
+]);
+
+interface NodeWebGpuModule {
+  create(flags: string[]): GPU;
+}
+
+// The `webgpu` module's GPU object: kept alive as long as devices made from it may be in use.
+let nodeGpu: GPU | null | undefined;
+
+async function gpuEntry(): Promise<GPU | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (proc?.versions?.node === undefined) return null;
+  if (nodeGpu !== undefined) return nodeGpu;
+  try {
+    // A variable specifier: bundlers and tsc leave the optional dependency alone.
+    const specifier = 'webgpu';
+    const mod = (await import(/* @vite-ignore */ specifier)) as NodeWebGpuModule;
+    nodeGpu = mod.create([...NODE_DAWN_FLAGS]);
+  } catch {
+    nodeGpu = null;
+  }
+  return nodeGpu;
+}
+
+/** Whether an adapter runs on the CPU (WebGPU's fallback adapter, or SwiftShader by name). */
+export function isCpuAdapter(info: GPUAdapterInfo | undefined, fallback = false): boolean {
+  const i = info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return fallback || i?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${i?.vendor} ${i?.architecture} ${i?.device} ${i?.description}`);
+}
+
+/** Adapter vendor, architecture and device as one line (whatever the implementation reports). */
+export function describeAdapter(info: GPUAdapterInfo | undefined): string {
+  if (info === undefined) return 'WebGPU device';
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((p) => typeof p === 'string' && p !== '');
+  const unique = parts.filter((p, i) => parts.indexOf(p) === i);
+  return unique.length > 0 ? `WebGPU: ${unique.join(' ')}` : 'WebGPU device';
+}
+
+let defaultDevice: Promise<DeviceHandle | null> | null = null;
+
+async function createDefaultDevice(): Promise<DeviceHandle | null> {
+  try {
+    const gpu = await gpuEntry();
+    if (gpu === null) return null;
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter === null) return null;
+    const timestamps = adapter.features.has('timestamp-query');
+    const a = adapter.limits;
+    const device = await adapter.requestDevice({
+      label: 'lasagne-webgpu',
+      requiredFeatures: timestamps ? ['timestamp-query'] : [],
+      requiredLimits: {
+        maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+        maxBufferSize: a.maxBufferSize,
+        maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      },
+    });
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+    const handle: DeviceHandle = {
+      device,
+      description: describeAdapter(info),
+      timestamps,
+      cpu: isCpuAdapter(info, (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true),
+    };
+    // A lost default device is replaced on the next acquisition.
+    void device.lost.then(() => {
+      if (defaultDevice !== null) void defaultDevice.then((h) => h === handle && (defaultDevice = null));
+    });
+    return handle;
+  } catch {
+    return null;
+  }
+}
+
+/** The process-wide default device, created on first use; null when there is no WebGPU adapter. */
+export function defaultDeviceHandle(): Promise<DeviceHandle | null> {
+  if (defaultDevice === null) {
+    defaultDevice = createDefaultDevice();
+    void defaultDevice.then((h) => {
+      if (h === null) defaultDevice = null;
+    });
+  }
+  return defaultDevice;
+}
+
+/** Whether `x` looks like a GPUDevice (duck-typed: Dawn's and the browser's classes differ). */
+export function isGpuDevice(x: unknown): x is GPUDevice {
+  const d = x as Partial<GPUDevice> | null;
+  return typeof d === 'object' && d !== null && typeof d.createBuffer === 'function' && typeof d.createComputePipelineAsync === 'function' && typeof d.queue === 'object';
+}
+
+/** A handle for a caller's device. */
+export function handleOf(device: GPUDevice): DeviceHandle {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return { device, description: describeAdapter(info), timestamps: device.features.has('timestamp-query'), cpu: isCpuAdapter(info) };
+}

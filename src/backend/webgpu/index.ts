@@ -1,0 +1,66 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The WebGPU backend: runs a plan's kernel steps (src/plan/steps.ts) with the WGSL kernels of wgsl/.
+ *
+ * Device: `options.device` when given (the caller keeps ownership), else one default device per
+ * process from `navigator.gpu` or, in Node, the optional `webgpu` package. `available()` is false,
+ * never an exception, when neither yields an adapter.
+ */
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { Param } from '../../layers/base.js';
+import type { NetworkPlan } from '../../plan/network.js';
+import type { Backend, BackendOptions, PreparedNetwork } from '../backend.js';
+import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
+import type { KernelPlan } from './kernels.js';
+import { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
+
+export { ACT_CODES, launchOf, type KernelPlan, type Launch, type PlanTensor } from './kernels.js';
+export { pipelineKey, sourceOf } from './pipelines.js';
+export { stepPlan } from './step_plan.js';
+export { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
+export { WGSL } from './shaders.generated.js';
+
+async function handleFor(options: BackendOptions): Promise<DeviceHandle> {
+  if (options.device !== undefined) {
+    if (!isGpuDevice(options.device)) throw new ValueError('the webgpu backend requires options.device to be a GPUDevice');
+    return handleOf(options.device);
+  }
+  const h = await defaultDeviceHandle();
+  if (h === null) {
+    throw new RuntimeError(
+      "the webgpu backend found no WebGPU adapter: in Node install the optional 'webgpu' package; use backend: 'auto' or 'wasm' to run without a GPU",
+    );
+  }
+  return h;
+}
+
+export interface WebGpuPrepareOptions extends BackendOptions {
+  /**
+   * Kernel variants for a CPU device (short K chunks, which SwiftShader compiles fast) or for a GPU.
+   * Default: what the adapter is. Tests set it to reach the GPU variants on SwiftShader.
+   */
+  cpuVariants?: boolean;
+}
+
+/**
+ * Prepares a plan with its parameters (in plan.params order) on a device: the entry point the
+ * backend and the kernel tests share.
+ */
+export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
+  const handle = await handleFor(options);
+  return WebGpuPreparedNetwork.create(options.cpuVariants === undefined ? handle : { ...handle, cpu: options.cpuVariants }, plan, params);
+}
+
+export const webgpuBackend: Backend = Object.freeze({
+  name: 'webgpu' as const,
+  async available(): Promise<boolean> {
+    try {
+      return (await defaultDeviceHandle()) !== null;
+    } catch {
+      return false;
+    }
+  },
+  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork> {
+    return prepareWebGpu(plan, params, options ?? {});
+  },
+});

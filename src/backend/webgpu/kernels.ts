@@ -1,0 +1,302 @@
+/**
+ * From a kernel step (src/plan/steps.ts) to what the GPU runs: the shader family and entry point, the
+ * override constants (everything that changes the pipeline, hence its cache key), the uniform words
+ * (everything else), the workgroup grid, and the byte range of the arena the step reads and writes.
+ * Pure functions: no device, so the geometry is testable anywhere.
+ */
+import { ValueError } from '../../errors.js';
+import type { NonlinearityKind } from '../../nonlinearities.js';
+import type { BiasMode, FilterActsStep, KernelStep, MaxPoolStep, NinStep, TransposeStep } from '../../plan/steps.js';
+
+/** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
+export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'shuffle';
+
+/** A tensor as the plan lays it out: C-order float32 at `offset` bytes into the arena. */
+export interface PlanTensor {
+  id: number;
+  shape: readonly number[];
+  bytes: number;
+  offset: number;
+}
+
+/** What the WebGPU backend needs from a plan (src/plan/network.ts NetworkPlan has all of it). */
+export interface KernelPlan {
+  steps: readonly KernelStep[];
+  tensors: readonly PlanTensor[];
+  inputs: readonly number[];
+  outputs: readonly number[];
+  arenaBytes: number;
+}
+
+/** Device limits the geometry depends on. */
+export interface KernelLimits {
+  minStorageBufferOffsetAlignment: number;
+  maxStorageBufferBindingSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  /** The device runs shaders on the CPU (SwiftShader): short K chunks, which its JIT compiles fast (see kChunkFor). */
+  cpu?: boolean;
+}
+
+/** How a parameter buffer is filled from its Param: conv weights in kernel layout, NIN weights transposed, or as stored. */
+export type ParamLayout =
+  | { kind: 'conv'; step: Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'> }
+  | { kind: 'nin'; units: number; channels: number }
+  | { kind: 'raw'; elements: number };
+
+export interface Launch {
+  family: KernelFamily;
+  entryPoint: string;
+  /** Override constants; with family and entryPoint, the pipeline cache key. */
+  constants: Record<string, number>;
+  /** The step's Params struct, 4-byte words (u32 except the trailing f32 act parameters). */
+  uniform: ArrayBuffer;
+  /** dispatchWorkgroups(x, y): the linear workgroup count split so that neither exceeds the per-dimension limit. */
+  workgroups: [number, number];
+  /** Byte range of the arena bound at binding 0 (offset aligned to minStorageBufferOffsetAlignment). */
+  arenaRange: { offset: number; size: number };
+  /** Parameter buffers at bindings 1 (weights) and 2 (bias) for filter_acts and nin. */
+  weight?: { param: number; layout: ParamLayout };
+  bias?: { param: number; layout: ParamLayout };
+}
+
+/** The override constant ACT of wgsl/epilogue.wgsl for each elementwise nonlinearity. */
+export const ACT_CODES: Readonly<Record<Exclude<NonlinearityKind, 'softmax'>, number>> = Object.freeze({
+  linear: 0,
+  sigmoid: 1,
+  tanh: 2,
+  scaled_tanh: 3,
+  rectify: 4,
+  leaky_rectify: 5,
+  elu: 6,
+  selu: 7,
+  softplus: 8,
+});
+
+const BIAS_CODES: Readonly<Record<BiasMode, number>> = Object.freeze({ none: 0, tied: 1, untied: 2 });
+
+/** Invocations per workgroup of the GEMM kernels (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
+const GEMM_THREADS = 256;
+/** The largest K_CHUNK on a CPU device. */
+const CPU_K_CHUNK = 2;
+
+const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
+const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(x));
+
+function actOf(step: FilterActsStep | NinStep): { code: number; params: [number, number] } {
+  const { kind, params } = step.nonlinearity;
+  if (kind === 'softmax' || !(kind in ACT_CODES)) {
+    throw new ValueError(
+      `the WebGPU backend fuses elementwise nonlinearities only, but layer ${step.layer} has nonlinearity=${kind}`,
+    );
+  }
+  return { code: ACT_CODES[kind], params: [params[0] ?? 0, params[1] ?? 0] };
+}
+
+/** Splits a linear workgroup count over x and y. */
+export function workgroupGrid(count: number, maxPerDimension: number): [number, number] {
+  const x = Math.min(count, maxPerDimension);
+  const y = ceilDiv(count, x);
+  if (y > maxPerDimension) throw new ValueError(`a step needs ${count} workgroups, more than this device can dispatch`);
+  return [x, y];
+}
+
+/**
+ * The K_CHUNK (rows of K per stage) of a GEMM tile of (4*wgA) x (4*wgN) outputs: the largest of
+ * 16, 8, 4, 2, 1 whose workgroup memory, 16 * (kChunk * (wgA + wgN) + extra) bytes, fits the limit.
+ * A CPU device gets at most CPU_K_CHUNK: where Dawn zero-initialises workgroup memory, SwiftShader's
+ * JIT time grows with its size (Node's default device turns that off; browsers do not).
+ */
+function kChunkFor(wgA: number, wgN: number, extraVec4: number, limits: KernelLimits): number {
+  const limit = limits.maxComputeWorkgroupStorageSize;
+  for (const k of [16, 8, 4, 2, 1]) if ((!limits.cpu || k <= CPU_K_CHUNK) && 16 * (k * (wgA + wgN) + extraVec4) <= limit) return k;
+  throw new ValueError(`the GEMM kernels need ${16 * (wgA + wgN + extraVec4)} bytes of workgroup memory, but this device allows ${limit}`);
+}
+
+function tensorOf(plan: KernelPlan, id: number): PlanTensor {
+  const t = plan.tensors[id];
+  if (t === undefined || t.id !== id) throw new ValueError(`plan has no tensor ${id}`);
+  return t;
+}
+
+/**
+ * The arena range a step binds: from its lower tensor to the end of its upper one, the start aligned
+ * down to the device's offset alignment, the size rounded up to 16 bytes (within the arena). Element
+ * offsets in the uniform are relative to its start.
+ */
+function arenaRange(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number; inOff: number; outOff: number } {
+  const input = tensorOf(plan, step.input);
+  const output = tensorOf(plan, step.output);
+  const align = limits.minStorageBufferOffsetAlignment;
+  const lo = Math.floor(Math.min(input.offset, output.offset) / align) * align;
+  const hi = Math.max(input.offset + 4 * product(input.shape), output.offset + 4 * product(output.shape));
+  // the arena buffer is the plan's bytes rounded up to 16, so the rounded range stays inside it
+  const size = Math.ceil((hi - lo) / 16) * 16;
+  if (size > limits.maxStorageBufferBindingSize) {
+    throw new ValueError(
+      `layer ${step.layer} reads and writes ${size} bytes of the arena in one step, more than this device's ` +
+        `maxStorageBufferBindingSize (${limits.maxStorageBufferBindingSize}); use a smaller batch`,
+    );
+  }
+  if (input.offset % 4 !== 0 || output.offset % 4 !== 0) throw new ValueError(`layer ${step.layer}: tensor offsets must be multiples of 4 bytes`);
+  return { offset: lo, size, inOff: (input.offset - lo) / 4, outOff: (output.offset - lo) / 4 };
+}
+
+/** The arena buffer's size: the plan's bytes rounded up to 16 (vec4 views), at least 16. */
+export function arenaBufferBytes(arenaBytes: number): number {
+  return Math.max(16, Math.ceil(arenaBytes / 16) * 16);
+}
+
+function words(n: number): { u32: Uint32Array; f32: Float32Array; buffer: ArrayBuffer } {
+  const buffer = new ArrayBuffer(4 * n);
+  return { u32: new Uint32Array(buffer), f32: new Float32Array(buffer), buffer };
+}
+
+function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  const { channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad } = step;
+  const { outRows: OH, outCols: OW } = step;
+  if (F % 4 !== 0) throw new ValueError(`layer ${step.layer}: filter_acts needs num_filters to be a multiple of 4, but it is ${F}`);
+  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
+  const wgF = Math.min(16, floorPow2(F / 4));
+  const wgN = GEMM_THREADS / wgF;
+  const kChunk = kChunkFor(wgF, wgN, vec4 ? wgN : 4 * wgN, limits);
+  const K = C * k * k;
+  const N = OH * OW * B;
+  const fTiles = ceilDiv(F, 4 * wgF);
+  const tiles = fTiles * ceilDiv(N, 4 * wgN);
+  const act = actOf(step);
+  const u = words(20);
+  u.u32.set([range.inOff, range.outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F]);
+  u.f32.set(act.params, 18);
+  return {
+    family: 'filter_acts',
+    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
+    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_F: wgF, K_CHUNK: kChunk },
+    uniform: u.buffer,
+    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+    weight: { param: step.weight, layout: { kind: 'conv', step } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? F : F * OH * OW } },
+  };
+}
+
+function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  const { channels: C, units: U, positions: P, batch: B } = step;
+  const N = P * B;
+  const vec4 = N % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
+  const wgU = Math.min(16, 2 ** Math.ceil(Math.log2(ceilDiv(U, 4))));
+  const wgN = GEMM_THREADS / wgU;
+  const kChunk = kChunkFor(wgU, wgN, 0, limits);
+  const uTiles = ceilDiv(U, 4 * wgU);
+  const tiles = uTiles * ceilDiv(N, 4 * wgN);
+  const act = actOf(step);
+  const u = words(12);
+  u.u32.set([range.inOff, range.outOff, C, U, N, B, P, uTiles, tiles, 4 * ceilDiv(U, 4)]);
+  u.f32.set(act.params, 10);
+  return {
+    family: 'nin',
+    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
+    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, K_CHUNK: kChunk },
+    uniform: u.buffer,
+    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+    weight: { param: step.weight, layout: { kind: 'nin', units: U, channels: C } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? U : U * P } },
+  };
+}
+
+const POOL_WORKGROUP = 64;
+
+function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  const { channels: C, rows: H, cols: W, batch: B, poolSize: P, stride: s, outRows: OH, outCols: OW } = step;
+  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
+  const items = (C * OH * OW * B) / (vec4 ? 4 : 1);
+  const u = words(11);
+  u.u32.set([range.inOff, range.outOff, C, H, W, B, P, s, OH, OW, items]);
+  return {
+    family: 'max_pool',
+    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
+    constants: {},
+    uniform: u.buffer,
+    workgroups: workgroupGrid(ceilDiv(items, POOL_WORKGROUP), limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+  };
+}
+
+const SHUFFLE_TILE = 16;
+
+function transposeLaunch(plan: KernelPlan, step: TransposeStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  const [d0, d1, d2, d3] = step.inShape;
+  // perm [1,2,3,0]: (d0, d1*d2*d3) -> its transpose; perm [3,0,1,2]: (d0*d1*d2, d3) -> its transpose
+  const [rows, cols] = step.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
+  const colTiles = ceilDiv(cols, SHUFFLE_TILE);
+  const tiles = ceilDiv(rows, SHUFFLE_TILE) * colTiles;
+  const u = words(6);
+  u.u32.set([range.inOff, range.outOff, rows, cols, colTiles, tiles]);
+  return {
+    family: 'shuffle',
+    entryPoint: 'transpose',
+    constants: {},
+    uniform: u.buffer,
+    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+  };
+}
+
+/** The launch of one step on a device with these limits. */
+export function launchOf(plan: KernelPlan, step: KernelStep, limits: KernelLimits): Launch {
+  switch (step.op) {
+    case 'filter_acts':
+      return filterActsLaunch(plan, step, limits);
+    case 'nin':
+      return ninLaunch(plan, step, limits);
+    case 'max_pool':
+      return maxPoolLaunch(plan, step, limits);
+    case 'transpose':
+      if (!(step.perm.join() === '1,2,3,0' || step.perm.join() === '3,0,1,2')) {
+        throw new ValueError(`layer ${step.layer}: transpose supports perm [1,2,3,0] and [3,0,1,2], but perm=[${step.perm.join(',')}]`);
+      }
+      return transposeLaunch(plan, step, limits);
+    default:
+      throw new ValueError(`the WebGPU backend has no kernel for op ${(step as { op: string }).op}`);
+  }
+}
+
+/** NIN weights W (U, C) transposed to (C, U4), U4 = U rounded up to 4, the padding columns 0. */
+export function ninKernelWeights(w: Float32Array, units: number, channels: number): Float32Array {
+  const u4 = 4 * ceilDiv(units, 4);
+  const out = new Float32Array(channels * u4);
+  for (let u = 0; u < units; u++) for (let c = 0; c < channels; c++) out[c * u4 + u] = w[u * channels + c];
+  return out;
+}
+
+/** Float count of a parameter buffer in its layout. */
+export function paramElements(layout: ParamLayout): number {
+  switch (layout.kind) {
+    case 'conv':
+      return layout.step.channels * layout.step.filterSize * layout.step.filterSize * layout.step.filters;
+    case 'nin':
+      return layout.channels * 4 * ceilDiv(layout.units, 4);
+    case 'raw':
+      return layout.elements;
+  }
+}
+
+/** A key naming a parameter buffer: the same parameter in the same layout shares one buffer. */
+export function paramKey(param: number, layout: ParamLayout): string {
+  switch (layout.kind) {
+    case 'conv': {
+      const s = layout.step;
+      return `${param}:conv:${s.weightLayout}:${s.flipFilters}:${s.channels}:${s.filterSize}:${s.filters}`;
+    }
+    case 'nin':
+      return `${param}:nin:${layout.units}:${layout.channels}`;
+    case 'raw':
+      return `${param}:raw:${layout.elements}`;
+  }
+}

@@ -1,0 +1,365 @@
+/// <reference types="@webgpu/types" />
+/**
+ * A plan prepared on one device: everything a run needs is created here, once. One arena buffer laid
+ * out by the planner, one buffer per parameter (in kernel layout), one uniform buffer holding every
+ * step's Params, one bind group per step, a readback buffer per output and, with timestamp queries,
+ * a query set with its resolve and readback buffers. A run writes the changed parameters and the
+ * inputs, encodes every step into one command buffer, and maps the readback buffers: the command
+ * encoder is the only object it creates on the device.
+ */
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { NDArray } from '../../ndarray.js';
+import { kernelWeights } from '../../plan/weights.js';
+import type { PreparedNetwork, StepTiming } from '../backend.js';
+import { BufferUsage, MAP_MODE_READ, type DeviceHandle } from './device.js';
+import {
+  arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey,
+  type KernelLimits, type KernelPlan, type Launch, type ParamLayout,
+} from './kernels.js';
+import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
+
+/** What the backend reads from a parameter (src/layers/base.ts Param has it). */
+export interface ParamSource {
+  readonly name: string;
+  readonly version: number;
+  getValue(): NDArray;
+  /** The stored value without a copy, where the parameter offers it. */
+  readonly valueRef?: NDArray;
+}
+
+/** Byte stride of the steps' Params in the uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
+const UNIFORM_STRIDE = 256;
+
+interface ParamBuffer {
+  param: number;
+  layout: ParamLayout;
+  buffer: GPUBuffer;
+  /** Param.version last uploaded (-1: never). */
+  version: number;
+}
+
+interface StepRun {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number];
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
+
+function limitsOf(handle: DeviceHandle): KernelLimits {
+  const l = handle.device.limits;
+  return {
+    cpu: handle.cpu,
+    minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+  };
+}
+
+function valueOf(p: ParamSource): NDArray {
+  return p.valueRef ?? p.getValue();
+}
+
+/** A parameter's data in its buffer layout. */
+function layoutData(p: ParamSource, layout: ParamLayout): Float32Array {
+  const v = valueOf(p);
+  const expected = layout.kind === 'raw' ? layout.elements : layout.kind === 'nin' ? layout.units * layout.channels : paramElements(layout);
+  if (v.data.length !== expected) {
+    throw new ValueError(`parameter ${p.name} has ${v.data.length} values, but its kernel step needs ${expected}`);
+  }
+  switch (layout.kind) {
+    case 'conv':
+      return kernelWeights(layout.step, v);
+    case 'nin':
+      return ninKernelWeights(v.data, layout.units, layout.channels);
+    case 'raw':
+      return v.data;
+  }
+}
+
+/** Every tensor must lie inside the arena at a 4-byte offset: WebGPU would clamp a wider binding silently. */
+function checkLayout(plan: KernelPlan): void {
+  for (const t of plan.tensors) {
+    const end = t.offset + 4 * product(t.shape);
+    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 4 !== 0 || end > plan.arenaBytes) {
+      throw new ValueError(`plan tensor ${t.id} (offset ${t.offset}, ${4 * product(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
+    }
+  }
+}
+
+async function popScopes(device: GPUDevice, what: string, count: number): Promise<void> {
+  const errors: (GPUError | null)[] = [];
+  for (let i = 0; i < count; i++) errors.push(await device.popErrorScope());
+  const first = errors.find((e) => e !== null);
+  if (first) throw new RuntimeError(`WebGPU ${what} failed: ${first.message}`);
+}
+
+export class WebGpuPreparedNetwork implements PreparedNetwork {
+  readonly description: string;
+  readonly #device: GPUDevice;
+  readonly #plan: KernelPlan;
+  readonly #params: readonly ParamSource[];
+  readonly #buffers: (GPUBuffer | GPUQuerySet)[] = [];
+  #arena!: GPUBuffer;
+  #paramBuffers: ParamBuffer[] = [];
+  #steps: StepRun[] = [];
+  #readbacks: GPUBuffer[] = [];
+  #timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; readback: GPUBuffer } | null = null;
+  #lastTimes: StepTiming[] | null = null;
+  #disposed = false;
+  /** Runs are serialised: each maps the same readback buffers. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(handle: DeviceHandle, plan: KernelPlan, params: readonly ParamSource[]) {
+    this.#device = handle.device;
+    this.#plan = plan;
+    this.#params = params;
+    this.description = handle.description;
+  }
+
+  /** Creates every buffer, pipeline and bind group of a plan. Validation and allocation errors reject. */
+  static async create(handle: DeviceHandle, plan: KernelPlan, params: readonly ParamSource[]): Promise<WebGpuPreparedNetwork> {
+    const net = new WebGpuPreparedNetwork(handle, plan, params);
+    try {
+      await net.#build(handle);
+    } catch (err) {
+      net.dispose();
+      throw err;
+    }
+    return net;
+  }
+
+  #buffer(label: string, size: number, usage: number): GPUBuffer {
+    const b = this.#device.createBuffer({ label, size, usage });
+    this.#buffers.push(b);
+    return b;
+  }
+
+  async #build(handle: DeviceHandle): Promise<void> {
+    const device = this.#device;
+    const plan = this.#plan;
+    checkLayout(plan);
+    const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
+    // Compiles start now, all in parallel, while the buffers are made.
+    const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants)));
+    // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
+    pipelines.catch(() => undefined);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    try {
+      this.#arena = this.#buffer(
+        `lasagne arena (${plan.arenaBytes} bytes)`,
+        arenaBufferBytes(plan.arenaBytes),
+        BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
+      );
+      const byKey = new Map<string, ParamBuffer>();
+      const paramBuffer = (ref: { param: number; layout: ParamLayout }): ParamBuffer => {
+        const key = paramKey(ref.param, ref.layout);
+        let pb = byKey.get(key);
+        if (pb === undefined) {
+          const p = this.#params[ref.param];
+          if (p === undefined) throw new ValueError(`plan refers to parameter ${ref.param}, but only ${this.#params.length} were given`);
+          const size = Math.max(16, 4 * paramElements(ref.layout));
+          pb = { ...ref, buffer: this.#buffer(`lasagne param ${p.name} (${ref.layout.kind})`, size, BufferUsage.STORAGE | BufferUsage.COPY_DST), version: -1 };
+          byKey.set(key, pb);
+          this.#paramBuffers.push(pb);
+        }
+        return pb;
+      };
+      const uniforms = this.#buffer('lasagne step params', Math.max(1, launches.length) * UNIFORM_STRIDE, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+      const uniformData = new Uint8Array(Math.max(1, launches.length) * UNIFORM_STRIDE);
+      launches.forEach((l, i) => uniformData.set(new Uint8Array(l.uniform), i * UNIFORM_STRIDE));
+      device.queue.writeBuffer(uniforms, 0, uniformData);
+
+      const groups = launches.map((l, i) => {
+        const step = plan.steps[i];
+        const arena = { binding: 0, resource: { buffer: this.#arena, offset: l.arenaRange.offset, size: l.arenaRange.size } };
+        const params = { buffer: uniforms, offset: i * UNIFORM_STRIDE, size: l.uniform.byteLength };
+        const kind = LAYOUT_OF[l.family];
+        let entries: GPUBindGroupEntry[];
+        if (kind === 'gemm') {
+          if (l.weight === undefined) throw new ValueError(`step ${i} (${step.op}) has no weight`);
+          const w = paramBuffer(l.weight).buffer;
+          // Without a bias the kernel never reads binding 2; the weights stand in for it.
+          const b = l.bias === undefined ? w : paramBuffer(l.bias).buffer;
+          entries = [arena, { binding: 1, resource: { buffer: w } }, { binding: 2, resource: { buffer: b } }, { binding: 3, resource: params }];
+        } else {
+          entries = [arena, { binding: 1, resource: params }];
+        }
+        return device.createBindGroup({ label: `lasagne step ${i} ${step.op} (${step.layer})`, layout: layoutOf(device, kind).group, entries });
+      });
+
+      this.#readbacks = plan.outputs.map((id) => {
+        const t = plan.tensors[id];
+        return this.#buffer(`lasagne readback tensor ${id}`, Math.max(4, 4 * product(t.shape)), BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+      });
+      // (a query set holds at most 4096 queries: two per step)
+      if (handle.timestamps && launches.length > 0 && 2 * launches.length <= 4096) {
+        const count = 2 * launches.length;
+        const querySet = device.createQuerySet({ label: 'lasagne step timestamps', type: 'timestamp', count });
+        this.#buffers.push(querySet);
+        this.#timestamps = {
+          querySet,
+          resolve: this.#buffer('lasagne timestamp resolve', 8 * count, BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC),
+          readback: this.#buffer('lasagne timestamp readback', 8 * count, BufferUsage.MAP_READ | BufferUsage.COPY_DST),
+        };
+      }
+      this.#uploadParams();
+      const ready = await pipelines;
+      this.#steps = launches.map((l, i) => ({
+        label: `lasagne step ${i} ${plan.steps[i].op} (${plan.steps[i].layer})`,
+        pipeline: ready[i],
+        bindGroup: groups[i],
+        workgroups: l.workgroups,
+      }));
+    } finally {
+      await popScopes(device, 'prepare', 2);
+    }
+  }
+
+  /** Writes every parameter whose version changed since its last upload. */
+  #uploadParams(): void {
+    for (const pb of this.#paramBuffers) {
+      const p = this.#params[pb.param];
+      if (p.version === pb.version) continue;
+      this.#device.queue.writeBuffer(pb.buffer, 0, layoutData(p, pb.layout) as Float32Array<ArrayBuffer>);
+      pb.version = p.version;
+    }
+  }
+
+  run(inputs: Float32Array[]): Promise<Float32Array[]> {
+    if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
+    const plan = this.#plan;
+    if (!Array.isArray(inputs) || inputs.length !== plan.inputs.length) {
+      return Promise.reject(new ValueError(`run needs ${plan.inputs.length} input arrays, but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`));
+    }
+    for (let i = 0; i < inputs.length; i++) {
+      const want = product(plan.tensors[plan.inputs[i]].shape);
+      if (!(inputs[i] instanceof Float32Array) || inputs[i].length !== want) {
+        return Promise.reject(new ValueError(`run input ${i} must be a Float32Array of ${want} values`));
+      }
+    }
+    const next = this.#queue.then(() => this.#runOnce(inputs));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Encodes the steps `repeat` times into `encoder`, one compute pass per step when timing (each
+   * pass writes its step's two timestamps, so the last repetition's remain), else one pass in all.
+   */
+  #encodeSteps(encoder: GPUCommandEncoder, repeat: number): void {
+    const ts = this.#timestamps;
+    let pass: GPUComputePassEncoder | null = null;
+    for (let r = 0; r < repeat; r++) {
+      this.#steps.forEach((s, i) => {
+        if (ts !== null || pass === null) {
+          pass = encoder.beginComputePass(
+            ts !== null
+              ? { label: s.label, timestampWrites: { querySet: ts.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }
+              : { label: 'lasagne forward' },
+          );
+        }
+        const p = pass as GPUComputePassEncoder;
+        p.setPipeline(s.pipeline);
+        p.setBindGroup(0, s.bindGroup);
+        p.dispatchWorkgroups(s.workgroups[0], s.workgroups[1]);
+        if (ts !== null) p.end();
+      });
+    }
+    if (ts === null && pass !== null) (pass as GPUComputePassEncoder).end();
+    if (ts !== null) {
+      encoder.resolveQuerySet(ts.querySet, 0, 2 * this.#steps.length, ts.resolve, 0);
+      encoder.copyBufferToBuffer(ts.resolve, 0, ts.readback, 0, ts.readback.size);
+    }
+  }
+
+  /** Submits `encoder`, maps `mapped` (the timestamp readback last, when timing) and surfaces validation errors. */
+  async #submitAndMap(encoder: GPUCommandEncoder, mapped: GPUBuffer[]): Promise<void> {
+    const device = this.#device;
+    device.queue.submit([encoder.finish({ label: 'lasagne forward' })]);
+    const validation = device.popErrorScope();
+    const maps = await Promise.allSettled(mapped.map((b) => b.mapAsync(MAP_MODE_READ)));
+    const error = await validation;
+    const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+    if (error !== null || failed !== undefined) {
+      mapped.forEach((b, i) => maps[i].status === 'fulfilled' && b.unmap());
+      if (this.#disposed) throw new RuntimeError('this network was disposed while it ran');
+      throw new RuntimeError(`WebGPU run failed: ${error !== null ? error.message : String(failed?.reason)}`);
+    }
+    const ts = this.#timestamps;
+    if (ts !== null) {
+      const t = new BigUint64Array(ts.readback.getMappedRange().slice(0));
+      ts.readback.unmap();
+      this.#lastTimes = this.#plan.steps.map((s, i) => ({
+        step: s.index,
+        layer: s.layer,
+        op: s.op,
+        ms: t[2 * i + 1] > t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) / 1e6 : 0,
+      }));
+    }
+  }
+
+  async #runOnce(inputs: Float32Array[]): Promise<Float32Array[]> {
+    if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+    const device = this.#device;
+    const plan = this.#plan;
+    this.#uploadParams();
+    inputs.forEach((x, i) => device.queue.writeBuffer(this.#arena, plan.tensors[plan.inputs[i]].offset, x as Float32Array<ArrayBuffer>));
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder({ label: 'lasagne forward' });
+    this.#encodeSteps(encoder, 1);
+    plan.outputs.forEach((id, i) => {
+      const t = plan.tensors[id];
+      encoder.copyBufferToBuffer(this.#arena, t.offset, this.#readbacks[i], 0, 4 * product(t.shape));
+    });
+    const ts = this.#timestamps;
+    await this.#submitAndMap(encoder, [...this.#readbacks, ...(ts !== null ? [ts.readback] : [])]);
+    return this.#readbacks.map((b, i) => {
+      const out = new Float32Array(product(plan.tensors[plan.outputs[i]].shape));
+      out.set(new Float32Array(b.getMappedRange(), 0, out.length));
+      b.unmap();
+      return out;
+    });
+  }
+
+  /**
+   * Steady-state GPU time per step, for benchmarks: runs every step `repeat` times back to back in
+   * one command buffer on the arena as it is (no upload, no readback; the inputs of the last run, and
+   * parameters as last uploaded) and returns the times of the last repetition, which profile() then
+   * reports too. Null without timestamp queries.
+   */
+  timeSteps(repeat = 10): Promise<StepTiming[] | null> {
+    if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
+    if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`timeSteps needs a positive integer repeat, but got ${repeat}`));
+    const next = this.#queue.then(async () => {
+      if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+      const ts = this.#timestamps;
+      if (ts === null) return null;
+      this.#device.pushErrorScope('validation');
+      const encoder = this.#device.createCommandEncoder({ label: 'lasagne timing' });
+      this.#encodeSteps(encoder, repeat);
+      await this.#submitAndMap(encoder, [ts.readback]);
+      return this.profile();
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  profile(): StepTiming[] | null {
+    return this.#lastTimes === null ? null : this.#lastTimes.map((t) => ({ ...t }));
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const b of this.#buffers) b.destroy();
+    this.#buffers.length = 0;
+    this.#paramBuffers = [];
+    this.#steps = [];
+    this.#readbacks = [];
+    this.#timestamps = null;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * compile() and Network: the counterpart of `theano.function([input], get_output(net))`.
+ */
+import { RuntimeError, ValueError } from './errors.js';
+import { asNDArray, formatShape, type NDArray } from './ndarray.js';
+import { checkOptions } from './options.js';
+import { Layer } from './layers/base.js';
+import { InputLayer } from './layers/input.js';
+import { getAllLayers, getAllParams } from './layers/helper.js';
+import { plan as makePlan, type NetworkPlan, type PlanOptions } from './plan/network.js';
+import type { BackendName, PreparedNetwork, StepTiming } from './backend/backend.js';
+import { selectBackend, type BackendChoice } from './backend/select.js';
+
+export interface CompileOptions {
+  /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
+  backend?: BackendChoice;
+  /** Fixes a null batch dimension of the inputs (required when it is null). */
+  batchSize?: number;
+  /** WebGPU: an existing GPUDevice to run on. */
+  device?: unknown;
+  /** Inference is deterministic (default true); these layers have no stochastic behaviour. */
+  deterministic?: boolean;
+  /** WASM: worker threads to split the batch over (default: what the machine has, at most the batch size). */
+  threads?: number;
+}
+
+const COMPILE_OPTIONS = ['backend', 'batchSize', 'device', 'deterministic', 'threads'] as const;
+
+export interface LayerTiming {
+  layer: string;
+  /** Milliseconds of device (or CPU) time in the last run, summed over the layer's kernel steps. */
+  ms: number;
+  steps: StepTiming[];
+}
+
+/**
+ * A compiled network: its plan, its backend, and `run()`. Repeated runs reuse every buffer and
+ * pipeline. Runs are queued: calling run() again before the previous one settles is safe.
+ */
+export class Network {
+  readonly plan: NetworkPlan;
+  readonly backend: BackendName;
+  /** The InputLayers, in plan.inputs order. */
+  readonly inputLayers: readonly InputLayer[];
+  /** What the backend runs on (adapter, threads). */
+  readonly device: string;
+  readonly #prepared: PreparedNetwork;
+  readonly #many: boolean;
+  #queue: Promise<unknown> = Promise.resolve();
+  #disposed = false;
+
+  /** @internal Use `compile()`. */
+  constructor(plan: NetworkPlan, backend: BackendName, prepared: PreparedNetwork, inputLayers: InputLayer[], many: boolean) {
+    this.plan = plan;
+    this.backend = backend;
+    this.#prepared = prepared;
+    this.inputLayers = inputLayers;
+    this.#many = many;
+    this.device = prepared.description;
+  }
+
+  /**
+   * Runs the network. `input` is an NDArray (a network with one InputLayer) or a Map from each
+   * InputLayer to its NDArray; shapes must equal the compiled input shapes exactly, data must be a
+   * Float32Array (ValueError otherwise, before anything is queued). Resolves to the output NDArray,
+   * or an array of them when compile() was given an array of layers.
+   */
+  run(input: NDArray | Map<InputLayer, NDArray>): Promise<NDArray | NDArray[]> {
+    if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
+    let arrays: Float32Array[];
+    try {
+      arrays = this.#checkInputs(input);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const result = this.#queue.then(async () => {
+      if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+      const outs = await this.#prepared.run(arrays);
+      const nd = outs.map((data, i) => ({ data, shape: [...this.plan.tensors[this.plan.outputs[i]].shape] }));
+      return this.#many ? nd : nd[0];
+    });
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #checkInputs(input: unknown): Float32Array[] {
+    const given = new Map<InputLayer, unknown>();
+    if (input instanceof Map) {
+      for (const [k, v] of input) {
+        if (!this.inputLayers.includes(k)) {
+          throw new ValueError(`run: the input Map has a key that is not an InputLayer of this network (${k instanceof Layer ? k.constructor.name : typeof k})`);
+        }
+        given.set(k, v);
+      }
+    } else {
+      if (this.inputLayers.length !== 1) {
+        throw new ValueError(`run: this network has ${this.inputLayers.length} InputLayers; pass a Map from each InputLayer to its NDArray`);
+      }
+      given.set(this.inputLayers[0], input);
+    }
+    return this.inputLayers.map((layer, i) => {
+      const name = layer.name !== null ? `input '${layer.name}'` : 'input';
+      if (!given.has(layer)) throw new ValueError(`run: no value given for ${name}`);
+      const a = asNDArray(given.get(layer), `run ${name}`);
+      const want = this.plan.tensors[this.plan.inputs[i]].shape;
+      if (a.shape.length !== want.length || a.shape.some((d, j) => d !== want[j])) {
+        throw new ValueError(`run: ${name} has shape ${formatShape(a.shape)} but the network was compiled for ${formatShape(want)}`);
+      }
+      return a.data;
+    });
+  }
+
+  /** Per-layer times of the last run, where the backend can measure them (null otherwise). */
+  profile(): LayerTiming[] | null {
+    if (this.#disposed) throw new RuntimeError('this network was disposed');
+    const steps = this.#prepared.profile();
+    if (steps === null) return null;
+    const byLayer = new Map<string, LayerTiming>();
+    for (const s of steps) {
+      const t = byLayer.get(s.layer) ?? { layer: s.layer, ms: 0, steps: [] };
+      t.ms += s.ms;
+      t.steps.push(s);
+      byLayer.set(s.layer, t);
+    }
+    return [...byLayer.values()];
+  }
+
+  /** Frees every device resource. Using the network afterwards raises RuntimeError. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#prepared.dispose();
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+}
+
+/**
+ * Compiles a network for running: plans it (shapes, kernel steps, arena), picks the backend and
+ * prepares every buffer and pipeline.
+ *
+ * ```ts
+ * const network = await compile(net, { batchSize: 32 });          // WebGPU if there is an adapter, else WASM
+ * const scores = await network.run(ndarray(images, [32, 3, 32, 32]));
+ * ```
+ */
+export async function compile(outputLayer: Layer | readonly Layer[], options?: CompileOptions): Promise<Network> {
+  const opts = checkOptions<CompileOptions>(options, COMPILE_OPTIONS, 'compile');
+  return compileWith(outputLayer, opts, opts.batchSize === undefined ? {} : { batchSize: opts.batchSize });
+}
+
+async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<CompileOptions>, planOptions: PlanOptions): Promise<Network> {
+  if (opts.deterministic !== undefined && typeof opts.deterministic !== 'boolean') {
+    throw new TypeError(`compile option 'deterministic' must be a boolean, but got ${String(opts.deterministic)}`);
+  }
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new ValueError(`compile option 'threads' must be a positive integer, but got ${String(opts.threads)}`);
+  }
+  const many = Array.isArray(outputLayer);
+  const outputs = many ? [...(outputLayer as Layer[])] : [outputLayer as Layer];
+  outputs.forEach((l, i) => {
+    if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
+  });
+  const plan = makePlan(outputs, planOptions);
+  const backend = await selectBackend(opts.backend ?? 'auto', opts.device !== undefined);
+  const params = getAllParams(outputs);
+  const prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads });
+  // plan.inputs lists the InputLayers in getAllLayers order.
+  const inputs = getAllLayers(outputs).filter((l): l is InputLayer => l instanceof InputLayer);
+  return new Network(plan, backend.name, prepared, inputs, many);
+}
+
+export interface GetOutputOptions {
+  backend?: BackendChoice;
+  device?: unknown;
+  threads?: number;
+}
+
+/** One compiled network per layer for getOutput, replaced (and disposed) when the input shapes change. */
+const outputCache = new WeakMap<Layer, { key: string; network: Promise<Network> }>();
+
+/**
+ * The output of `layer` for `input` (Lasagne's `get_output(layer, inputs).eval()`): compiles the
+ * network for these input shapes on first use and caches it per layer, so repeated calls with the
+ * same shapes reuse it. `input` is an NDArray (one InputLayer) or a Map from InputLayer to NDArray.
+ *
+ * ```ts
+ * const y = await layers.getOutput(conv, ndarray(x, [8, 3, 32, 32]));
+ * ```
+ */
+export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, NDArray>, options?: GetOutputOptions): Promise<NDArray> {
+  const opts = checkOptions<GetOutputOptions>(options, ['backend', 'device', 'threads'], 'getOutput');
+  if (!(layer instanceof Layer)) throw new TypeError(`getOutput: expected a Layer, but got ${typeof layer}`);
+  const inputs = getAllLayers(layer).filter((l): l is InputLayer => l instanceof InputLayer);
+  const given = input instanceof Map ? input : new Map([[inputs[0], input]]);
+  if (!(input instanceof Map) && inputs.length !== 1) {
+    throw new ValueError(`getOutput: the network has ${inputs.length} InputLayers; pass a Map from each InputLayer to its NDArray`);
+  }
+  const shapes = new Map<InputLayer, number[]>();
+  for (const l of inputs) {
+    if (!given.has(l)) throw new ValueError(`getOutput: no value given for ${l.name !== null ? `input '${l.name}'` : 'an InputLayer'}`);
+    const a = asNDArray(given.get(l), 'getOutput input');
+    if (a.shape.length !== l.shape.length || l.shape.some((d, i) => d !== null && d !== a.shape[i])) {
+      throw new ValueError(`getOutput: input has shape ${formatShape(a.shape)} but the InputLayer's shape is ${formatShape(l.shape)}`);
+    }
+    shapes.set(l, a.shape);
+  }
+  const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? null, [...shapes.values()]]);
+  let entry = outputCache.get(layer);
+  if (entry === undefined || entry.key !== key || (await entry.network).disposed) {
+    if (entry !== undefined) void entry.network.then((n) => n.dispose(), () => undefined);
+    const network = compileWith(layer, opts, { inputShapes: shapes as Map<InputLayer, (number | null)[]> });
+    entry = { key, network };
+    outputCache.set(layer, entry);
+    network.catch(() => outputCache.delete(layer));
+  }
+  return (await (await entry.network).run(given)) as NDArray;
+}

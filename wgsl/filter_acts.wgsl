@@ -1,0 +1,262 @@
+// filter_acts.wgsl: forward convolution, cuda-convnet's FilterActs as Lasagne's Conv2DCCLayer runs it
+// (pylearn2 sandbox/cuda_convnet/filter_acts.cu; lasagne/layers/cuda_convnet.py get_output_for):
+// a correlation with zero padding in c01b, on Lasagne's (truncated) output grid, fused with the bias
+// and the nonlinearity:
+//
+//   out[f, oy, ox, b] = act(bias + sum_{c, i, j} in[c, oy*s + i - pad, ox*s + j - pad, b] * w[c, i, j, f])
+//
+// with `in` outside [0, H) x [0, W) read as 0; bias b[f] (tied) or b[f, oy, ox] (untied). Compiled
+// with epilogue.wgsl prepended (activate(), override ACT).
+//
+// Bindings (group 0):
+//   0  arena    storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): all
+//                                    tensors; input c01b (C, H, W, B) at params.in_off, output c01b
+//                                    (F, OH, OW, B) at params.out_off, both element offsets into the
+//                                    bound range (multiples of 4 for main_vec4)
+//   1  weights  storage, read        array<vec4<f32>>: (C, k, k, F) row-major, the GEMM's (K, F) with
+//                                    K = C*k*k, rows params.w_stride (= F) floats apart; already flipped
+//                                    when the layer has flipFilters (src/plan/weights.ts kernelWeights)
+//   2  bias     storage, read        array<f32>: b[f] (BIAS 1) or b[f, oy, ox] (BIAS 2); not read for
+//                                    BIAS 0 (bind any buffer)
+//   3  params   uniform              Params
+// Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_F: workgroup size
+//   (WG_N, WG_F), WG_N * WG_F <= 256; K_CHUNK: rows of K per stage. Workgroup memory:
+//   16 * (K_CHUNK * (WG_F + WG_N) + WG_N) bytes (main_vec4) or 16 * (... + 4 * WG_N) (main_scalar),
+//   which the host keeps within the device limit. Every element is written before it is read.
+// Entry points: main_vec4 (needs B % 4 == 0 and 16-byte aligned offsets), main_scalar (any B).
+// Geometry: an implicit GEMM out(F, N) = w(K, F)^T x im2col(K, N), N = OH*OW*B, batch innermost.
+//   A workgroup computes TILE_F = 4*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK rows
+//   of K staged in workgroup memory; a thread computes 4 filters x 4 consecutive columns (one vec4
+//   along the batch in main_vec4). Tiles: params.f_tiles = ceil(F / TILE_F) times ceil(N / TILE_N)
+//   = params.tiles; workgroup id wid = wg.x + wg.y * num_workgroups.x (the host splits wid over x and
+//   y beyond 65535 workgroups), filter tile wid % f_tiles (fastest, so neighbours share input columns),
+//   column tile wid / f_tiles.
+
+struct Params {
+  in_off: u32,
+  out_off: u32,
+  channels: u32,
+  rows: u32,
+  cols: u32,
+  batch: u32,
+  filters: u32,
+  filter_size: u32,
+  stride: u32,
+  pad: u32,
+  out_rows: u32,
+  out_cols: u32,
+  // K = C*k*k and N = OH*OW*B
+  k_total: u32,
+  n_total: u32,
+  f_tiles: u32,
+  tiles: u32,
+  // OH*OW: the untied bias is b[f * positions + n / batch]
+  positions: u32,
+  w_stride: u32,
+  act: vec2<f32>,
+}
+
+@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
+@group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+override BIAS: u32 = 0u;
+override WG_N: u32 = 16u;
+override WG_F: u32 = 16u;
+override K_CHUNK: u32 = 16u;
+
+// w_tile[kk * WG_F + t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
+var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * WG_F>;
+// x_tile[kk * WG_N + t] = im2col[k0 + kk, n0 + 4t .. n0 + 4t + 3]
+var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
+// Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); main_vec4 keeps one
+// per vec4 of columns (they share a position), main_scalar one per column.
+var<workgroup> col_info4: array<vec4<i32>, WG_N>;
+var<workgroup> col_info: array<vec4<i32>, 4u * WG_N>;
+
+struct Acc {
+  r0: vec4<f32>,
+  r1: vec4<f32>,
+  r2: vec4<f32>,
+  r3: vec4<f32>,
+}
+
+fn column_info(n: u32) -> vec4<i32> {
+  if (n >= params.n_total) {
+    return vec4<i32>(0, 0, 0, 0);
+  }
+  let p = n / params.batch;
+  let b = n - p * params.batch;
+  let oy = p / params.out_cols;
+  let ox = p - oy * params.out_cols;
+  let s = i32(params.stride);
+  let pad = i32(params.pad);
+  return vec4<i32>(i32(oy) * s - pad, i32(ox) * s - pad, i32(b), 1);
+}
+
+// Element offset of in[c, y0 + i, x0 + j, 0] for GEMM row k = (c*k + i)*k + j and a column's
+// (y0, x0), or -1 where the row does not exist or the position is padding.
+fn row_base(k: u32, col: vec4<i32>) -> i32 {
+  if (k >= params.k_total || col.w == 0) {
+    return -1;
+  }
+  let ksq = params.filter_size * params.filter_size;
+  let c = k / ksq;
+  let r = k - c * ksq;
+  let i = r / params.filter_size;
+  let j = r - i * params.filter_size;
+  let y = col.x + i32(i);
+  let x = col.y + i32(j);
+  if (y < 0 || y >= i32(params.rows) || x < 0 || x >= i32(params.cols)) {
+    return -1;
+  }
+  return i32(((c * params.rows + u32(y)) * params.cols + u32(x)) * params.batch);
+}
+
+fn load_w_tile(k0: u32, f0: u32, tid: u32) {
+  for (var t = tid; t < K_CHUNK * WG_F; t += WG_N * WG_F) {
+    let k = k0 + t / WG_F;
+    let f = f0 + 4u * (t % WG_F);
+    var w = vec4<f32>(0.0);
+    if (k < params.k_total && f < params.filters) {
+      w = weights[(k * params.w_stride + f) / 4u];
+    }
+    w_tile[t] = w;
+  }
+}
+
+fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
+  var acc = acc_in;
+  for (var kk = 0u; kk < K_CHUNK; kk++) {
+    let w = w_tile[kk * WG_F + ly];
+    let x = x_tile[kk * WG_N + lx];
+    acc.r0 += w.x * x;
+    acc.r1 += w.y * x;
+    acc.r2 += w.z * x;
+    acc.r3 += w.w * x;
+  }
+  return acc;
+}
+
+fn bias_at(f: u32, n: u32) -> f32 {
+  if (BIAS == 1u) {
+    return bias[f];
+  }
+  if (BIAS == 2u) {
+    return bias[f * params.positions + n / params.batch];
+  }
+  return 0.0;
+}
+
+// Columns n .. n+3 of filter f (one vec4 along the batch: all four share a position).
+fn store_vec4(f: u32, n: u32, v: vec4<f32>) {
+  if (f < params.filters) {
+    var x = v;
+    if (BIAS != 0u) {
+      x += vec4<f32>(bias_at(f, n));
+    }
+    arena4[(params.out_off + f * params.n_total + n) / 4u] = activate4(x, params.act);
+  }
+}
+
+fn store_scalar(f: u32, n: u32, v: f32) {
+  if (f < params.filters && n < params.n_total) {
+    var x = v;
+    if (BIAS != 0u) {
+      x += bias_at(f, n);
+    }
+    arena[params.out_off + f * params.n_total + n] = activate(x, params.act);
+  }
+}
+
+@compute @workgroup_size(WG_N, WG_F)
+fn main_vec4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= params.tiles) {
+    return;
+  }
+  let f0 = (wid % params.f_tiles) * (4u * WG_F);
+  let n0 = (wid / params.f_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  for (var t = tid; t < WG_N; t += WG_N * WG_F) {
+    col_info4[t] = column_info(n0 + 4u * t);
+  }
+  workgroupBarrier();
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
+    load_w_tile(k0, f0, tid);
+    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_F) {
+      let col = col_info4[t % WG_N];
+      let base = row_base(k0 + t / WG_N, col);
+      var x = vec4<f32>(0.0);
+      if (base >= 0) {
+        x = arena4[(params.in_off + u32(base) + u32(col.z)) / 4u];
+      }
+      x_tile[t] = x;
+    }
+    workgroupBarrier();
+    acc = accumulate(acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let n = n0 + 4u * lid.x;
+  let f = f0 + 4u * lid.y;
+  if (n < params.n_total) {
+    let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
+    for (var r = 0u; r < 4u; r++) {
+      store_vec4(f + r, n, rows[r]);
+    }
+  }
+}
+
+@compute @workgroup_size(WG_N, WG_F)
+fn main_scalar(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= params.tiles) {
+    return;
+  }
+  let f0 = (wid % params.f_tiles) * (4u * WG_F);
+  let n0 = (wid / params.f_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  for (var t = tid; t < 4u * WG_N; t += WG_N * WG_F) {
+    col_info[t] = column_info(n0 + t);
+  }
+  workgroupBarrier();
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
+    load_w_tile(k0, f0, tid);
+    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_F) {
+      let k = k0 + t / WG_N;
+      let c4 = 4u * (t % WG_N);
+      var x = vec4<f32>(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        let col = col_info[c4 + e];
+        let base = row_base(k, col);
+        if (base >= 0) {
+          x[e] = arena[params.in_off + u32(base) + u32(col.z)];
+        }
+      }
+      x_tile[t] = x;
+    }
+    workgroupBarrier();
+    acc = accumulate(acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let n = n0 + 4u * lid.x;
+  let f = f0 + 4u * lid.y;
+  let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
+  for (var r = 0u; r < 4u; r++) {
+    for (var e = 0u; e < 4u; e++) {
+      store_scalar(f + r, n + e, rows[r][e]);
+    }
+  }
+}

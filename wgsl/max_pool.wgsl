@@ -1,0 +1,114 @@
+// max_pool.wgsl: cuda-convnet's max pooling as Lasagne's MaxPool2DCCLayer runs it (pylearn2
+// sandbox/cuda_convnet/pool.py MaxPool, conv_util.cuh kLocalPool with start 0), in c01b, with
+// partial windows at the bottom and right edges:
+//
+//   out[c, oy, ox, b] = max over y in [oy*s, min(oy*s + P, H)), x in [ox*s, min(ox*s + P, W)) of in[c, y, x, b]
+//
+// Positions outside the image are excluded (never read as 0 or -inf); a window is never empty. The
+// result is one of the inputs, so it is exact. Non-square images work (the CUDA op required H == W).
+//
+// Bindings (group 0):
+//   0  arena   storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): input
+//                                   c01b (C, H, W, B) at params.in_off, output c01b (C, OH, OW, B) at
+//                                   params.out_off, element offsets into the bound range (multiples of 4
+//                                   for main_vec4)
+//   1  params  uniform              Params
+// Overrides: none.
+// Entry points: main_vec4 (needs B % 4 == 0 and 16-byte aligned offsets; a thread computes a vec4
+//   along the batch), main_scalar (any B; a thread computes one element).
+// Geometry: workgroup size 64; params.items = C*OH*OW*B (/4 for main_vec4) outputs, item
+//   (wg.x + wg.y * num_workgroups.x) * 64 + local index (the host splits the workgroups over x and y
+//   beyond 65535).
+
+struct Params {
+  in_off: u32,
+  out_off: u32,
+  channels: u32,
+  rows: u32,
+  cols: u32,
+  batch: u32,
+  pool_size: u32,
+  stride: u32,
+  out_rows: u32,
+  out_cols: u32,
+  items: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
+@group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+const WG: u32 = 64u;
+
+// Output item `item` = (c, oy, ox, b) for a batch axis of `lanes` items: `base` is the offset of
+// in[c, oy*s, ox*s, b] and `out` of out[c, oy, ox, b], in items; (rows, cols) is the window's
+// extent clipped to the image.
+struct Window {
+  base: u32,
+  out: u32,
+  rows: u32,
+  cols: u32,
+}
+
+fn window(item: u32, lanes: u32) -> Window {
+  let b = item % lanes;
+  let q = item / lanes;
+  let ox = q % params.out_cols;
+  let r = q / params.out_cols;
+  let oy = r % params.out_rows;
+  let c = r / params.out_rows;
+  let y0 = oy * params.stride;
+  let x0 = ox * params.stride;
+  var w: Window;
+  w.base = ((c * params.rows + y0) * params.cols + x0) * lanes + b;
+  w.out = item;
+  w.rows = min(y0 + params.pool_size, params.rows) - y0;
+  w.cols = min(x0 + params.pool_size, params.cols) - x0;
+  return w;
+}
+
+@compute @workgroup_size(WG)
+fn main_vec4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let item = (wg.x + wg.y * nwg.x) * WG + li;
+  if (item >= params.items) {
+    return;
+  }
+  let lanes = params.batch / 4u;
+  let w = window(item, lanes);
+  let in0 = params.in_off / 4u + w.base;
+  let row_step = params.cols * lanes;
+  var m = arena4[in0];
+  for (var i = 0u; i < w.rows; i++) {
+    for (var j = 0u; j < w.cols; j++) {
+      m = max(m, arena4[in0 + i * row_step + j * lanes]);
+    }
+  }
+  arena4[params.out_off / 4u + w.out] = m;
+}
+
+@compute @workgroup_size(WG)
+fn main_scalar(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let item = (wg.x + wg.y * nwg.x) * WG + li;
+  if (item >= params.items) {
+    return;
+  }
+  let lanes = params.batch;
+  let w = window(item, lanes);
+  let in0 = params.in_off + w.base;
+  let row_step = params.cols * lanes;
+  var m = arena[in0];
+  for (var i = 0u; i < w.rows; i++) {
+    for (var j = 0u; j < w.cols; j++) {
+      m = max(m, arena[in0 + i * row_step + j * lanes]);
+    }
+  }
+  arena[params.out_off + w.out] = m;
+}

@@ -1,0 +1,204 @@
+// nin.wgsl: NINLayer_c01b (lasagne/layers/cuda_convnet.py NINLayer_c01b.get_output_for), a GEMM over
+// the leading axis fused with the bias and the nonlinearity. The input c01b (C, rows, cols, B) is
+// viewed as (C, N) with N = positions * B (batch innermost), the output as (U, N):
+//
+//   out[u, n] = act(bias + sum_c W[u, c] * in[c, n]),  bias b[u] (tied) or b[u, n / B] (untied)
+//
+// Compiled with epilogue.wgsl prepended (activate(), override ACT).
+//
+// Bindings (group 0):
+//   0  arena    storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): all
+//                                    tensors; input (C, N) at params.in_off, output (U, N) at
+//                                    params.out_off, element offsets into the bound range (multiples of
+//                                    4 for main_vec4)
+//   1  weights  storage, read        array<vec4<f32>>: W transposed to (C, U4), U4 = U rounded up to a
+//                                    multiple of 4 (= params.w_stride), padding columns 0
+//   2  bias     storage, read        array<f32>: b[u] (BIAS 1) or b[u, p] (BIAS 2); not read for BIAS 0
+//   3  params   uniform              Params
+// Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_U: workgroup size
+//   (WG_N, WG_U), WG_N * WG_U <= 256; K_CHUNK: channels per stage. Workgroup memory:
+//   16 * K_CHUNK * (WG_U + WG_N) bytes, which the host keeps within the device limit. Every element
+//   is written before it is read.
+// Entry points: main_vec4 (needs N % 4 == 0 and 16-byte aligned offsets), main_scalar (any N).
+// Geometry: a workgroup computes TILE_U = 4*WG_U units by TILE_N = 4*WG_N columns in chunks of
+//   K_CHUNK channels staged in workgroup memory; a thread computes 4 units x 4 consecutive columns.
+//   params.tiles = params.u_tiles * ceil(N / TILE_N); wid = wg.x + wg.y * num_workgroups.x, unit
+//   tile wid % u_tiles, column tile wid / u_tiles.
+
+struct Params {
+  in_off: u32,
+  out_off: u32,
+  channels: u32,
+  units: u32,
+  n_total: u32,
+  batch: u32,
+  positions: u32,
+  u_tiles: u32,
+  tiles: u32,
+  w_stride: u32,
+  act: vec2<f32>,
+}
+
+@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
+@group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+override BIAS: u32 = 0u;
+override WG_N: u32 = 16u;
+override WG_U: u32 = 16u;
+override K_CHUNK: u32 = 16u;
+
+// w_tile[kk * WG_U + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3]
+var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * WG_U>;
+// x_tile[kk * WG_N + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3]
+var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
+
+struct Acc {
+  r0: vec4<f32>,
+  r1: vec4<f32>,
+  r2: vec4<f32>,
+  r3: vec4<f32>,
+}
+
+fn load_w_tile(k0: u32, u0: u32, tid: u32) {
+  for (var t = tid; t < K_CHUNK * WG_U; t += WG_N * WG_U) {
+    let k = k0 + t / WG_U;
+    let u = u0 + 4u * (t % WG_U);
+    var w = vec4<f32>(0.0);
+    if (k < params.channels && u < params.w_stride) {
+      w = weights[(k * params.w_stride + u) / 4u];
+    }
+    w_tile[t] = w;
+  }
+}
+
+fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
+  var acc = acc_in;
+  for (var kk = 0u; kk < K_CHUNK; kk++) {
+    let w = w_tile[kk * WG_U + ly];
+    let x = x_tile[kk * WG_N + lx];
+    acc.r0 += w.x * x;
+    acc.r1 += w.y * x;
+    acc.r2 += w.z * x;
+    acc.r3 += w.w * x;
+  }
+  return acc;
+}
+
+fn bias_at(u: u32, n: u32) -> f32 {
+  if (BIAS == 1u) {
+    return bias[u];
+  }
+  if (BIAS == 2u) {
+    return bias[u * params.positions + n / params.batch];
+  }
+  return 0.0;
+}
+
+fn store_vec4(u: u32, n: u32, v: vec4<f32>) {
+  if (u < params.units) {
+    var x = v;
+    if (BIAS == 1u) {
+      x += vec4<f32>(bias[u]);
+    } else if (BIAS == 2u) {
+      // the four columns may straddle two positions when B % 4 != 0
+      x += vec4<f32>(bias_at(u, n), bias_at(u, n + 1u), bias_at(u, n + 2u), bias_at(u, n + 3u));
+    }
+    arena4[(params.out_off + u * params.n_total + n) / 4u] = activate4(x, params.act);
+  }
+}
+
+fn store_scalar(u: u32, n: u32, v: f32) {
+  if (u < params.units && n < params.n_total) {
+    var x = v;
+    if (BIAS != 0u) {
+      x += bias_at(u, n);
+    }
+    arena[params.out_off + u * params.n_total + n] = activate(x, params.act);
+  }
+}
+
+@compute @workgroup_size(WG_N, WG_U)
+fn main_vec4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= params.tiles) {
+    return;
+  }
+  let u0 = (wid % params.u_tiles) * (4u * WG_U);
+  let n0 = (wid / params.u_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
+    load_w_tile(k0, u0, tid);
+    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
+      let k = k0 + t / WG_N;
+      let n = n0 + 4u * (t % WG_N);
+      var x = vec4<f32>(0.0);
+      if (k < params.channels && n < params.n_total) {
+        x = arena4[(params.in_off + k * params.n_total + n) / 4u];
+      }
+      x_tile[t] = x;
+    }
+    workgroupBarrier();
+    acc = accumulate(acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let n = n0 + 4u * lid.x;
+  let u = u0 + 4u * lid.y;
+  if (n < params.n_total) {
+    let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
+    for (var r = 0u; r < 4u; r++) {
+      store_vec4(u + r, n, rows[r]);
+    }
+  }
+}
+
+@compute @workgroup_size(WG_N, WG_U)
+fn main_scalar(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= params.tiles) {
+    return;
+  }
+  let u0 = (wid % params.u_tiles) * (4u * WG_U);
+  let n0 = (wid / params.u_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
+    load_w_tile(k0, u0, tid);
+    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
+      let k = k0 + t / WG_N;
+      let n = n0 + 4u * (t % WG_N);
+      var x = vec4<f32>(0.0);
+      if (k < params.channels) {
+        let row = params.in_off + k * params.n_total;
+        for (var e = 0u; e < 4u; e++) {
+          if (n + e < params.n_total) {
+            x[e] = arena[row + n + e];
+          }
+        }
+      }
+      x_tile[t] = x;
+    }
+    workgroupBarrier();
+    acc = accumulate(acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let n = n0 + 4u * lid.x;
+  let u = u0 + 4u * lid.y;
+  let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
+  for (var r = 0u; r < 4u; r++) {
+    for (var e = 0u; e < 4u; e++) {
+      store_scalar(u + r, n + e, rows[r][e]);
+    }
+  }
+}
