@@ -103,9 +103,8 @@ const plannerBuilt = stamped('planner', hashOf(plannerInputs, asVersion), ['buil
 const emccVersion = has('emcc') ? execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'none';
 const kernelInputs = [...filesUnder(join(root, 'src/cpu/c'), ['.c', '.h']), join(root, 'scripts/build_kernels.mjs')];
 stamped('kernels', hashOf(kernelInputs, emccVersion), ['build/kernels.wasm', 'src/backend/wasm/kernels_bytes.generated.ts'], () => {
-  if (!has('emcc')) throw new Error("emcc is missing: the WASM kernels need Debian's emscripten (apt-get install emscripten, or run npm test as root)");
-  log('building build/kernels.wasm (emcc)');
-  run(process.execPath, [join(root, 'scripts/build_kernels.mjs')]);
+  log(`building build/kernels.wasm (${has('emcc') ? 'emcc' : 'no emcc here: an empty stand-in, the WASM backend reports itself unavailable'})`);
+  run(process.execPath, [join(root, 'scripts/build_kernels.mjs'), '--stub-if-missing']);
 });
 
 // 3c. the WGSL kernels: wgsl/*.wgsl -> their embedded-text module

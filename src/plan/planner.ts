@@ -1,6 +1,6 @@
 /**
  * The only importer of build/planner.wasm. It instantiates the module once, when the package is
- * imported (top-level await, no GPU, no fetch: the bytes are embedded), marshals integers across
+ * imported (synchronously, no GPU, no fetch: the bytes are embedded), marshals integers across
  * the boundary and turns error codes into Lasagne's exceptions (src/plan/errors.ts).
  */
 import { ValueError } from '../errors.js';
@@ -15,7 +15,10 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const { instance } = await WebAssembly.instantiate(decodeBase64(PLANNER_WASM_BASE64), {});
+// Synchronous on purpose: the module is 3.5 KB (browsers allow synchronous compiles of that size on
+// the main thread), layer construction must be synchronous, and an awaited instantiate at import
+// can deadlock Node under load (nodejs/node#54918).
+const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(PLANNER_WASM_BASE64)), {});
 /** The raw exports (for the planner's own tests). */
 export const wasm = instance.exports as unknown as PlannerExports;
 

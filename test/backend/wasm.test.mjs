@@ -199,6 +199,23 @@ Backend('starts many worker pools at once without losing a worker\'s first messa
   }
 });
 
+Backend('prepares and runs on the calling thread without ever leaving the event loop idle', async () => {
+  // Awaiting WebAssembly.instantiate() lets Node's loop go idle and enter NodePlatform::DrainTasks,
+  // which can deadlock (nodejs/node#54918; it hung this suite under load). Our Node path is
+  // synchronous: a macrotask scheduled first must not run before prepare, run and dispose finish.
+  const { out } = cifarLike(2);
+  const plan = lasagne.plan(out);
+  const params = lasagne.layers.getAllParams(out);
+  let yielded = false;
+  setImmediate(() => {
+    yielded = true;
+  });
+  const net = await prepareWasm(plan, params, { threads: 1 });
+  await net.run([sym([2, 3, 12, 12], 6).data]);
+  net.dispose();
+  assert.is(yielded, false, 'the event loop ran in between');
+});
+
 Backend('defaults to at most one thread per batch entry, and to the calling thread for tiny networks', async () => {
   const tiny = new ShuffleBC01ToC01BLayer(new InputLayer([8, 2, 3, 3]));
   const a = await lasagne.compile(tiny, { backend: 'wasm' });
