@@ -86,8 +86,10 @@ async function spawn(): Promise<WorkerHandle> {
       unref(): void;
       terminate(): Promise<number>;
     };
-    const { Worker } = await nodeImport<{ Worker: new (url: URL) => NodeWorker }>('node:worker_threads');
-    const w = new Worker(url);
+    const { Worker } = await nodeImport<{ Worker: new (url: URL, options: { execArgv: string[] }) => NodeWorker }>('node:worker_threads');
+    // Workers inherit the parent's execArgv by default; options such as --input-type (node -e) or
+    // --eval are refused in a worker, so none are passed on.
+    const w = new Worker(url, { execArgv: [] });
     // listen before anything else runs: the worker may answer before the pool is ready
     w.on('message', ((m: Reply) => messages.deliver(m)) as (x: never) => void);
     w.on('error', ((e: Error) => failures.deliver(e)) as (x: never) => void);
