@@ -8,33 +8,11 @@ import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
 import type { FilterActsStep, KernelStep } from '../../plan/steps.js';
 import { ACT_KIND } from './kernels_abi.js';
+import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
+export type { KernelPlan, ParamSource, PlanTensor };
 
-/** A tensor as the plan lays it out: C-order float32 at `offset` bytes into the arena. */
-export interface PlanTensor {
-  id: number;
-  shape: readonly number[];
-  bytes: number;
-  offset: number;
-}
 
-/** What the WASM backend needs from a plan (src/plan/network.ts NetworkPlan has all of it). */
-export interface KernelPlan {
-  steps: readonly KernelStep[];
-  tensors: readonly PlanTensor[];
-  inputs: readonly number[];
-  outputs: readonly number[];
-  arenaBytes: number;
-  alignment?: number;
-}
 
-/** A parameter as the backends see it (src/layers/base.ts Param satisfies this). */
-export interface ParamSource {
-  readonly name: string;
-  readonly version: number;
-  getValue(): NDArray;
-  /** The stored value without a copy, where the parameter offers it. */
-  readonly valueRef?: NDArray;
-}
 
 type FilterGeometry = Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'>;
 

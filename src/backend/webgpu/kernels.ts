@@ -4,6 +4,8 @@
  * (everything else), the workgroup grid, and the byte range of the arena the step reads and writes.
  * Pure functions: no device, so the geometry is testable anywhere.
  */
+import type { KernelPlan, PlanTensor } from '../backend.js';
+export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
 import type { NonlinearityKind } from '../../nonlinearities.js';
 import type { BiasMode, FilterActsStep, KernelStep, MaxPoolStep, NinStep, TransposeStep } from '../../plan/steps.js';
@@ -11,22 +13,7 @@ import type { BiasMode, FilterActsStep, KernelStep, MaxPoolStep, NinStep, Transp
 /** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
 export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'shuffle';
 
-/** A tensor as the plan lays it out: C-order float32 at `offset` bytes into the arena. */
-export interface PlanTensor {
-  id: number;
-  shape: readonly number[];
-  bytes: number;
-  offset: number;
-}
 
-/** What the WebGPU backend needs from a plan (src/plan/network.ts NetworkPlan has all of it). */
-export interface KernelPlan {
-  steps: readonly KernelStep[];
-  tensors: readonly PlanTensor[];
-  inputs: readonly number[];
-  outputs: readonly number[];
-  arenaBytes: number;
-}
 
 /** Device limits the geometry depends on. */
 export interface KernelLimits {

@@ -7,6 +7,8 @@
  * inputs, encodes every step into one command buffer, and maps the readback buffers: the command
  * encoder is the only object it creates on the device.
  */
+import type { ParamSource } from '../backend.js';
+export type { ParamSource };
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
 import { kernelWeights } from '../../plan/weights.js';
@@ -18,14 +20,6 @@ import {
 } from './kernels.js';
 import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
 
-/** What the backend reads from a parameter (src/layers/base.ts Param has it). */
-export interface ParamSource {
-  readonly name: string;
-  readonly version: number;
-  getValue(): NDArray;
-  /** The stored value without a copy, where the parameter offers it. */
-  readonly valueRef?: NDArray;
-}
 
 /** Byte stride of the steps' Params in the uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
 const UNIFORM_STRIDE = 256;
