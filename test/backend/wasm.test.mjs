@@ -4,6 +4,7 @@
 // calling thread: splitting the batch must not change a single bit (every output element is
 // computed by the same float32 sequence whatever the sub-batch), plus the float64 oracle chain.
 import { suite } from 'uvu';
+import { rejects } from './env.mjs';
 import * as assert from 'uvu/assert';
 import * as lasagne from 'lasagne-webgpu';
 import { Conv2DCCLayer, MaxPool2DCCLayer, NINLayer_c01b, ShuffleBC01ToC01BLayer, ShuffleC01BToBC01Layer } from 'lasagne-webgpu/layers/cuda_convnet';
@@ -34,16 +35,6 @@ const sym = (shape, seed) => {
   return { data: Float32Array.from(a.data, (v) => 2 * v - 1), shape: [...shape] };
 };
 
-async function rejects(fn, check, label) {
-  let error = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error !== null, `${label}: did not throw`);
-  assert.ok(check(error), `${label}: wrong error ${error && error.constructor.name}: ${error && error.message}`);
-}
 
 function sameBits(a, b, label) {
   assert.equal(a.shape, b.shape, `${label}: shape`);

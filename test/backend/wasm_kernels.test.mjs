@@ -7,6 +7,7 @@
 // C k^2 = 9 .. 1089 terms that is ~1e-7 .. 7e-5 of the magnitude; it fails as soon as a single
 // term is dropped, doubled or misplaced. Pooling and transposes move values: compared bit for bit.
 import { suite } from 'uvu';
+import { rejects } from './env.mjs';
 import * as assert from 'uvu/assert';
 import { prepareWasm, packFilters, subBatchPlan, batchAxes, planBatch, wasmBackend, kernelsModule } from '../../dist/backend/wasm/index.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
@@ -83,17 +84,6 @@ function expectClose(ours, ref, tol, label) {
   assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at < 0 ? 0 : tol(at)})`);
 }
 
-/** Awaits fn() and checks that it rejects with an error satisfying `check`. */
-async function rejects(fn, check, label) {
-  let error = null;
-  try {
-    await fn();
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error !== null, `${label}: did not throw`);
-  assert.ok(check(error), `${label}: wrong error ${error && error.constructor.name}: ${error && error.message}`);
-}
 
 function expectExact(ours, ref, label) {
   assert.equal(ours.length, ref.length, `${label}: length`);

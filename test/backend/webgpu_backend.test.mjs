@@ -5,22 +5,15 @@
 //
 // The device suite skips, saying why, when the `webgpu` package or an adapter is missing.
 import { suite } from 'uvu';
+import { testDevice, rejects } from './env.mjs';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync } from 'node:fs';
 import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { transpose } from '../reference/array.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { launchOf, pipelineKey, prepareWebGpu, stepPlan, webgpuBackend, WGSL } from '../../dist/backend/webgpu/index.js';
 import { workgroupGrid } from '../../dist/backend/webgpu/kernels.js';
-import { NODE_DAWN_FLAGS } from '../../dist/backend/webgpu/device.js';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
-}
 
 const f32 = toFloat32;
 const LIMITS = { minStorageBufferOffsetAlignment: 256, maxStorageBufferBindingSize: 1 << 27, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535 };
@@ -85,23 +78,6 @@ geometry('softmax cannot be fused (it is not elementwise) and is refused with Va
 });
 
 geometry.run();
-
-// Dawn's GPU object must outlive its devices: a collected one takes the process down.
-let gpu = null;
-
-async function testDevice() {
-  let webgpu;
-  try {
-    webgpu = await import('webgpu');
-  } catch (e) {
-    return { reason: `the optional 'webgpu' package is not installed (${e.message.split('\n')[0]})` };
-  }
-  gpu = webgpu.create([...NODE_DAWN_FLAGS]);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) return { reason: 'no WebGPU adapter (no GPU, and no SwiftShader Vulkan ICD at ' + ICD + ')' };
-  const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [] });
-  return { device };
-}
 
 const { device, reason } = await testDevice();
 if (reason) console.log(`  SKIP webgpu backend: ${reason}`);

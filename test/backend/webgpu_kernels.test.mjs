@@ -13,8 +13,8 @@
 //
 // Skips, saying why, when the `webgpu` package or an adapter is missing.
 import { suite } from 'uvu';
+import { testDevice, rejects } from './env.mjs';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync } from 'node:fs';
 import { filterActsC01b, convNd } from '../reference/conv.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
 import { transpose, cropAxes12 } from '../reference/array.mjs';
@@ -22,38 +22,9 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
-import { NODE_DAWN_FLAGS } from '../../dist/backend/webgpu/device.js';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
-}
 
-// Dawn's GPU object must outlive its devices: a collected one takes the process down.
-let gpu = null;
-
-/** A device of our own (destroyed at the end), or the reason there is none. */
-async function testDevice() {
-  let webgpu;
-  try {
-    webgpu = await import('webgpu');
-  } catch (e) {
-    return { reason: `the optional 'webgpu' package is not installed (${e.message.split('\n')[0]})` };
-  }
-  // the backend's own Dawn toggles: exact timestamps, no workgroup zero-init (slow to JIT on SwiftShader)
-  gpu = webgpu.create([...NODE_DAWN_FLAGS]);
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) return { reason: 'no WebGPU adapter (no GPU, and no SwiftShader Vulkan ICD at ' + ICD + ')' };
-  const device = await adapter.requestDevice({
-    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
-    requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
-  });
-  return { device };
-}
-
-const { device, reason } = await testDevice();
+const { device, reason } = await testDevice({ limits: true });
 if (reason) console.log(`  SKIP webgpu kernels: ${reason}`);
 
 const test = suite('webgpu kernels');
