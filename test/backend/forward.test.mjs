@@ -263,6 +263,17 @@ for (const [backend, missing] of here) {
     assert.ok(e instanceof RuntimeError && /disposed/.test(e.message));
   });
 
+  s('runs issued together are queued: each gets its own input\'s output', async () => {
+    const net = await lasagne.compile(lasagne.cifar10Net(2), { backend });
+    const xs = [21, 22, 23].map((seed) => f32(uniform([2, 3, 32, 32], seed, -1, 1)));
+    const together = await Promise.all(xs.map((x) => net.run(x)));
+    const oneByOne = [];
+    for (const x of xs) oneByOne.push(await net.run(x));
+    net.dispose();
+    together.forEach((y, i) => assert.equal(y.data, oneByOne[i].data, `run ${i}`));
+    assert.not.equal(together[0].data, together[1].data);
+  });
+
   s('a compiled network sees new parameter values on its next run', async () => {
     const layer = new Conv2DCCLayer(new InputLayer([2, 4, 5, 5]), 16, 3, { nonlinearity: null });
     const x = f32(uniform([2, 4, 5, 5], 18));
