@@ -20,14 +20,15 @@
 //                                    BIAS 0 (bind any buffer)
 //   3  params   uniform              Params
 // Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_F: workgroup size
-//   (WG_N, WG_F), WG_N * WG_F <= 256; K_CHUNK: rows of K per stage. Workgroup memory:
-//   16 * (K_CHUNK * (WG_F + WG_N) + WG_N) bytes (main_vec4) or 16 * (... + 4 * WG_N) (main_scalar),
+//   (WG_N, WG_F), WG_N * WG_F <= 256; RF: 1 or 2 groups of 4 filters per thread; K_CHUNK: rows of K
+//   per stage. Workgroup memory: 16 * (K_CHUNK * (RF * WG_F + WG_N) + WG_N) bytes (main_vec4) or
+//   16 * (... + 4 * WG_N) (main_scalar),
 //   which the host keeps within the device limit. Every element is written before it is read.
 // Entry points: main_vec4 (needs B % 4 == 0 and 16-byte aligned offsets), main_scalar (any B).
 // Geometry: an implicit GEMM out(F, N) = w(K, F)^T x im2col(K, N), N = OH*OW*B, batch innermost.
-//   A workgroup computes TILE_F = 4*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK rows
-//   of K staged in workgroup memory; a thread computes 4 filters x 4 consecutive columns (one vec4
-//   along the batch in main_vec4). Tiles: params.f_tiles = ceil(F / TILE_F) times ceil(N / TILE_N)
+//   A workgroup computes TILE_F = 4*RF*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK
+//   rows of K staged in workgroup memory; a thread computes 4*RF filters (f0 + 4*ly + 4*WG_F*r,
+//   r < RF, 4 each) x 4 consecutive columns (one vec4 along the batch in main_vec4). Tiles: params.f_tiles = ceil(F / TILE_F) times ceil(N / TILE_N)
 //   = params.tiles; workgroup id wid = wg.x + wg.y * num_workgroups.x (the host splits wid over x and
 //   y beyond 65535 workgroups), filter tile wid % f_tiles (fastest, so neighbours share input columns),
 //   column tile wid / f_tiles.
@@ -66,9 +67,10 @@ override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_F: u32 = 16u;
 override K_CHUNK: u32 = 16u;
+override RF: u32 = 1u;
 
-// w_tile[kk * WG_F + t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
-var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * WG_F>;
+// w_tile[kk * RF * WG_F + t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
+var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * RF * WG_F>;
 // x_tile[kk * WG_N + t] = im2col[k0 + kk, n0 + 4t .. n0 + 4t + 3]
 var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
 // Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); main_vec4 keeps one
@@ -81,6 +83,11 @@ struct Acc {
   r1: vec4<f32>,
   r2: vec4<f32>,
   r3: vec4<f32>,
+  // filters f0 + 4 * (WG_F + ly) .. + 3 (RF 2)
+  r4: vec4<f32>,
+  r5: vec4<f32>,
+  r6: vec4<f32>,
+  r7: vec4<f32>,
 }
 
 fn column_info(n: u32) -> vec4<i32> {
@@ -116,9 +123,9 @@ fn row_base(k: u32, col: vec4<i32>) -> i32 {
 }
 
 fn load_w_tile(k0: u32, f0: u32, tid: u32) {
-  for (var t = tid; t < K_CHUNK * WG_F; t += WG_N * WG_F) {
-    let k = k0 + t / WG_F;
-    let f = f0 + 4u * (t % WG_F);
+  for (var t = tid; t < K_CHUNK * RF * WG_F; t += WG_N * WG_F) {
+    let k = k0 + t / (RF * WG_F);
+    let f = f0 + 4u * (t % (RF * WG_F));
     var w = vec4<f32>(0.0);
     if (k < params.k_total && f < params.filters) {
       w = weights[(k * params.w_stride + f) / 4u];
@@ -130,12 +137,19 @@ fn load_w_tile(k0: u32, f0: u32, tid: u32) {
 fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
   var acc = acc_in;
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let w = w_tile[kk * WG_F + ly];
+    let w = w_tile[kk * RF * WG_F + ly];
     let x = x_tile[kk * WG_N + lx];
     acc.r0 += w.x * x;
     acc.r1 += w.y * x;
     acc.r2 += w.z * x;
     acc.r3 += w.w * x;
+    if (RF == 2u) {
+      let w2 = w_tile[kk * RF * WG_F + WG_F + ly];
+      acc.r4 += w2.x * x;
+      acc.r5 += w2.y * x;
+      acc.r6 += w2.z * x;
+      acc.r7 += w2.w * x;
+    }
   }
   return acc;
 }
@@ -181,14 +195,14 @@ fn main_vec4(
   if (wid >= params.tiles) {
     return;
   }
-  let f0 = (wid % params.f_tiles) * (4u * WG_F);
+  let f0 = (wid % params.f_tiles) * (4u * RF * WG_F);
   let n0 = (wid / params.f_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   for (var t = tid; t < WG_N; t += WG_N * WG_F) {
     col_info4[t] = column_info(n0 + 4u * t);
   }
   workgroupBarrier();
-  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
     load_w_tile(k0, f0, tid);
     for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_F) {
@@ -207,9 +221,11 @@ fn main_vec4(
   let n = n0 + 4u * lid.x;
   let f = f0 + 4u * lid.y;
   if (n < params.n_total) {
-    let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
-    for (var r = 0u; r < 4u; r++) {
-      store_vec4(f + r, n, rows[r]);
+    let rows = array<vec4<f32>, 8>(acc.r0, acc.r1, acc.r2, acc.r3, acc.r4, acc.r5, acc.r6, acc.r7);
+    for (var g = 0u; g < RF; g++) {
+      for (var r = 0u; r < 4u; r++) {
+        store_vec4(f + 4u * WG_F * g + r, n, rows[4u * g + r]);
+      }
     }
   }
 }
@@ -224,14 +240,14 @@ fn main_scalar(
   if (wid >= params.tiles) {
     return;
   }
-  let f0 = (wid % params.f_tiles) * (4u * WG_F);
+  let f0 = (wid % params.f_tiles) * (4u * RF * WG_F);
   let n0 = (wid / params.f_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   for (var t = tid; t < 4u * WG_N; t += WG_N * WG_F) {
     col_info[t] = column_info(n0 + t);
   }
   workgroupBarrier();
-  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
     load_w_tile(k0, f0, tid);
     for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_F) {
@@ -253,10 +269,12 @@ fn main_scalar(
   }
   let n = n0 + 4u * lid.x;
   let f = f0 + 4u * lid.y;
-  let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
-  for (var r = 0u; r < 4u; r++) {
-    for (var e = 0u; e < 4u; e++) {
-      store_scalar(f + r, n + e, rows[r][e]);
+  let rows = array<vec4<f32>, 8>(acc.r0, acc.r1, acc.r2, acc.r3, acc.r4, acc.r5, acc.r6, acc.r7);
+  for (var g = 0u; g < RF; g++) {
+    for (var r = 0u; r < 4u; r++) {
+      for (var e = 0u; e < 4u; e++) {
+        store_scalar(f + 4u * WG_F * g + r, n + e, rows[4u * g + r][e]);
+      }
     }
   }
 }

@@ -22,6 +22,7 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
+import { filterTileWidth, filterRegisterGroups } from '../../dist/backend/webgpu/kernels.js';
 
 
 const { device, reason } = await testDevice({ limits: true });
@@ -171,6 +172,15 @@ const C01B_CONFIGS = [
     { C: 1, H: 3, W: 3, k: 3, s: 2, pad: 1, F: 16, B: 129 },
     { C: 4, H: 3, W: 3, k: 3, s: 1, pad: 0, F: 32, B: 130 },
     { C: 16, H: 3, W: 3, k: 3, s: 1, pad: 2, F: 16, B: 6 },
+    // K = 800 (50 chunks of 16), vec4 and scalar
+    { C: 32, H: 6, W: 6, k: 5, s: 1, pad: 2, F: 64, B: 4 },
+    { C: 32, H: 5, W: 5, k: 5, s: 1, pad: 2, F: 32, B: 3 },
+    // F = 96 in three tiles of 32 (WG_F 8), vec4 and scalar
+    { C: 2, H: 9, W: 9, k: 5, s: 1, pad: 1, F: 96, B: 5 },
+    { C: 3, H: 9, W: 9, k: 5, s: 2, pad: 0, F: 96, B: 8 },
+    // 8 filters per thread (RF 2: F % 128 == 0, at least 128 tiles of 128 x 64), vec4 and scalar, K in 2 chunks
+    { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 128, B: 128 },
+    { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 128, B: 129 },
 ];
 
 /** Runs c01b convs of the given configs and checks each against the oracle; returns the outputs. */
@@ -200,14 +210,34 @@ async function checkC01bConvs(configs, options = {}) {
   return outs;
 }
 
-it('filter_acts in c01b: batch 1..130 (vec4 and scalar paths), channels 1..16, partial filter tiles, partial K chunks', async () => {
+it('filter_acts in c01b: batch 1..130 (vec4 and scalar paths), channels 1..32, partial filter tiles, partial K chunks', async () => {
+  // every filter tile width filterTileWidth picks is reached: 4, 8 (also for F = 96, not 16), 16
+  const widths = new Set(C01B_CONFIGS.map((c) => filterTileWidth(c.F)));
+  for (const w of [4, 8, 16]) assert.ok(widths.has(w), `some config has WG_F ${w}`);
+  assert.ok(C01B_CONFIGS.some((c) => c.F === 96 && c.B % 4 === 0) && C01B_CONFIGS.some((c) => c.F === 96 && c.B % 4 !== 0), 'F = 96 on both paths');
+  assert.is(filterTileWidth(96), 8);
+  assert.is(filterTileWidth(80), 8);
+  assert.is(filterTileWidth(128), 16);
+  assert.is(filterTileWidth(384), 16);
+  // RF 2 is reached on both paths, and RF 1 with F = 128 (few tiles); the benchmark's L2-L5 take RF 2
+  const rfs = C01B_CONFIGS.map((c) => {
+    const s = convStep(c);
+    return filterRegisterGroups(c.F, s.outRows * s.outCols * c.B);
+  });
+  assert.ok(rfs.some((r, i) => r === 2 && C01B_CONFIGS[i].B % 4 === 0) && rfs.some((r, i) => r === 2 && C01B_CONFIGS[i].B % 4 !== 0), 'RF 2 on both paths');
+  assert.is(filterRegisterGroups(128, 56 * 56 * 128), 2);
+  assert.is(filterRegisterGroups(384, 11 * 11 * 128), 2);
+  assert.is(filterRegisterGroups(128, 10 * 10 * 128), 2);
+  assert.is(filterRegisterGroups(128, 64 * 64), 1);
+  assert.ok(rfs.some((r, i) => r === 1 && C01B_CONFIGS[i].F === 128), 'RF 1 with F = 128');
+  assert.is(filterRegisterGroups(96, 118 * 118 * 128), 1);
   await checkC01bConvs(C01B_CONFIGS);
 });
 
 it('the CPU variants (short K chunks, chosen on SwiftShader) match the oracle and the GPU variants bit for bit', async () => {
   // Within a thread the sum runs over K in ascending order whatever the chunk size, so the variants
   // must agree exactly.
-  const configs = [C01B_CONFIGS[5], C01B_CONFIGS[4], C01B_CONFIGS[12], C01B_CONFIGS[2]];
+  const configs = [C01B_CONFIGS[5], C01B_CONFIGS[4], C01B_CONFIGS[12], C01B_CONFIGS[2], C01B_CONFIGS[14], C01B_CONFIGS[15]];
   const gpu = await checkC01bConvs(configs, { cpuVariants: false });
   const cpu = await checkC01bConvs(configs, { cpuVariants: true });
   gpu.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, cpu[i][j])), `config ${i}: bit-identical`));
