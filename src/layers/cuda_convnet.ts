@@ -20,7 +20,7 @@
 import { RuntimeError, ValueError } from '../errors.js';
 import { formatShape, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
-import { Constant, GlorotUniform, Initializer } from '../init.js';
+import { Constant, GlorotUniform } from '../init.js';
 import { identity, isNonlinearity, rectify, type Nonlinearity } from '../nonlinearities.js';
 import {
   checkConv, checkConvEarly, checkPool, convGridLength, convOutputLength, poolOutputLength, resolvePad,
@@ -44,15 +44,6 @@ function requireRank(shape: Shape, rank: number, owner: string, layout: string):
   if (shape.length !== rank) {
     throw new ValueError(`${owner} requires a ${rank}-dimensional input (${layout}), but input_shape=${formatShape(shape)}`);
   }
-}
-
-/** Serialisable form of a param spec for configs: initializers by class, arrays by shape. */
-function specConfig(spec: ParamSpec | null | undefined): unknown {
-  if (spec === null) return null;
-  if (spec instanceof Initializer) return { initializer: spec.constructor.name };
-  if (typeof spec === 'number') return spec;
-  if (typeof spec === 'function') return { function: spec.name || 'anonymous' };
-  return spec === undefined ? undefined : { array: spec.shape };
 }
 
 export interface Conv2DCCLayerOptions {
@@ -400,4 +391,3 @@ export class NINLayer_c01b extends Layer {
   }
 }
 
-export { specConfig };
