@@ -100,7 +100,12 @@ function readsBatchLast(layer: Layer): boolean {
 function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Shape> {
   const inputs = layers.filter((l): l is InputLayer => l instanceof InputLayer);
   const given = new Map<Layer, Shape>();
-  if (opts.inputShapes instanceof Map) for (const [k, v] of opts.inputShapes) given.set(k, v);
+  if (opts.inputShapes instanceof Map) {
+    for (const [k, v] of opts.inputShapes) {
+      if (!inputs.includes(k as InputLayer)) throw new ValueError('plan: inputShapes has a key that is not an InputLayer of this network');
+      given.set(k, v);
+    }
+  }
   else if (opts.inputShapes !== undefined) {
     if (inputs.length !== 1) throw new ValueError(`plan: inputShapes is a single shape but the network has ${inputs.length} input layers; pass a Map`);
     given.set(inputs[0], opts.inputShapes);

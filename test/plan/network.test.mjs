@@ -118,6 +118,8 @@ net('inputShapes fills unknown spatial sizes, and a weight shaped for other inpu
   assert.equal(p.tensors[p.outputs[0]].shape, [2, 16, 9, 14]);
   const untied = new Conv2DCCLayer(new InputLayer([2, 1, 11, 16]), 16, 3, { untieBiases: true });
   assert.throws(() => lasagne.plan(untied, { inputShapes: [2, 1, 12, 16] }), (e) => e instanceof ValueError && /b has shape \(16, 9, 14\)/.test(e.message));
+  assert.throws(() => lasagne.plan(conv, { inputShapes: new Map([[conv, [2, 16, 9, 14]]]) }), (e) => e instanceof ValueError && /not an InputLayer of this network/.test(e.message));
+  assert.equal(lasagne.plan(conv, { inputShapes: new Map([[input, [1, 1, 5, 6]]]) }).tensors[0].shape, [1, 1, 5, 6]);
 });
 
 net('stride > filter size passes construction and fails when planned, as FilterActs fails when run', () => {
