@@ -2,13 +2,15 @@
 // compiled as a user compiles it (batch 128 by default), on the backend 'auto' picks. Prints the median
 // wall time of network.run() (upload the input, every kernel, read the output back), the per-layer
 // device times of profile(), their sum, and wall / sum (the per-run overhead).
-//   node scripts/bench_net.mjs [--batch 128] [--runs 30] [--backend auto|webgpu|wasm]
+//   node scripts/bench_net.mjs [--batch 128] [--runs 30] [--backend auto|webgpu|wasm] [--no-timestamps]
+// --no-timestamps: WebGPU on a device made without 'timestamp-query', so run() encodes one compute
+// pass and reads nothing but the output back (shows what per-layer timing costs the wall time).
 import { existsSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import * as lasagne from 'lasagne-webgpu';
 
-const { values: opts } = parseArgs({ options: { batch: { type: 'string' }, runs: { type: 'string' }, backend: { type: 'string' } } });
+const { values: opts } = parseArgs({ options: { batch: { type: 'string' }, runs: { type: 'string' }, backend: { type: 'string' }, 'no-timestamps': { type: 'boolean', default: false } } });
 const batch = Number(opts.batch ?? 128);
 const runs = Number(opts.runs ?? 30);
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -19,7 +21,15 @@ if (!process.env.XDG_RUNTIME_DIR) {
 }
 
 const net = lasagne.cifar10Net(batch);
-const network = await lasagne.compile(net, { backend: opts.backend ?? 'auto' });
+let device;
+let keepGpu;
+if (opts['no-timestamps']) {
+  const { create } = await import('webgpu');
+  keepGpu = create(['disable-dawn-features=timestamp_quantization']);
+  const adapter = await keepGpu.requestAdapter();
+  device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+}
+const network = await lasagne.compile(net, { backend: opts.backend ?? 'auto', ...(device ? { device } : {}) });
 const x = lasagne.ndarray(new Float32Array(batch * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.01)), [batch, 3, 32, 32]);
 for (let i = 0; i < 3; i++) await network.run(x);
 const walls = [];
@@ -46,4 +56,5 @@ if (sums.length) {
   console.log(`wall ${wall.toFixed(4)} ms (no per-layer device times on this backend)`);
 }
 network.dispose();
+void keepGpu;
 process.exit(0);
