@@ -16,14 +16,16 @@
 //   2  bias     storage, read        array<f32>: b[u] (BIAS 1) or b[u, p] (BIAS 2); not read for BIAS 0
 //   3  params   uniform              Params
 // Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_U: workgroup size
-//   (WG_N, WG_U), WG_N * WG_U <= 256; K_CHUNK: channels per stage. Workgroup memory:
-//   16 * K_CHUNK * (WG_U + WG_N) bytes, which the host keeps within the device limit. Every element
-//   is written before it is read.
+//   (WG_N, WG_U), WG_N * WG_U <= 256; RU: 1..5 groups of 4 units per thread; K_CHUNK: channels per
+//   stage. Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
+//   the device limit. Every element is written before it is read.
 // Entry points: main_vec4 (needs N % 4 == 0 and 16-byte aligned offsets), main_scalar (any N).
-// Geometry: a workgroup computes TILE_U = 4*WG_U units by TILE_N = 4*WG_N columns in chunks of
-//   K_CHUNK channels staged in workgroup memory; a thread computes 4 units x 4 consecutive columns.
+// Geometry: a workgroup computes TILE_U = 4*RU*WG_U units by TILE_N = 4*WG_N columns in chunks of
+//   K_CHUNK channels staged in workgroup memory; a thread computes 4*RU units (u0 + 4*ly + 4*WG_U*g,
+//   g < RU, 4 each) x 4 consecutive columns. The RU groups' weights are the same for a warp's
+//   threads (broadcast), so a thread reads 1 + RU vec4s of workgroup memory per 16*RU FMAs.
 //   params.tiles = params.u_tiles * ceil(N / TILE_N); wid = wg.x + wg.y * num_workgroups.x, unit
-//   tile wid % u_tiles, column tile wid / u_tiles.
+//   tile wid % u_tiles (of TILE_U units), column tile wid / u_tiles.
 
 struct Params {
   in_off: u32,
@@ -48,13 +50,15 @@ struct Params {
 override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_U: u32 = 16u;
+override RU: u32 = 1u;
 override K_CHUNK: u32 = 16u;
 
-// w_tile[kk * WG_U + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3]
-var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * WG_U>;
+// w_tile[kk * RU * WG_U + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3]
+var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * RU * WG_U>;
 // x_tile[kk * WG_N + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3]
 var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
 
+// Four units x four columns: r<i> is unit u + i.
 struct Acc {
   r0: vec4<f32>,
   r1: vec4<f32>,
@@ -62,10 +66,21 @@ struct Acc {
   r3: vec4<f32>,
 }
 
+// The thread's accumulators, group g = units u0 + 4 * (g * WG_U + ly) .. + 3 (groups g >= RU unused).
+var<private> a0: Acc;
+var<private> a1: Acc;
+var<private> a2: Acc;
+var<private> a3: Acc;
+var<private> a4: Acc;
+
+fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
+  return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
+}
+
 fn load_w_tile(k0: u32, u0: u32, tid: u32) {
-  for (var t = tid; t < K_CHUNK * WG_U; t += WG_N * WG_U) {
-    let k = k0 + t / WG_U;
-    let u = u0 + 4u * (t % WG_U);
+  for (var t = tid; t < K_CHUNK * RU * WG_U; t += WG_N * WG_U) {
+    let k = k0 + t / (RU * WG_U);
+    let u = u0 + 4u * (t % (RU * WG_U));
     var w = vec4<f32>(0.0);
     if (k < params.channels && u < params.w_stride) {
       w = weights[(k * params.w_stride + u) / 4u];
@@ -74,17 +89,33 @@ fn load_w_tile(k0: u32, u0: u32, tid: u32) {
   }
 }
 
-fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
-  var acc = acc_in;
+fn accumulate(lx: u32, ly: u32) {
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let w = w_tile[kk * WG_U + ly];
     let x = x_tile[kk * WG_N + lx];
-    acc.r0 += w.x * x;
-    acc.r1 += w.y * x;
-    acc.r2 += w.z * x;
-    acc.r3 += w.w * x;
+    let wb = kk * RU * WG_U + ly;
+    a0 = fma4(a0, w_tile[wb], x);
+    if (RU > 1u) {
+      a1 = fma4(a1, w_tile[wb + WG_U], x);
+    }
+    if (RU > 2u) {
+      a2 = fma4(a2, w_tile[wb + 2u * WG_U], x);
+    }
+    if (RU > 3u) {
+      a3 = fma4(a3, w_tile[wb + 3u * WG_U], x);
+    }
+    if (RU > 4u) {
+      a4 = fma4(a4, w_tile[wb + 4u * WG_U], x);
+    }
   }
-  return acc;
+}
+
+fn clear_acc() {
+  let z = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  a0 = z;
+  a1 = z;
+  a2 = z;
+  a3 = z;
+  a4 = z;
 }
 
 fn bias_at(u: u32, n: u32) -> f32 {
@@ -110,6 +141,13 @@ fn store_vec4(u: u32, n: u32, v: vec4<f32>) {
   }
 }
 
+fn store_group_vec4(a: Acc, u: u32, n: u32) {
+  store_vec4(u, n, a.r0);
+  store_vec4(u + 1u, n, a.r1);
+  store_vec4(u + 2u, n, a.r2);
+  store_vec4(u + 3u, n, a.r3);
+}
+
 fn store_scalar(u: u32, n: u32, v: f32) {
   if (u < params.units && n < params.n_total) {
     var x = v;
@@ -117,6 +155,15 @@ fn store_scalar(u: u32, n: u32, v: f32) {
       x += bias_at(u, n);
     }
     arena[params.out_off + u * params.n_total + n] = activate(x, params.act);
+  }
+}
+
+fn store_group_scalar(a: Acc, u: u32, n: u32) {
+  let rows = array<vec4<f32>, 4>(a.r0, a.r1, a.r2, a.r3);
+  for (var r = 0u; r < 4u; r++) {
+    for (var e = 0u; e < 4u; e++) {
+      store_scalar(u + r, n + e, rows[r][e]);
+    }
   }
 }
 
@@ -130,10 +177,10 @@ fn main_vec4(
   if (wid >= params.tiles) {
     return;
   }
-  let u0 = (wid % params.u_tiles) * (4u * WG_U);
+  let u0 = (wid % params.u_tiles) * (4u * RU * WG_U);
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
-  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  clear_acc();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
     load_w_tile(k0, u0, tid);
     for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
@@ -146,15 +193,24 @@ fn main_vec4(
       x_tile[t] = x;
     }
     workgroupBarrier();
-    acc = accumulate(acc, lid.x, lid.y);
+    accumulate(lid.x, lid.y);
     workgroupBarrier();
   }
   let n = n0 + 4u * lid.x;
   let u = u0 + 4u * lid.y;
   if (n < params.n_total) {
-    let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
-    for (var r = 0u; r < 4u; r++) {
-      store_vec4(u + r, n, rows[r]);
+    store_group_vec4(a0, u, n);
+    if (RU > 1u) {
+      store_group_vec4(a1, u + 4u * WG_U, n);
+    }
+    if (RU > 2u) {
+      store_group_vec4(a2, u + 8u * WG_U, n);
+    }
+    if (RU > 3u) {
+      store_group_vec4(a3, u + 12u * WG_U, n);
+    }
+    if (RU > 4u) {
+      store_group_vec4(a4, u + 16u * WG_U, n);
     }
   }
 }
@@ -169,10 +225,10 @@ fn main_scalar(
   if (wid >= params.tiles) {
     return;
   }
-  let u0 = (wid % params.u_tiles) * (4u * WG_U);
+  let u0 = (wid % params.u_tiles) * (4u * RU * WG_U);
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
-  var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  clear_acc();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
     load_w_tile(k0, u0, tid);
     for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
@@ -190,15 +246,22 @@ fn main_scalar(
       x_tile[t] = x;
     }
     workgroupBarrier();
-    acc = accumulate(acc, lid.x, lid.y);
+    accumulate(lid.x, lid.y);
     workgroupBarrier();
   }
   let n = n0 + 4u * lid.x;
   let u = u0 + 4u * lid.y;
-  let rows = array<vec4<f32>, 4>(acc.r0, acc.r1, acc.r2, acc.r3);
-  for (var r = 0u; r < 4u; r++) {
-    for (var e = 0u; e < 4u; e++) {
-      store_scalar(u + r, n + e, rows[r][e]);
-    }
+  store_group_scalar(a0, u, n);
+  if (RU > 1u) {
+    store_group_scalar(a1, u + 4u * WG_U, n);
+  }
+  if (RU > 2u) {
+    store_group_scalar(a2, u + 8u * WG_U, n);
+  }
+  if (RU > 3u) {
+    store_group_scalar(a3, u + 12u * WG_U, n);
+  }
+  if (RU > 4u) {
+    store_group_scalar(a4, u + 16u * WG_U, n);
   }
 }

@@ -22,7 +22,7 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
-import { filterTileWidth, filterRegisterGroups } from '../../dist/backend/webgpu/kernels.js';
+import { filterTileWidth, filterRegisterGroups, ninTileShape } from '../../dist/backend/webgpu/kernels.js';
 
 
 const { device, reason } = await testDevice({ limits: true });
@@ -366,7 +366,7 @@ function ninOracle(x, w, b, step, abs = false) {
 
 it('nin: units 1..160, batch 2..130, N % 4 == 0 and not, every bias mode, 2-D and 4-D inputs', async () => {
   // [C, U, shape, bias, nonlinearity]: N % 4 == 0 with B % 4 != 0 puts two positions in one vec4
-  // (untied bias per component); U = 1, 10, 17 and 160 reach every unit-tile width.
+  // (untied bias per component); U = 1, 10, 17 and 160 reach every unit-tile width, 160 RU 5.
   const configs = [
     { C: 3, U: 10, shape: [3, 4, 5, 2], biasMode: 'untied', act: NONLINEARITIES[4] },
     { C: 4, U: 12, shape: [4, 2, 3, 130], biasMode: 'untied', act: NONLINEARITIES[4] },
@@ -374,7 +374,13 @@ it('nin: units 1..160, batch 2..130, N % 4 == 0 and not, every bias mode, 2-D an
     { C: 20, U: 160, shape: [20, 2, 2, 8], biasMode: 'none', act: NONLINEARITIES[0] },
     { C: 7, U: 1, shape: [7, 3, 1, 3], biasMode: 'tied', act: NONLINEARITIES[1] },
     { C: 33, U: 17, shape: [33, 13], biasMode: 'tied', act: NONLINEARITIES[7] },
+    // RU 2, 3, 4 (ninTileShape): U = 100 leaves the last group partial, U = 200 has two unit tiles
+    { C: 18, U: 64, shape: [18, 5, 3, 4], biasMode: 'untied', act: NONLINEARITIES[1] },
+    { C: 9, U: 96, shape: [9, 7, 3], biasMode: 'tied', act: NONLINEARITIES[4] },
+    { C: 21, U: 100, shape: [21, 3, 2, 6], biasMode: 'tied', act: NONLINEARITIES[0] },
+    { C: 5, U: 200, shape: [5, 9, 5], biasMode: 'untied', act: NONLINEARITIES[1] },
   ];
+  assert.equal([...new Set(configs.map((c) => ninTileShape(c.U).ru))].sort(), [1, 2, 3, 4, 5], 'every RU');
   const shapes = [];
   const steps = [];
   const params = [];

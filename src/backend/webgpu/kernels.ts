@@ -193,15 +193,31 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   };
 }
 
+/**
+ * WG_U and RU of nin for U units: WG_U the smallest power of 2 >= ceil(U / 4), at most 8; below 8,
+ * RU 1. At WG_U 8 (threads of 4*RU units, tiles of 32*RU), RU in 1..5 minimises the padded units
+ * times (1 + 1/RU), the workgroup-memory reads per FMA (U = 160: RU 5, one tile, no padding).
+ */
+export function ninTileShape(U: number): { wgU: number; ru: number } {
+  const wgU = Math.min(8, 2 ** Math.ceil(Math.log2(Math.max(1, ceilDiv(U, 4)))));
+  if (wgU < 8) return { wgU, ru: 1 };
+  let best = { ru: 1, cost: Infinity };
+  for (let ru = 1; ru <= 5; ru++) {
+    const cost = ceilDiv(U, 32 * ru) * 32 * ru * (1 + 1 / ru);
+    if (cost <= best.cost) best = { ru, cost };
+  }
+  return { wgU, ru: best.ru };
+}
+
 function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);
   const { channels: C, units: U, positions: P, batch: B } = step;
   const N = P * B;
   const vec4 = N % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
-  const wgU = Math.min(16, 2 ** Math.ceil(Math.log2(ceilDiv(U, 4))));
+  const { wgU, ru } = ninTileShape(U);
   const wgN = GEMM_THREADS / wgU;
-  const kChunk = kChunkFor(wgU, wgN, 0, limits);
-  const uTiles = ceilDiv(U, 4 * wgU);
+  const kChunk = kChunkFor(ru * wgU, wgN, 0, limits);
+  const uTiles = ceilDiv(U, 4 * ru * wgU);
   const tiles = uTiles * ceilDiv(N, 4 * wgN);
   const act = actOf(step);
   const u = words(12);
@@ -210,7 +226,7 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
   return {
     family: 'nin',
     entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
-    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, K_CHUNK: kChunk },
+    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
