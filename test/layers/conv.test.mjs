@@ -5,7 +5,7 @@ import { Conv2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
 import { convNd, filterActsC01b } from '../reference/conv.mjs';
 import { flipSpatial, transpose } from '../reference/array.mjs';
 import { uniform, toFloat32 } from '../reference/random.mjs';
-import { recordingSpec, throwsWith } from './support.mjs';
+import { recordingSpec, throwsWith, expectLasagneTagFilters } from './support.mjs';
 
 const { InputLayer, convOutputLength, convInputLength } = lasagne.layers;
 const { ValueError, RuntimeError, NotImplementedError } = lasagne.errors;
@@ -129,14 +129,7 @@ Conv('test_invalid_pad: an unknown pad mode is a TypeError and same padding need
 
 Conv('test_get_params: tag filters select W and b as in Lasagne', () => {
   const layer = new Conv2DCCLayer(new InputLayer([128, 3, 32, 32]), 16, [3, 3]);
-  const { W, b } = layer;
-  assert.equal(layer.getParams(), [W, b]);
-  assert.equal(layer.getParams({ regularizable: false }), [b]);
-  assert.equal(layer.getParams({ regularizable: true }), [W]);
-  assert.equal(layer.getParams({ trainable: true }), [W, b]);
-  assert.equal(layer.getParams({ trainable: false }), []);
-  assert.equal(layer.getParams({ _nonexistent_tag: true }), []);
-  assert.equal(layer.getParams({ _nonexistent_tag: false }), [W, b]);
+  expectLasagneTagFilters(layer);
 });
 
 Conv('test_unsupported_settings: each cuda-convnet limit raises RuntimeError with Lasagne wording', () => {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as lasagne from 'lasagne-webgpu';
 import { NINLayer_c01b } from 'lasagne-webgpu/layers/cuda_convnet';
-import { recordingSpec } from './support.mjs';
+import { recordingSpec, expectLasagneTagFilters } from './support.mjs';
 
 const { InputLayer } = lasagne.layers;
 const { identity, rectify, tanh } = lasagne.nonlinearities;
@@ -47,14 +47,7 @@ NIN('test_init_untie_biases: untied b has shape (5, 4, 5)', () => {
 
 NIN('test_get_params: tag filters select W and b as in Lasagne', () => {
   const layer = new NINLayer_c01b(fixture(), 5);
-  const { W, b } = layer;
-  assert.equal(layer.getParams(), [W, b]);
-  assert.equal(layer.getParams({ regularizable: false }), [b]);
-  assert.equal(layer.getParams({ regularizable: true }), [W]);
-  assert.equal(layer.getParams({ trainable: true }), [W, b]);
-  assert.equal(layer.getParams({ trainable: false }), []);
-  assert.equal(layer.getParams({ _nonexistent_tag: true }), []);
-  assert.equal(layer.getParams({ _nonexistent_tag: false }), [W, b]);
+  expectLasagneTagFilters(layer);
 });
 
 NIN('test_get_output_shape_for: (6, 7, 8, 5) becomes (5, 7, 8, 5) with 5 units', () => {

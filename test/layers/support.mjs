@@ -33,3 +33,15 @@ export function recordingSpec(make) {
   spec.calls = calls;
   return spec;
 }
+
+/** Lasagne's test_get_params: the seven tag filters on a layer with params [W, b] (b not regularizable). */
+export function expectLasagneTagFilters(layer) {
+  const { W, b } = layer;
+  assert.equal(layer.getParams(), [W, b]);
+  assert.equal(layer.getParams({ regularizable: false }), [b]);
+  assert.equal(layer.getParams({ regularizable: true }), [W]);
+  assert.equal(layer.getParams({ trainable: true }), [W, b]);
+  assert.equal(layer.getParams({ trainable: false }), []);
+  assert.equal(layer.getParams({ _nonexistent_tag: true }), []);
+  assert.equal(layer.getParams({ _nonexistent_tag: false }), [W, b]);
+}
