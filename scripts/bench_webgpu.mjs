@@ -20,6 +20,9 @@
 //   node scripts/bench_webgpu.mjs --smoke     # C1-C3, P1, N1 at batch 4, one repetition, --check:
 //                                             # a quick run on SwiftShader (add --only L1,... for more)
 //   --check: also compare our output with tfjs's (largest |difference|, printed per row)
+//   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
+//              filter_acts tiles (src/backend/webgpu/kernels.ts GemmTile fields) to time per row
+//              besides the chosen one: kernel time only, printed as a table per row (tuning)
 //
 // On a machine without a GPU it uses SwiftShader (VK_ICD_FILENAMES) like the tests. On the H100:
 // ../shared/gpu/prepare @tensorflow/tfjs-core @tensorflow/tfjs-backend-webgpu, then
@@ -38,6 +41,7 @@ const { values: opts } = parseArgs({
     smoke: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
+    sweep: { type: 'string' },
   },
 });
 const batch = Number(opts.batch ?? (opts.smoke ? 4 : 128));
@@ -67,7 +71,10 @@ const BENCHMARKS = [
   { id: 'A1', op: 'conv', C: 3, H: 224, W: 224, F: 96, k: 11, s: 4, pad: 0 },
   { id: 'P1', op: 'pool', C: 96, H: 55, W: 55, P: 3, s: 2 },
   { id: 'N1', op: 'nin', C: 192, H: 32, W: 32, U: 160 },
-].filter((b) => only === null || only.has(b.id));
+  // N1 as a 1x1 conv through filter_acts (not in the reference set: only when --only names it)
+  { id: 'N1K', op: 'conv', C: 192, H: 32, W: 32, F: 160, k: 1, s: 1, pad: 0, extra: true },
+].filter((b) => (only === null ? !b.extra : only.has(b.id)));
+const sweep = opts.sweep ? JSON.parse((await import('node:fs')).readFileSync(opts.sweep, 'utf8')) : {};
 
 const root = new URL('../', import.meta.url);
 const { prepareWebGpu, stepPlan } = await import(new URL('dist/backend/webgpu/index.js', root));
@@ -200,12 +207,12 @@ function repeatsFor(ms) {
   return Math.max(opts.smoke ? 1 : 10, Math.min(1000, Math.ceil(target / Math.max(ms, 1e-3))));
 }
 
-async function measureOurs(b, o, x) {
-  const net = await prepareWebGpu(o.plan, o.params, { device });
+async function measureOurs(b, o, x, tile = undefined, calls = reps) {
+  const net = await prepareWebGpu(o.plan, o.params, { device, tile });
   try {
-    for (let i = 0; i < warmup; i++) await net.run([x]);
+    for (let i = 0; i < Math.max(1, calls === 0 ? 1 : warmup); i++) await net.run([x]);
     const wall = [];
-    for (let i = 0; i < reps; i++) {
+    for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
       await net.run([x]);
       wall.push(performance.now() - t0);
@@ -321,6 +328,8 @@ async function kernelCopyBandwidth() {
   }
 }
 
+const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+const rate = (r, ms) => (r.flops ? `${fmt(r.flops / (ms / 1e3) / 1e12, 1)} TFLOPS` : `${fmt(r.bytes / (ms / 1e3) / 1e9, 0)} GB/s`);
 const rows = [];
 console.log(`bench_webgpu: ${adapterName}; batch ${batch}, ${warmup} warm-up + ${reps} timed calls each; tfjs ${tf ? tf.version_core : 'off'}`);
 const copyGBs = await copyBandwidth();
@@ -331,6 +340,21 @@ for (const b of BENCHMARKS) {
   const x = randomData(o.input.reduce((n, d) => n * d, 1), 1, 0, 1);
   const mine = await measureOurs(b, o, x);
   const row = { id: b.id, ours: mine, tfjs: tf ? await measureTfjs(b, o, x, mine.repeat) : null, flops: o.flops, bytes: o.bytes };
+  for (const tile of sweep[b.id] ?? []) {
+    let r;
+    try {
+      const m = await measureOurs(b, o, x, tile, 0);
+      r = `${m.kernel.toFixed(4)} ms ${rate(row, m.kernel)}`;
+      if (m.out && mine.out) {
+        let d = 0;
+        for (let i = 0; i < m.out.length; i++) d = Math.max(d, Math.abs(m.out[i] - mine.out[i]));
+        r += `, max |this - chosen| = ${d.toExponential(2)}`;
+      }
+    } catch (e) {
+      r = `failed: ${e.message.split('\n')[0]}`;
+    }
+    console.log(`  ${b.id} tile ${JSON.stringify(tile)}: ${r}`);
+  }
   let diff = '';
   if (check && row.tfjs) {
     // ours c01b (F, OH, OW, B) -> NHWC (B, OH, OW, F) as tfjs returns it
@@ -346,8 +370,6 @@ for (const b of BENCHMARKS) {
   process.stdout.write(`  ${b.id} done${diff}\n`);
 }
 
-const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '-');
-const rate = (r, ms) => (r.flops ? `${fmt(r.flops / (ms / 1e3) / 1e12, 1)} TFLOPS` : `${fmt(r.bytes / (ms / 1e3) / 1e9, 0)} GB/s`);
 const header = ['id', 'ours kernel ms', 'ours rate', 'tfjs kernel ms', 'tfjs rate', 'kernel tfjs/ours', 'ours wall ms', 'tfjs wall ms', 'wall tfjs/ours'];
 const table = rows.map((r) => [
   r.id,

@@ -17,7 +17,8 @@
 //   3  params   uniform              Params
 // Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_U: workgroup size
 //   (WG_N, WG_U), WG_N * WG_U <= 256; RU: 1..5 groups of 4 units per thread; K_CHUNK: channels per
-//   stage. Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
+//   stage (a thread loads at most 4 vec4s of each operand per stage: the host keeps
+//   K_CHUNK * RU * WG_U and K_CHUNK * WG_N within 4 * WG_N * WG_U). Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
 //   the device limit. Every element is written before it is read.
 // Entry points: main_vec4 (needs N % 4 == 0 and 16-byte aligned offsets), main_scalar (any N).
 // Geometry: a workgroup computes TILE_U = 4*RU*WG_U units by TILE_N = 4*WG_N columns in chunks of
@@ -77,15 +78,134 @@ fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
   return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
 }
 
-fn load_w_tile(k0: u32, u0: u32, tid: u32) {
-  for (var t = tid; t < K_CHUNK * RU * WG_U; t += WG_N * WG_U) {
-    let k = k0 + t / (RU * WG_U);
-    let u = u0 + 4u * (t % (RU * WG_U));
-    var w = vec4<f32>(0.0);
-    if (k < params.channels && u < params.w_stride) {
-      w = weights[(k * params.w_stride + u) / 4u];
+// A thread's share of one chunk's global loads, held in registers between load and store: the
+// loads of chunk i+1 are issued before chunk i is multiplied, so their latency hides behind the FMAs.
+struct Loads {
+  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
+}
+
+fn threads() -> u32 {
+  return WG_N * WG_U;
+}
+
+fn w_stage() -> u32 {
+  return K_CHUNK * RU * WG_U;
+}
+
+fn x_stage() -> u32 {
+  return K_CHUNK * WG_N;
+}
+
+fn w_load(k0: u32, u0: u32, t: u32) -> vec4<f32> {
+  if (t >= w_stage()) {
+    return vec4<f32>(0.0);
+  }
+  let k = k0 + t / (RU * WG_U);
+  let u = u0 + 4u * (t % (RU * WG_U));
+  if (k < params.channels && u < params.w_stride) {
+    return weights[(k * params.w_stride + u) / 4u];
+  }
+  return vec4<f32>(0.0);
+}
+
+fn w_fetch(k0: u32, u0: u32, tid: u32) -> Loads {
+  var l: Loads;
+  l.v0 = w_load(k0, u0, tid);
+  if (w_stage() > threads()) {
+    l.v1 = w_load(k0, u0, tid + threads());
+  }
+  if (w_stage() > 2u * threads()) {
+    l.v2 = w_load(k0, u0, tid + 2u * threads());
+  }
+  if (w_stage() > 3u * threads()) {
+    l.v3 = w_load(k0, u0, tid + 3u * threads());
+  }
+  return l;
+}
+
+fn w_put(l: Loads, tid: u32) {
+  if (tid < w_stage()) {
+    w_tile[tid] = l.v0;
+  }
+  if (tid + threads() < w_stage()) {
+    w_tile[tid + threads()] = l.v1;
+  }
+  if (tid + 2u * threads() < w_stage()) {
+    w_tile[tid + 2u * threads()] = l.v2;
+  }
+  if (tid + 3u * threads() < w_stage()) {
+    w_tile[tid + 3u * threads()] = l.v3;
+  }
+}
+
+// in[k0 + t / WG_N, n0 + 4 * (t % WG_N) .. + 3], main_vec4
+fn x_load4(k0: u32, n0: u32, t: u32) -> vec4<f32> {
+  let k = k0 + t / WG_N;
+  let n = n0 + 4u * (t % WG_N);
+  if (t < x_stage() && k < params.channels && n < params.n_total) {
+    return arena4[(params.in_off + k * params.n_total + n) / 4u];
+  }
+  return vec4<f32>(0.0);
+}
+
+// the same, main_scalar
+fn x_load1(k0: u32, n0: u32, t: u32) -> vec4<f32> {
+  let k = k0 + t / WG_N;
+  let n = n0 + 4u * (t % WG_N);
+  var x = vec4<f32>(0.0);
+  if (t < x_stage() && k < params.channels) {
+    let row = params.in_off + k * params.n_total;
+    for (var e = 0u; e < 4u; e++) {
+      if (n + e < params.n_total) {
+        x[e] = arena[row + n + e];
+      }
     }
-    w_tile[t] = w;
+  }
+  return x;
+}
+
+fn x_fetch4(k0: u32, n0: u32, tid: u32) -> Loads {
+  var l: Loads;
+  l.v0 = x_load4(k0, n0, tid);
+  if (x_stage() > threads()) {
+    l.v1 = x_load4(k0, n0, tid + threads());
+  }
+  if (x_stage() > 2u * threads()) {
+    l.v2 = x_load4(k0, n0, tid + 2u * threads());
+  }
+  if (x_stage() > 3u * threads()) {
+    l.v3 = x_load4(k0, n0, tid + 3u * threads());
+  }
+  return l;
+}
+
+fn x_fetch1(k0: u32, n0: u32, tid: u32) -> Loads {
+  var l: Loads;
+  l.v0 = x_load1(k0, n0, tid);
+  if (x_stage() > threads()) {
+    l.v1 = x_load1(k0, n0, tid + threads());
+  }
+  if (x_stage() > 2u * threads()) {
+    l.v2 = x_load1(k0, n0, tid + 2u * threads());
+  }
+  if (x_stage() > 3u * threads()) {
+    l.v3 = x_load1(k0, n0, tid + 3u * threads());
+  }
+  return l;
+}
+
+fn x_put(l: Loads, tid: u32) {
+  if (tid < x_stage()) {
+    x_tile[tid] = l.v0;
+  }
+  if (tid + threads() < x_stage()) {
+    x_tile[tid + threads()] = l.v1;
+  }
+  if (tid + 2u * threads() < x_stage()) {
+    x_tile[tid + 2u * threads()] = l.v2;
+  }
+  if (tid + 3u * threads() < x_stage()) {
+    x_tile[tid + 3u * threads()] = l.v3;
   }
 }
 
@@ -181,19 +301,24 @@ fn main_vec4(
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   clear_acc();
+  w_put(w_fetch(0u, u0, tid), tid);
+  x_put(x_fetch4(0u, n0, tid), tid);
+  workgroupBarrier();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
-    load_w_tile(k0, u0, tid);
-    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
-      let k = k0 + t / WG_N;
-      let n = n0 + 4u * (t % WG_N);
-      var x = vec4<f32>(0.0);
-      if (k < params.channels && n < params.n_total) {
-        x = arena4[(params.in_off + k * params.n_total + n) / 4u];
-      }
-      x_tile[t] = x;
+    // chunk k0 is staged; the next one's loads are in flight while it is multiplied
+    let next = k0 + K_CHUNK;
+    var wl: Loads;
+    var xl: Loads;
+    if (next < params.channels) {
+      wl = w_fetch(next, u0, tid);
+      xl = x_fetch4(next, n0, tid);
     }
-    workgroupBarrier();
     accumulate(lid.x, lid.y);
+    workgroupBarrier();
+    if (next < params.channels) {
+      w_put(wl, tid);
+      x_put(xl, tid);
+    }
     workgroupBarrier();
   }
   let n = n0 + 4u * lid.x;
@@ -229,24 +354,24 @@ fn main_scalar(
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   clear_acc();
+  w_put(w_fetch(0u, u0, tid), tid);
+  x_put(x_fetch1(0u, n0, tid), tid);
+  workgroupBarrier();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
-    load_w_tile(k0, u0, tid);
-    for (var t = tid; t < K_CHUNK * WG_N; t += WG_N * WG_U) {
-      let k = k0 + t / WG_N;
-      let n = n0 + 4u * (t % WG_N);
-      var x = vec4<f32>(0.0);
-      if (k < params.channels) {
-        let row = params.in_off + k * params.n_total;
-        for (var e = 0u; e < 4u; e++) {
-          if (n + e < params.n_total) {
-            x[e] = arena[row + n + e];
-          }
-        }
-      }
-      x_tile[t] = x;
+    // chunk k0 is staged; the next one's loads are in flight while it is multiplied
+    let next = k0 + K_CHUNK;
+    var wl: Loads;
+    var xl: Loads;
+    if (next < params.channels) {
+      wl = w_fetch(next, u0, tid);
+      xl = x_fetch1(next, n0, tid);
     }
-    workgroupBarrier();
     accumulate(lid.x, lid.y);
+    workgroupBarrier();
+    if (next < params.channels) {
+      w_put(wl, tid);
+      x_put(xl, tid);
+    }
     workgroupBarrier();
   }
   let n = n0 + 4u * lid.x;

@@ -22,7 +22,7 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
-import { filterTileWidth, filterRegisterGroups, ninTileShape } from '../../dist/backend/webgpu/kernels.js';
+import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTileShape } from '../../dist/backend/webgpu/kernels.js';
 
 
 const { device, reason } = await testDevice({ limits: true });
@@ -43,11 +43,12 @@ const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
  */
 async function runPlan(plan, params, inputs, options = {}) {
   device.pushErrorScope('validation');
-  const net = await prepareWebGpu(plan, params, { device, cpuVariants: false, ...options });
+  let net = null;
   try {
+    net = await prepareWebGpu(plan, params, { device, cpuVariants: false, ...options });
     return await net.run(inputs);
   } finally {
-    net.dispose();
+    net?.dispose();
     const err = await device.popErrorScope();
     assert.is(err, null, `validation error: ${err && err.message}`);
   }
@@ -178,9 +179,12 @@ const C01B_CONFIGS = [
     // F = 96 in three tiles of 32 (WG_F 8), vec4 and scalar
     { C: 2, H: 9, W: 9, k: 5, s: 1, pad: 1, F: 96, B: 5 },
     { C: 3, H: 9, W: 9, k: 5, s: 2, pad: 0, F: 96, B: 8 },
-    // 8 filters per thread (RF 2: F % 128 == 0, at least 128 tiles of 128 x 64), vec4 and scalar, K in 2 chunks
+    // 8 filters per thread (RF 2: F % 128 == 0, at least 128 tiles of 128 x 64), vec4 and scalar, K in 2 chunks;
+    // the same with F = 96 (one tile of 8 * 12 filters, 192 threads)
     { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 128, B: 128 },
     { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 128, B: 129 },
+    { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 96, B: 128 },
+    { C: 2, H: 8, W: 8, k: 3, s: 1, pad: 1, F: 96, B: 129 },
 ];
 
 /** Runs c01b convs of the given configs and checks each against the oracle; returns the outputs. */
@@ -219,18 +223,24 @@ it('filter_acts in c01b: batch 1..130 (vec4 and scalar paths), channels 1..32, p
   assert.is(filterTileWidth(80), 8);
   assert.is(filterTileWidth(128), 16);
   assert.is(filterTileWidth(384), 16);
-  // RF 2 is reached on both paths, and RF 1 with F = 128 (few tiles); the benchmark's L2-L5 take RF 2
-  const rfs = C01B_CONFIGS.map((c) => {
+  // RF 2 is reached on both paths with WG_F 16 and 12, and RF 1 with F = 128 (few tiles); the benchmark's L1-L5 and A1 take RF 2
+  const tiles = C01B_CONFIGS.map((c) => {
     const s = convStep(c);
-    return filterRegisterGroups(c.F, s.outRows * s.outCols * c.B);
+    return filterRegisterTile(c.F, s.outRows * s.outCols * c.B);
   });
-  assert.ok(rfs.some((r, i) => r === 2 && C01B_CONFIGS[i].B % 4 === 0) && rfs.some((r, i) => r === 2 && C01B_CONFIGS[i].B % 4 !== 0), 'RF 2 on both paths');
-  assert.is(filterRegisterGroups(128, 56 * 56 * 128), 2);
-  assert.is(filterRegisterGroups(384, 11 * 11 * 128), 2);
-  assert.is(filterRegisterGroups(128, 10 * 10 * 128), 2);
-  assert.is(filterRegisterGroups(128, 64 * 64), 1);
-  assert.ok(rfs.some((r, i) => r === 1 && C01B_CONFIGS[i].F === 128), 'RF 1 with F = 128');
-  assert.is(filterRegisterGroups(96, 118 * 118 * 128), 1);
+  for (const wgF of [16, 12]) {
+    for (const vec4 of [true, false]) {
+      assert.ok(tiles.some((t, i) => t.rf === 2 && t.wgF === wgF && (C01B_CONFIGS[i].B % 4 === 0) === vec4), `RF 2 with WG_F ${wgF}, vec4 ${vec4}`);
+    }
+  }
+  assert.equal(filterRegisterTile(128, 56 * 56 * 128), { wgF: 16, rf: 2 });
+  assert.equal(filterRegisterTile(384, 11 * 11 * 128), { wgF: 16, rf: 2 });
+  assert.equal(filterRegisterTile(96, 118 * 118 * 128), { wgF: 12, rf: 2 });
+  assert.equal(filterRegisterTile(128, 10 * 10 * 128), { wgF: 16, rf: 2 });
+  assert.equal(filterRegisterTile(128, 64 * 64), { wgF: 16, rf: 1 });
+  assert.equal(filterRegisterTile(32, 32 * 32 * 128), { wgF: 8, rf: 1 });
+  assert.equal(filterRegisterTile(64, 8 * 8 * 128), { wgF: 16, rf: 1 });
+  assert.ok(tiles.some((t, i) => t.rf === 1 && C01B_CONFIGS[i].F === 128), 'RF 1 with F = 128');
   await checkC01bConvs(C01B_CONFIGS);
 });
 
@@ -241,6 +251,50 @@ it('the CPU variants (short K chunks, chosen on SwiftShader) match the oracle an
   const gpu = await checkC01bConvs(configs, { cpuVariants: false });
   const cpu = await checkC01bConvs(configs, { cpuVariants: true });
   gpu.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, cpu[i][j])), `config ${i}: bit-identical`));
+});
+
+it('filter_acts tile variants (forced): every register tile, workgroup shape and stage length agrees with the oracle and with each other', async () => {
+  // K = 800 in several chunks, partial filter and column tiles, vec4 and scalar batches. Each variant
+  // is a pipeline; the tiles cover 1 to 4 loads per thread of either operand (the shader's Loads).
+  const configs = [C01B_CONFIGS[14], C01B_CONFIGS[15], C01B_CONFIGS[2], C01B_CONFIGS[12], C01B_CONFIGS[6], C01B_CONFIGS[9]];
+  const limits = { maxComputeWorkgroupStorageSize: 16384 };
+  const variants = [
+    { rf: 2, wgF: 12, wgN: 16, kChunk: 16 }, // F = 96's tile: 192 threads, 2 weight loads per thread
+    { rf: 1, wgF: 8, wgN: 16, kChunk: 32 }, // the long stage: 4 input loads per thread
+    { rf: 2, wgF: 16, wgN: 16, kChunk: 16 },
+    { rf: 2, wgF: 4, wgN: 16, kChunk: 16 }, // 64 threads: 2 weight and 4 input loads each
+    { rf: 1, wgF: 16, wgN: 4, kChunk: 8 }, // 2 weight loads, one input load for half the threads
+  ];
+  for (const t of variants) assert.is(gemmTileProblem(t, false, limits), null, JSON.stringify(t));
+  // the forced tile reaches the launch: an impossible one is refused by prepareWebGpu
+  await rejects(() => checkC01bConvs([configs[0]], { tile: { rf: 3 } }), (e) => /filter_acts: rf must be 1 or 2/.test(e.message), 'rf 3');
+  const outs = [];
+  for (const tile of variants) outs.push(await checkC01bConvs(configs, { tile }));
+  // the chosen tile is the reference: a thread sums K in ascending order whatever its tile, so all agree exactly
+  const chosen = await checkC01bConvs(configs);
+  outs.forEach((o, v) => o.forEach((g, i) => assert.ok(g.every((x, j) => Object.is(x, chosen[i][j])), `variant ${v}, config ${i}: bit-identical`)));
+});
+
+it('filterActsTile: the benchmark layers get their measured tiles; limits shrink K_CHUNK; impossible tiles are refused', () => {
+  const big = { maxComputeWorkgroupStorageSize: 49152 };
+  const small = { maxComputeWorkgroupStorageSize: 16384 };
+  const cpu = { maxComputeWorkgroupStorageSize: 16384, cpu: true };
+  // L2 (F 128, K 5184), L1 (F 96), C2 (few tiles, K 800: 32 rows per stage where 48 KiB allow it), C3
+  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, big), { wgN: 16, wgF: 16, rf: 2, kChunk: 16 });
+  assert.equal(filterActsTile(96, 363, 118 * 118 * 128, true, big), { wgN: 16, wgF: 12, rf: 2, kChunk: 16 });
+  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, big), { wgN: 32, wgF: 8, rf: 1, kChunk: 32 });
+  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, small), { wgN: 32, wgF: 8, rf: 1, kChunk: 16 });
+  assert.equal(filterActsTile(64, 800, 8 * 8 * 128, true, big), { wgN: 16, wgF: 16, rf: 1, kChunk: 32 });
+  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, cpu).kChunk, 2);
+  // every chosen tile fits the 16 KiB default on both paths
+  for (const [F, K, N] of [[96, 363, 1e6], [128, 5184, 4e5], [384, 3456, 15488], [32, 75, 131072], [32, 800, 32768], [64, 800, 8192], [16, 9, 5]]) {
+    for (const vec4 of [true, false]) assert.is(gemmTileProblem(filterActsTile(F, K, N, vec4, small), vec4, small), null);
+  }
+  assert.match(gemmTileProblem({ rf: 1, wgF: 16, wgN: 32, kChunk: 16 }, true, big), /exceeds 256 invocations/);
+  assert.match(gemmTileProblem({ rf: 3, wgF: 8, wgN: 8, kChunk: 16 }, true, big), /rf must be 1 or 2/);
+  assert.match(gemmTileProblem({ rf: 1, wgF: 4, wgN: 8, kChunk: 64 }, true, big), /more than 4 loads per thread/);
+  assert.match(gemmTileProblem({ rf: 2, wgF: 16, wgN: 16, kChunk: 32 }, true, small), /needs 24832 bytes of workgroup memory, the device allows 16384/);
+  assert.throws(() => filterActsTile(128, 9, 4096, true, { maxComputeWorkgroupStorageSize: 256 }), /filter_acts: the tile needs \d+ bytes of workgroup memory, the device allows 256/);
 });
 
 const NONLINEARITIES = [

@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import type { GemmTile } from './kernels.js';
 /**
  * Device acquisition: a GPUDevice given by the caller, else one default device per process (realm),
  * from the browser's `navigator.gpu` or, in Node, from the optional `webgpu` package (Dawn). The
@@ -19,6 +20,8 @@ export interface DeviceHandle {
    * grows with unrolled code, so the kernels use short K chunks there.
    */
   cpu: boolean;
+  /** Forced filter_acts tile fields (kernels.ts KernelLimits.tile); absent on every real handle. */
+  tile?: Partial<GemmTile>;
 }
 
 /** GPUBufferUsage, GPUShaderStage and GPUMapMode values (the globals are absent in Node without `webgpu`'s `globals`). */

@@ -11,10 +11,10 @@ import type { Param } from '../../layers/base.js';
 import type { NetworkPlan } from '../../plan/network.js';
 import type { Backend, BackendOptions, PreparedNetwork } from '../backend.js';
 import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
-import type { KernelPlan } from './kernels.js';
+import type { GemmTile, KernelPlan } from './kernels.js';
 import { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
 
-export { ACT_CODES, launchOf, type KernelPlan, type Launch, type PlanTensor } from './kernels.js';
+export { ACT_CODES, filterActsTile, launchOf, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './kernels.js';
 export { pipelineKey, sourceOf } from './pipelines.js';
 export { stepPlan } from './step_plan.js';
 export { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
@@ -40,6 +40,8 @@ export interface WebGpuPrepareOptions extends BackendOptions {
    * Default: what the adapter is. Tests set it to reach the GPU variants on SwiftShader.
    */
   cpuVariants?: boolean;
+  /** Fields of every filter_acts tile, forced (kernels.ts filterActsTile): benchmark sweeps and tests reaching every variant. */
+  tile?: Partial<GemmTile>;
 }
 
 /**
@@ -47,8 +49,9 @@ export interface WebGpuPrepareOptions extends BackendOptions {
  * backend and the kernel tests share.
  */
 export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
-  const handle = await handleFor(options);
-  return WebGpuPreparedNetwork.create(options.cpuVariants === undefined ? handle : { ...handle, cpu: options.cpuVariants }, plan, params);
+  const h = await handleFor(options);
+  const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile };
+  return WebGpuPreparedNetwork.create(handle, plan, params);
 }
 
 export const webgpuBackend: Backend = Object.freeze({

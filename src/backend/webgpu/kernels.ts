@@ -23,6 +23,8 @@ export interface KernelLimits {
   maxComputeWorkgroupsPerDimension: number;
   /** The device runs shaders on the CPU (SwiftShader): short K chunks, which its JIT compiles fast (see kChunkFor). */
   cpu?: boolean;
+  /** Fields of every filter_acts tile, forced (benchmark sweeps, tests); see filterActsTile. */
+  tile?: Partial<GemmTile>;
 }
 
 /** How a parameter buffer is filled from its Param: conv weights in kernel layout, NIN weights transposed, or as stored. */
@@ -64,6 +66,8 @@ const BIAS_CODES: Readonly<Record<BiasMode, number>> = Object.freeze({ none: 0, 
 
 /** Invocations per workgroup of the GEMM kernels (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
 const GEMM_THREADS = 256;
+/** Most vec4s a GEMM thread loads per stage, of weights and of inputs each (the shaders' struct Loads). */
+const MAX_LOADS = 4;
 /** The largest K_CHUNK on a CPU device. */
 const CPU_K_CHUNK = 2;
 
@@ -90,15 +94,19 @@ export function workgroupGrid(count: number, maxPerDimension: number): [number, 
 }
 
 /**
- * The K_CHUNK (rows of K per stage) of a GEMM tile of (4*wgA) x (4*wgN) outputs: the largest of
- * 16, 8, 4, 2, 1 whose workgroup memory, 16 * (kChunk * (wgA + wgN) + extra) bytes, fits the limit.
- * A CPU device gets at most CPU_K_CHUNK: where Dawn zero-initialises workgroup memory, SwiftShader's
- * JIT time grows with its size (Node's default device turns that off; browsers do not).
+ * The K_CHUNK (rows of K per stage) of nin's tile of (4*wgA) x (4*wgN) outputs: the largest of 16, 8,
+ * 4, 2, 1 whose workgroup memory, 16 * kChunk * (wgA + wgN) bytes, fits the limit and whose stage
+ * takes each thread at most MAX_LOADS vec4 loads per operand. A CPU device gets at most CPU_K_CHUNK:
+ * where Dawn zero-initialises workgroup memory, SwiftShader's JIT time grows with its size (Node's
+ * default device turns that off; browsers do not).
  */
-function kChunkFor(wgA: number, wgN: number, extraVec4: number, limits: KernelLimits): number {
+function kChunkFor(wgA: number, wgN: number, limits: KernelLimits): number {
   const limit = limits.maxComputeWorkgroupStorageSize;
-  for (const k of [16, 8, 4, 2, 1]) if ((!limits.cpu || k <= CPU_K_CHUNK) && 16 * (k * (wgA + wgN) + extraVec4) <= limit) return k;
-  throw new ValueError(`the GEMM kernels need ${16 * (wgA + wgN + extraVec4)} bytes of workgroup memory, but this device allows ${limit}`);
+  for (const k of [16, 8, 4, 2, 1]) {
+    if (limits.cpu && k > CPU_K_CHUNK) continue;
+    if (k * Math.max(wgA, wgN) <= MAX_LOADS * GEMM_THREADS && 16 * k * (wgA + wgN) <= limit) return k;
+  }
+  throw new ValueError(`the GEMM kernels need ${16 * (wgA + wgN)} bytes of workgroup memory, but this device allows ${limit}`);
 }
 
 function tensorOf(plan: KernelPlan, id: number): PlanTensor {
@@ -141,26 +149,94 @@ function words(n: number): { u32: Uint32Array; f32: Float32Array; buffer: ArrayB
 }
 
 /**
- * WG_F of filter_acts for F filters: at most 16 and F / 4 (rounded down to a power of 2), and 8 rather
- * than 16 where tiles of 32 filters pad F less than tiles of 64 (F = 96: three full tiles instead of
- * two, one half empty; on an H100 L1 and A1 run about 6% faster).
+ * The tile of filter_acts (wgsl/filter_acts.wgsl): a workgroup of wgN x wgF threads, each computing
+ * rf groups of 4 filters by 4 columns; kChunk rows of K staged per step.
+ */
+export interface GemmTile {
+  wgN: number;
+  wgF: number;
+  rf: number;
+  kChunk: number;
+}
+
+/**
+ * WG_F of filter_acts with one group of 4 filters per thread: at most 16 and F / 4 (rounded down to a
+ * power of 2), and 8 rather than 16 where tiles of 32 filters pad F less than tiles of 64.
  */
 export function filterTileWidth(F: number): number {
   const wgF = Math.min(16, floorPow2(F / 4));
   return wgF === 16 && ceilDiv(F, 32) * 32 < ceilDiv(F, 64) * 64 ? 8 : wgF;
 }
 
-/** RF 2 (tiles of 128 filters x 64 columns) needs at least this many tiles (on an H100 L4, 200 tiles, gains 6%). */
+/** Two filter groups per thread need at least this many tiles (on an H100 L4, 200 tiles, gains 17%). */
 const RF2_MIN_TILES = 128;
 
 /**
- * RF of filter_acts (groups of 4 filters per thread): 2 where F is a multiple of 128 (WG_F 16, no
- * padding) and there are at least RF2_MIN_TILES tiles of 128 x 64, else 1. A thread then reads two
- * weight vec4s (broadcast within a warp) per input vec4, halving the input reads per FMA (on an H100
- * L2 and L3 run 8% faster, L4 6%, L5 the same).
+ * The register tile: two groups of 4 filters per thread (a thread reads two weight vec4s, broadcast
+ * within a warp, per input vec4: half the input reads per FMA) where the filters fill whole tiles of
+ * 128 (F % 128 == 0, WG_F 16) or one tile of F = 8 * WG_F with WG_F 12..16 (F = 96: WG_F 12), and
+ * there are at least RF2_MIN_TILES tiles; else one group, WG_F = filterTileWidth(F).
+ * On an H100 (kernel ms, batch 128): L1 5.28 -> 5.04, L2 18.55 -> 16.25, L3 7.12 -> 6.21,
+ * L4 0.99 -> 0.85, L5 1.45 -> 1.38, A1 1.12 -> 1.09; with 32 filters per tile (WG_F 4) C1-C3 were
+ * 40-80% slower.
  */
-export function filterRegisterGroups(F: number, N: number): number {
-  return filterTileWidth(F) === 16 && F % 128 === 0 && (F / 128) * ceilDiv(N, 64) >= RF2_MIN_TILES ? 2 : 1;
+export function filterRegisterTile(F: number, N: number): { wgF: number; rf: number } {
+  let wide = 0;
+  if (F % 128 === 0) wide = 16;
+  else if (F % 8 === 0 && F / 8 >= 12 && F / 8 <= 16) wide = F / 8;
+  if (wide > 0) {
+    const wgN = floorPow2(GEMM_THREADS / wide);
+    if (ceilDiv(F, 8 * wide) * ceilDiv(N, 4 * wgN) >= RF2_MIN_TILES) return { wgF: wide, rf: 2 };
+  }
+  return { wgF: filterTileWidth(F), rf: 1 };
+}
+
+/** K rows a stage holds when a layer has few tiles of one filter group and a long K (on an H100: C2 0.093 -> 0.087 ms, C3 0.052 -> 0.050). */
+const LONG_K_CHUNK = 32;
+
+/** Workgroup memory of a filter_acts tile, bytes (the col_info records: one per vec4 of columns, or per column on the scalar path). */
+export function gemmTileBytes(t: GemmTile, vec4: boolean): number {
+  return 16 * (t.kChunk * (t.rf * t.wgF + t.wgN) + (vec4 ? 1 : 4) * t.wgN);
+}
+
+/** Why a tile cannot run on a device with these limits, or null. */
+export function gemmTileProblem(t: GemmTile, vec4: boolean, limits: KernelLimits): string | null {
+  const ints = [t.wgN, t.wgF, t.rf, t.kChunk];
+  if (!ints.every((v) => Number.isInteger(v) && v >= 1)) return `tile fields must be positive integers: ${JSON.stringify(t)}`;
+  const threads = t.wgN * t.wgF;
+  if (threads > GEMM_THREADS) return `a workgroup of ${t.wgN} x ${t.wgF} exceeds ${GEMM_THREADS} invocations`;
+  if (t.rf > 2) return `rf must be 1 or 2: ${JSON.stringify(t)}`;
+  if (t.kChunk * t.rf * t.wgF > MAX_LOADS * threads || t.kChunk * t.wgN > MAX_LOADS * threads) {
+    return `a stage of ${t.kChunk} rows needs more than ${MAX_LOADS} loads per thread: ${JSON.stringify(t)}`;
+  }
+  const bytes = gemmTileBytes(t, vec4);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) return `the tile needs ${bytes} bytes of workgroup memory, the device allows ${limits.maxComputeWorkgroupStorageSize}`;
+  return null;
+}
+
+/**
+ * The filter_acts tile for F filters, K = C*k*k rows and N = OH*OW*B columns: the register tile of
+ * filterRegisterTile, wgN = 256 / wgF (a power of 2), and the largest kChunk of 16, 8, 4, 2, 1 that
+ * fits the device's workgroup memory (32 first for few tiles of one filter group and K >= 512; at
+ * most 2 on a CPU device). limits.tile, where given, overrides fields (benchmark sweeps, tests).
+ */
+export function filterActsTile(F: number, K: number, N: number, vec4: boolean, limits: KernelLimits): GemmTile {
+  const { wgF, rf } = filterRegisterTile(F, N);
+  const forced = limits.tile ?? {};
+  const shape = { wgN: floorPow2(GEMM_THREADS / (forced.wgF ?? wgF)), wgF, rf, ...forced };
+  let chunks = [16, 8, 4, 2, 1];
+  const tiles = ceilDiv(F, 4 * shape.rf * shape.wgF) * ceilDiv(N, 4 * shape.wgN);
+  if (shape.rf === 1 && tiles <= 256 && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
+  if (limits.cpu) chunks = chunks.filter((k) => k <= CPU_K_CHUNK);
+  if (forced.kChunk !== undefined) chunks = [forced.kChunk];
+  let problem = 'no tile fits';
+  for (const kChunk of chunks) {
+    const t = { ...shape, kChunk };
+    const p = gemmTileProblem(t, vec4, limits);
+    if (p === null) return t;
+    problem = p;
+  }
+  throw new ValueError(`filter_acts: ${problem}`);
 }
 
 function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch {
@@ -169,14 +245,11 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const { outRows: OH, outCols: OW } = step;
   if (F % 4 !== 0) throw new ValueError(`layer ${step.layer}: filter_acts needs num_filters to be a multiple of 4, but it is ${F}`);
   const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
-  const wgF = filterTileWidth(F);
-  const wgN = GEMM_THREADS / wgF;
   const K = C * k * k;
   const N = OH * OW * B;
-  const rf = filterRegisterGroups(F, N);
-  const kChunk = kChunkFor(rf * wgF, wgN, vec4 ? wgN : 4 * wgN, limits);
-  const fTiles = ceilDiv(F, 4 * rf * wgF);
-  const tiles = fTiles * ceilDiv(N, 4 * wgN);
+  const t = filterActsTile(F, K, N, vec4, limits);
+  const fTiles = ceilDiv(F, 4 * t.rf * t.wgF);
+  const tiles = fTiles * ceilDiv(N, 4 * t.wgN);
   const act = actOf(step);
   const u = words(20);
   u.u32.set([range.inOff, range.outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F]);
@@ -184,7 +257,7 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   return {
     family: 'filter_acts',
     entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
-    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_F: wgF, K_CHUNK: kChunk, RF: rf },
+    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
@@ -216,7 +289,7 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
   const vec4 = N % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
   const { wgU, ru } = ninTileShape(U);
   const wgN = GEMM_THREADS / wgU;
-  const kChunk = kChunkFor(ru * wgU, wgN, 0, limits);
+  const kChunk = kChunkFor(ru * wgU, wgN, limits);
   const uTiles = ceilDiv(U, 4 * ru * wgU);
   const tiles = uTiles * ceilDiv(N, 4 * wgN);
   const act = actOf(step);

@@ -45,6 +45,7 @@ function limitsOf(handle: DeviceHandle): KernelLimits {
   const l = handle.device.limits;
   return {
     cpu: handle.cpu,
+    tile: handle.tile,
     minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
