@@ -35,7 +35,9 @@ export interface LayerTiming {
 
 /**
  * A compiled network: its plan, its backend, and `run()`. Repeated runs reuse every buffer and
- * pipeline. Runs are queued: calling run() again before the previous one settles is safe.
+ * pipeline. Calling run() again before the previous one settles is safe: on WebGPU up to three runs
+ * are in flight together (the next one's upload and submission overlap this one's GPU work), on WASM
+ * they run one after another. Each run uses its input arrays as they are when run() is called.
  */
 export class Network {
   readonly plan: NetworkPlan;
@@ -46,7 +48,6 @@ export class Network {
   readonly device: string;
   readonly #prepared: PreparedNetwork;
   readonly #many: boolean;
-  #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
   /** @internal Use `compile()`. */
@@ -73,14 +74,11 @@ export class Network {
     } catch (e) {
       return Promise.reject(e);
     }
-    const result = this.#queue.then(async () => {
-      if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
-      const outs = await this.#prepared.run(arrays);
+    // (the backend orders concurrent runs: WebGPU keeps several in flight, WASM runs one at a time)
+    return this.#prepared.run(arrays).then((outs) => {
       const nd = outs.map((data, i) => ({ data, shape: [...this.plan.tensors[this.plan.outputs[i]].shape] }));
       return this.#many ? nd : nd[0];
     });
-    this.#queue = result.catch(() => undefined);
-    return result;
   }
 
   #checkInputs(input: unknown): Float32Array[] {

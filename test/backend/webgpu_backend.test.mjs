@@ -52,9 +52,9 @@ geometry('filter_acts picks the vec4 path exactly when the batch is a multiple o
     for (const F of [16, 32, 48, 64, 96, 384]) {
       const l = launchOf(convPlan({ C: 3, H: 9, W: 9, B, F, k: 3 }), convStep({ C: 3, H: 9, W: 9, B, F, k: 3 }), LIMITS);
       assert.is(l.entryPoint, B % 4 === 0 ? 'main_vec4' : 'main_scalar', `B ${B}`);
-      const { WG_N, WG_F, K_CHUNK } = l.constants;
-      assert.ok(WG_N * WG_F <= 256 && 4 * WG_F <= Math.max(16, F), `F ${F}: ${WG_N} x ${WG_F}`);
-      assert.ok(16 * (K_CHUNK * (WG_N + WG_F) + (B % 4 === 0 ? WG_N : 4 * WG_N)) <= 16384, `K_CHUNK ${K_CHUNK}`);
+      const { WG_N, WG_F, K_CHUNK, RF } = l.constants;
+      assert.ok(WG_N * WG_F <= 256 && 4 * RF * WG_F <= Math.max(16, F), `F ${F}: ${WG_N} x ${WG_F}, RF ${RF}`);
+      assert.ok(16 * (K_CHUNK * (WG_N + RF * WG_F) + (B % 4 === 0 ? WG_N : 4 * WG_N)) <= 16384, `K_CHUNK ${K_CHUNK}`);
       assert.is(K_CHUNK >= 8, true, 'a GPU gets long K chunks');
       const cpu = launchOf(convPlan({ C: 3, H: 9, W: 9, B, F, k: 3 }), convStep({ C: 3, H: 9, W: 9, B, F, k: 3 }), { ...LIMITS, cpu: true });
       assert.ok(cpu.constants.K_CHUNK <= 2, 'a CPU device gets short ones');
@@ -188,14 +188,19 @@ it('run() refuses a wrong number of inputs or a wrong length with ValueError', a
   net.dispose();
 });
 
-it('concurrent runs are queued and each gets its own inputs; new parameter values are seen on the next run', async () => {
+it('concurrent runs are in flight together and each gets its own inputs; new parameter values are seen on the next run', async () => {
   const step = { op: 'nin', index: 0, layer: 'nin', input: 0, output: 1, weight: 0, bias: -1, biasMode: 'none', nonlinearity: { kind: 'linear', params: [] }, channels: 1, units: 1, positions: 1, batch: 4 };
   const plan = stepPlan([[1, 4], [1, 4]], [step], [0], [1]);
   const w = new Param('W', f32({ data: [2], shape: [1, 1] }));
   const net = await prepareWebGpu(plan, [w], { device });
-  const runs = [1, 2, 3].map((k) => net.run([Float32Array.of(k, k, k, k)]));
+  // more runs than readback slots, issued without awaiting (in flight together), one timing among them
+  const ks = [1, 2, 3, 4, 5, 6, 7];
+  const runs = ks.map((k) => net.run([Float32Array.of(k, k + 0.5, -k, 0)]));
+  const timing = net.timeSteps(2);
   const outs = await Promise.all(runs);
-  assert.equal(outs.map(([o]) => Array.from(o)), [[2, 2, 2, 2], [4, 4, 4, 4], [6, 6, 6, 6]]);
+  assert.equal(outs.map(([o]) => Array.from(o)), ks.map((k) => [2 * k, 2 * k + 1, -2 * k, 0]));
+  const t = await timing;
+  if (t !== null) assert.is(t.length, 1);
   w.setValue(f32({ data: [-3], shape: [1, 1] }));
   assert.equal(Array.from((await net.run([Float32Array.of(1, 2, 3, 4)]))[0]), [-3, -6, -9, -12]);
   net.dispose();

@@ -17,7 +17,7 @@
  * for bc01, last for c01b). Where SharedArrayBuffer is available (Node; cross-origin-isolated
  * pages), the inputs and outputs live in shared buffers and each worker copies its own slices, in
  * parallel; elsewhere slices travel in messages (transferred) and this thread gathers them.
- * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time.
+ * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { Param } from '../../layers/base.js';
@@ -78,6 +78,8 @@ export class WasmPreparedNetwork implements PreparedNetwork {
   readonly #shared: { inputs: Float32Array[]; outputs: Float32Array[] } | null;
   #times: Float64Array | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Runs called and not settled. */
+  #pending = 0;
   #disposed = false;
 
   private constructor(
@@ -164,8 +166,20 @@ export class WasmPreparedNetwork implements PreparedNetwork {
   }
 
   run(inputs: Float32Array[]): Promise<Float32Array[]> {
-    const result = this.#queue.then(() => this.#run(inputs));
-    this.#queue = result.catch(() => undefined);
+    // Idle: the run starts now and reads the inputs during this call. Else it waits for the runs
+    // before it, on a copy (the caller may refill its arrays meanwhile).
+    let result: Promise<Float32Array[]>;
+    if (this.#pending === 0) {
+      result = this.#run(inputs);
+    } else {
+      const copies = inputs.map((x) => (x instanceof Float32Array ? x.slice() : x));
+      result = this.#queue.then(() => this.#run(copies));
+    }
+    this.#pending++;
+    this.#queue = result.then(
+      () => void this.#pending--,
+      () => void this.#pending--,
+    );
     return result;
   }
 

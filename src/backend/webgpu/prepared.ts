@@ -2,10 +2,12 @@
 /**
  * A plan prepared on one device: everything a run needs is created here, once. One arena buffer laid
  * out by the planner, one buffer per parameter (in kernel layout), one uniform buffer holding every
- * step's Params, one bind group per step, a readback buffer per output and, with timestamp queries,
- * a query set with its resolve and readback buffers. A run writes the changed parameters and the
- * inputs, encodes every step into one command buffer, and maps the readback buffers: the command
- * encoder is the only object it creates on the device.
+ * step's Params, one bind group per step, readback slots (one mappable buffer each, holding every
+ * output and, with timestamp queries, the step timestamps) and the query set. A run writes the changed
+ * parameters and the inputs, encodes every step into one command buffer, and maps its slot once: the
+ * command encoder is the only object it creates on the device. Slots are used in turn, so runs called
+ * without awaiting the previous one are in flight together (up to PIPELINE_DEPTH): the next run's
+ * upload and submission overlap this one's GPU work and readback. The GPU queue keeps their order.
  */
 import type { ParamSource } from '../backend.js';
 export type { ParamSource };
@@ -31,6 +33,22 @@ interface ParamBuffer {
   /** Param.version last uploaded (-1: never). */
   version: number;
 }
+
+/** A mappable buffer a run copies its outputs and timestamps into, and the run that holds it. */
+interface ReadbackSlot {
+  buffer: GPUBuffer;
+  /** Settles when the slot's last queued job has. */
+  busy: Promise<unknown>;
+  /** Jobs queued on the slot and not settled. */
+  jobs: number;
+}
+
+/** Offset alignment of the outputs in a readback buffer (copyBufferToBuffer and getMappedRange need 4 and 8). */
+const READBACK_ALIGN = 256;
+/** Runs in flight at once when the readback buffers are small (the next run's upload and encoding overlap this one's GPU work). */
+const PIPELINE_DEPTH = 3;
+/** Above this many readback bytes per run, one slot only: runs wait for each other rather than hold copies of large outputs. */
+const PIPELINED_READBACK_BYTES = 64 * 2 ** 20;
 
 interface StepRun {
   label: string;
@@ -100,12 +118,15 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
   #arena!: GPUBuffer;
   #paramBuffers: ParamBuffer[] = [];
   #steps: StepRun[] = [];
-  #readbacks: GPUBuffer[] = [];
-  #timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; readback: GPUBuffer } | null = null;
+  /** Readback slots, used in turn: a run submits as soon as its slot is free, so up to #slots.length runs are in flight. */
+  #slots: ReadbackSlot[] = [];
+  #nextSlot = 0;
+  /** Byte offsets in a slot's buffer of each output and of the timestamps (-1: none). */
+  #outputOffsets: number[] = [];
+  #timestampOffset = -1;
+  #timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; count: number } | null = null;
   #lastTimes: StepTiming[] | null = null;
   #disposed = false;
-  /** Runs are serialised: each maps the same readback buffers. */
-  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(handle: DeviceHandle, plan: KernelPlan, params: readonly ParamSource[]) {
     this.#device = handle.device;
@@ -186,20 +207,28 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         return device.createBindGroup({ label: `lasagne step ${i} ${step.op} (${step.layer})`, layout: layoutOf(device, kind).group, entries });
       });
 
-      this.#readbacks = plan.outputs.map((id) => {
-        const t = plan.tensors[id];
-        return this.#buffer(`lasagne readback tensor ${id}`, Math.max(4, 4 * product(t.shape)), BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-      });
       // (a query set holds at most 4096 queries: two per step)
       if (handle.timestamps && launches.length > 0 && 2 * launches.length <= 4096) {
         const count = 2 * launches.length;
         const querySet = device.createQuerySet({ label: 'lasagne step timestamps', type: 'timestamp', count });
         this.#buffers.push(querySet);
-        this.#timestamps = {
-          querySet,
-          resolve: this.#buffer('lasagne timestamp resolve', 8 * count, BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC),
-          readback: this.#buffer('lasagne timestamp readback', 8 * count, BufferUsage.MAP_READ | BufferUsage.COPY_DST),
-        };
+        this.#timestamps = { querySet, count, resolve: this.#buffer('lasagne timestamp resolve', 8 * count, BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC) };
+      }
+      // One mappable buffer per slot holds every output and the step timestamps: one map per run.
+      let bytes = 0;
+      this.#outputOffsets = plan.outputs.map((id) => {
+        const at = bytes;
+        bytes += Math.ceil((4 * product(plan.tensors[id].shape)) / READBACK_ALIGN) * READBACK_ALIGN;
+        return at;
+      });
+      if (this.#timestamps !== null) {
+        this.#timestampOffset = bytes;
+        bytes += 8 * this.#timestamps.count;
+      }
+      const slots = bytes <= PIPELINED_READBACK_BYTES ? PIPELINE_DEPTH : 1;
+      for (let i = 0; i < slots; i++) {
+        const buffer = this.#buffer(`lasagne readback ${i}`, Math.max(READBACK_ALIGN, bytes), BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+        this.#slots.push({ buffer, busy: Promise.resolve(), jobs: 0 });
       }
       this.#uploadParams();
       const ready = await pipelines;
@@ -236,8 +265,33 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         return Promise.reject(new ValueError(`run input ${i} must be a Float32Array of ${want} values`));
       }
     }
-    const next = this.#queue.then(() => this.#runOnce(inputs));
-    this.#queue = next.catch(() => undefined);
+    // A run that must wait for its slot works on a copy: the caller may refill its arrays meanwhile.
+    let args = inputs;
+    return this.#inSlot((slot) => this.#runOnce(args, slot), () => {
+      args = inputs.map((x) => x.slice());
+    });
+  }
+
+  /**
+   * Runs `job` in the next slot in turn: now (its upload and submission happen during this call)
+   * when the slot is free, else after the slot's previous job (which has then copied its outputs
+   * out), calling `deferred` first.
+   */
+  #inSlot<T>(job: (slot: ReadbackSlot) => Promise<T>, deferred?: () => void): Promise<T> {
+    const slot = this.#slots[this.#nextSlot];
+    this.#nextSlot = (this.#nextSlot + 1) % this.#slots.length;
+    let next: Promise<T>;
+    if (slot.jobs === 0) {
+      next = job(slot);
+    } else {
+      deferred?.();
+      next = slot.busy.then(() => job(slot));
+    }
+    slot.jobs++;
+    slot.busy = next.then(
+      () => void slot.jobs--,
+      () => void slot.jobs--,
+    );
     return next;
   }
 
@@ -265,29 +319,34 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       });
     }
     if (ts === null && pass !== null) (pass as GPUComputePassEncoder).end();
-    if (ts !== null) {
-      encoder.resolveQuerySet(ts.querySet, 0, 2 * this.#steps.length, ts.resolve, 0);
-      encoder.copyBufferToBuffer(ts.resolve, 0, ts.readback, 0, ts.readback.size);
-    }
   }
 
-  /** Submits `encoder`, maps `mapped` (the timestamp readback last, when timing) and surfaces validation errors. */
-  async #submitAndMap(encoder: GPUCommandEncoder, mapped: GPUBuffer[]): Promise<void> {
+  /** Resolves the timestamps into `slot` (when timing). */
+  #encodeTimestamps(encoder: GPUCommandEncoder, slot: ReadbackSlot): void {
+    const ts = this.#timestamps;
+    if (ts === null) return;
+    encoder.resolveQuerySet(ts.querySet, 0, ts.count, ts.resolve, 0);
+    encoder.copyBufferToBuffer(ts.resolve, 0, slot.buffer, this.#timestampOffset, 8 * ts.count);
+  }
+
+  /**
+   * Submits `encoder`, maps the slot's buffer, surfaces validation errors, and reads the timestamps
+   * (when timing). The caller reads its outputs from the mapped range and unmaps.
+   */
+  async #submitAndMap(encoder: GPUCommandEncoder, slot: ReadbackSlot): Promise<void> {
     const device = this.#device;
     device.queue.submit([encoder.finish({ label: 'lasagne forward' })]);
     const validation = device.popErrorScope();
-    const maps = await Promise.allSettled(mapped.map((b) => b.mapAsync(MAP_MODE_READ)));
+    const [map] = await Promise.allSettled([slot.buffer.mapAsync(MAP_MODE_READ)]);
     const error = await validation;
-    const failed = maps.find((m): m is PromiseRejectedResult => m.status === 'rejected');
-    if (error !== null || failed !== undefined) {
-      mapped.forEach((b, i) => maps[i].status === 'fulfilled' && b.unmap());
+    if (error !== null || map.status === 'rejected') {
+      if (map.status === 'fulfilled') slot.buffer.unmap();
       if (this.#disposed) throw new RuntimeError('this network was disposed while it ran');
-      throw new RuntimeError(`WebGPU run failed: ${error !== null ? error.message : String(failed?.reason)}`);
+      throw new RuntimeError(`WebGPU run failed: ${error !== null ? error.message : String(map.status === 'rejected' ? map.reason : '')}`);
     }
     const ts = this.#timestamps;
     if (ts !== null) {
-      const t = new BigUint64Array(ts.readback.getMappedRange().slice(0));
-      ts.readback.unmap();
+      const t = new BigUint64Array(slot.buffer.getMappedRange(this.#timestampOffset, 8 * ts.count).slice(0));
       this.#lastTimes = this.#plan.steps.map((s, i) => ({
         step: s.index,
         layer: s.layer,
@@ -297,7 +356,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     }
   }
 
-  async #runOnce(inputs: Float32Array[]): Promise<Float32Array[]> {
+  async #runOnce(inputs: Float32Array[], slot: ReadbackSlot): Promise<Float32Array[]> {
     if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
     const device = this.#device;
     const plan = this.#plan;
@@ -307,17 +366,18 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const encoder = device.createCommandEncoder({ label: 'lasagne forward' });
     this.#encodeSteps(encoder, 1);
     plan.outputs.forEach((id, i) => {
-      const t = plan.tensors[id];
-      encoder.copyBufferToBuffer(this.#arena, t.offset, this.#readbacks[i], 0, 4 * product(t.shape));
+      encoder.copyBufferToBuffer(this.#arena, plan.tensors[id].offset, slot.buffer, this.#outputOffsets[i], 4 * product(plan.tensors[id].shape));
     });
-    const ts = this.#timestamps;
-    await this.#submitAndMap(encoder, [...this.#readbacks, ...(ts !== null ? [ts.readback] : [])]);
-    return this.#readbacks.map((b, i) => {
-      const out = new Float32Array(product(plan.tensors[plan.outputs[i]].shape));
-      out.set(new Float32Array(b.getMappedRange(), 0, out.length));
-      b.unmap();
-      return out;
-    });
+    this.#encodeTimestamps(encoder, slot);
+    await this.#submitAndMap(encoder, slot);
+    try {
+      return plan.outputs.map((id, i) => {
+        const n = product(plan.tensors[id].shape);
+        return new Float32Array(slot.buffer.getMappedRange(this.#outputOffsets[i], Math.max(4, 4 * n)).slice(0, 4 * n));
+      });
+    } finally {
+      slot.buffer.unmap();
+    }
   }
 
   /**
@@ -329,18 +389,17 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
   timeSteps(repeat = 10): Promise<StepTiming[] | null> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
     if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`timeSteps needs a positive integer repeat, but got ${repeat}`));
-    const next = this.#queue.then(async () => {
+    return this.#inSlot(async (slot) => {
       if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
-      const ts = this.#timestamps;
-      if (ts === null) return null;
+      if (this.#timestamps === null) return null;
       this.#device.pushErrorScope('validation');
       const encoder = this.#device.createCommandEncoder({ label: 'lasagne timing' });
       this.#encodeSteps(encoder, repeat);
-      await this.#submitAndMap(encoder, [ts.readback]);
+      this.#encodeTimestamps(encoder, slot);
+      await this.#submitAndMap(encoder, slot);
+      slot.buffer.unmap();
       return this.profile();
     });
-    this.#queue = next.catch(() => undefined);
-    return next;
   }
 
   profile(): StepTiming[] | null {
@@ -354,7 +413,6 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     this.#buffers.length = 0;
     this.#paramBuffers = [];
     this.#steps = [];
-    this.#readbacks = [];
     this.#timestamps = null;
   }
 }
