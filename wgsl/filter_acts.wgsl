@@ -60,6 +60,12 @@ struct Params {
   // OH*OW: the untied bias is b[f * positions + n / batch]
   positions: u32,
   w_stride: u32,
+  // split K (SPLIT > 1): raw partial sums of slice s at scratch_off + (s * filters + f) * n_total + n,
+  // slices of k_per rows (a multiple of K_CHUNK), base_tiles = f_tiles * column tiles per slice
+  scratch_off: u32,
+  k_per: u32,
+  slices: u32,
+  base_tiles: u32,
   act: vec2<f32>,
 }
 
@@ -74,22 +80,30 @@ override WG_N: u32 = 16u;
 override WG_F: u32 = 16u;
 override K_CHUNK: u32 = 16u;
 override RF: u32 = 1u;
+// 1 or 2 groups of 4 columns per thread: n0 + 4*cx and, with 2, n0 + 4*(cx + WG_N)
+override RN: u32 = 1u;
+// 1: a workgroup sums all of K and writes the output; > 1: it sums one slice of K into scratch, and
+// split_sum_* adds the slices, the bias and the nonlinearity (more workgroups for layers with few tiles)
+override SPLIT: u32 = 1u;
 
 const MAX_LOADS: u32 = 4u;
 
 // w_tile[kk * RF * WG_F + t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
 var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * RF * WG_F>;
 // x_tile[kk * WG_N + t] = im2col[k0 + kk, n0 + 4t .. n0 + 4t + 3]
-var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
+var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * RN * WG_N>;
 // Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); main_vec4 keeps one
 // per vec4 of columns (they share a position), main_scalar one per column.
-var<workgroup> col_info4: array<vec4<i32>, WG_N>;
-var<workgroup> col_info: array<vec4<i32>, 4u * WG_N>;
+var<workgroup> col_info4: array<vec4<i32>, RN * WG_N>;
+var<workgroup> col_info: array<vec4<i32>, 4u * RN * WG_N>;
 
 // A thread's 4*RF x 4 accumulators: a<r> holds filter f0 + 4*ly + 4*WG_F*(r / 4) + r % 4.
 struct Acc {
   a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>,
   a4: vec4<f32>, a5: vec4<f32>, a6: vec4<f32>, a7: vec4<f32>,
+  // the second column group (RN 2)
+  b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>,
+  b4: vec4<f32>, b5: vec4<f32>, b6: vec4<f32>, b7: vec4<f32>,
 }
 
 // A thread's share of one chunk's global loads, held in registers between load and store.
@@ -106,7 +120,7 @@ fn w_stage() -> u32 {
 }
 
 fn x_stage() -> u32 {
-  return K_CHUNK * WG_N;
+  return K_CHUNK * RN * WG_N;
 }
 
 fn column_info(n: u32) -> vec4<i32> {
@@ -122,49 +136,106 @@ fn column_info(n: u32) -> vec4<i32> {
   return vec4<i32>(i32(oy) * s - pad, i32(ox) * s - pad, i32(b), 1);
 }
 
-// Element offset of in[c, y0 + i, x0 + j, 0] for GEMM row k = (c*k + i)*k + j and a column's
-// (y0, x0), or -1 where the row does not exist or the position is padding.
-fn row_base(k: u32, col: vec4<i32>) -> i32 {
-  if (k >= params.k_total || col.w == 0) {
-    return -1;
-  }
+// GEMM row k = (c*fs + i)*fs + j (fs = filter_size) as (k, c, i, j): one per input load slot of a
+// thread, decomposed once and then advanced by K_CHUNK rows per stage without dividing.
+struct Rows {
+  s0: vec4<u32>, s1: vec4<u32>, s2: vec4<u32>, s3: vec4<u32>,
+}
+
+fn row_of(k: u32) -> vec4<u32> {
   let ksq = params.filter_size * params.filter_size;
   let c = k / ksq;
   let r = k - c * ksq;
   let i = r / params.filter_size;
-  let j = r - i * params.filter_size;
-  let y = col.x + i32(i);
-  let x = col.y + i32(j);
+  return vec4<u32>(k, c, i, r - i * params.filter_size);
+}
+
+// step = row_of(K_CHUNK): (K_CHUNK, dc, di, dj); i and j stay below fs with at most one carry each
+fn row_next(r: vec4<u32>, step: vec4<u32>) -> vec4<u32> {
+  let fs = params.filter_size;
+  var j = r.w + step.w;
+  var i = r.z + step.z;
+  var c = r.y + step.y;
+  if (j >= fs) {
+    j -= fs;
+    i += 1u;
+  }
+  if (i >= fs) {
+    i -= fs;
+    c += 1u;
+  }
+  return vec4<u32>(r.x + step.x, c, i, j);
+}
+
+// The rows of the first stage's input loads tid + s * threads() (s < 4), the stage at row k0.
+fn rows_first(k0: u32, tid: u32) -> Rows {
+  var r: Rows;
+  r.s0 = row_of(k0 + tid / (RN * WG_N));
+  if (x_stage() > threads()) {
+    r.s1 = row_of(k0 + (tid + threads()) / (RN * WG_N));
+  }
+  if (x_stage() > 2u * threads()) {
+    r.s2 = row_of(k0 + (tid + 2u * threads()) / (RN * WG_N));
+  }
+  if (x_stage() > 3u * threads()) {
+    r.s3 = row_of(k0 + (tid + 3u * threads()) / (RN * WG_N));
+  }
+  return r;
+}
+
+fn rows_next(r: Rows, step: vec4<u32>) -> Rows {
+  var n = r;
+  n.s0 = row_next(r.s0, step);
+  if (x_stage() > threads()) {
+    n.s1 = row_next(r.s1, step);
+  }
+  if (x_stage() > 2u * threads()) {
+    n.s2 = row_next(r.s2, step);
+  }
+  if (x_stage() > 3u * threads()) {
+    n.s3 = row_next(r.s3, step);
+  }
+  return n;
+}
+
+// Element offset of in[c, y0 + i, x0 + j, 0] for row (k, c, i, j) and a column's (y0, x0), or -1
+// where the row does not exist or the position is padding.
+fn row_base(row: vec4<u32>, col: vec4<i32>, k_stop: u32) -> i32 {
+  if (row.x >= k_stop || col.w == 0) {
+    return -1;
+  }
+  let y = col.x + i32(row.z);
+  let x = col.y + i32(row.w);
   if (y < 0 || y >= i32(params.rows) || x < 0 || x >= i32(params.cols)) {
     return -1;
   }
-  return i32(((c * params.rows + u32(y)) * params.cols + u32(x)) * params.batch);
+  return i32(((row.y * params.rows + u32(y)) * params.cols + u32(x)) * params.batch);
 }
 
 // Weight vec4 t of the stage starting at row k0 (0 outside w or the stage).
-fn w_load(k0: u32, f0: u32, t: u32) -> vec4<f32> {
+fn w_load(k0: u32, f0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   if (t >= w_stage()) {
     return vec4<f32>(0.0);
   }
   let k = k0 + t / (RF * WG_F);
   let f = f0 + 4u * (t % (RF * WG_F));
-  if (k < params.k_total && f < params.filters) {
+  if (k < k_stop && f < params.filters) {
     return weights[(k * params.w_stride + f) / 4u];
   }
   return vec4<f32>(0.0);
 }
 
-fn w_fetch(k0: u32, f0: u32, tid: u32) -> Loads {
+fn w_fetch(k0: u32, f0: u32, tid: u32, k_stop: u32) -> Loads {
   var l: Loads;
-  l.v0 = w_load(k0, f0, tid);
+  l.v0 = w_load(k0, f0, tid, k_stop);
   if (w_stage() > threads()) {
-    l.v1 = w_load(k0, f0, tid + threads());
+    l.v1 = w_load(k0, f0, tid + threads(), k_stop);
   }
   if (w_stage() > 2u * threads()) {
-    l.v2 = w_load(k0, f0, tid + 2u * threads());
+    l.v2 = w_load(k0, f0, tid + 2u * threads(), k_stop);
   }
   if (w_stage() > 3u * threads()) {
-    l.v3 = w_load(k0, f0, tid + 3u * threads());
+    l.v3 = w_load(k0, f0, tid + 3u * threads(), k_stop);
   }
   return l;
 }
@@ -184,13 +255,13 @@ fn w_put(l: Loads, tid: u32) {
   }
 }
 
-// im2col vec4 t of the stage starting at row k0, main_vec4: 4 batch-consecutive columns.
-fn x_load4(k0: u32, t: u32) -> vec4<f32> {
+// im2col vec4 t of a stage, in row `row`, main_vec4: 4 batch-consecutive columns.
+fn x_load4(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
   if (t >= x_stage()) {
     return vec4<f32>(0.0);
   }
-  let col = col_info4[t % WG_N];
-  let base = row_base(k0 + t / WG_N, col);
+  let col = col_info4[t % (RN * WG_N)];
+  let base = row_base(row, col, k_stop);
   if (base < 0) {
     return vec4<f32>(0.0);
   }
@@ -198,16 +269,15 @@ fn x_load4(k0: u32, t: u32) -> vec4<f32> {
 }
 
 // The same, main_scalar: 4 columns gathered one by one.
-fn x_load1(k0: u32, t: u32) -> vec4<f32> {
+fn x_load1(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
   var x = vec4<f32>(0.0);
   if (t >= x_stage()) {
     return x;
   }
-  let k = k0 + t / WG_N;
-  let c4 = 4u * (t % WG_N);
+  let c4 = 4u * (t % (RN * WG_N));
   for (var e = 0u; e < 4u; e++) {
     let col = col_info[c4 + e];
-    let base = row_base(k, col);
+    let base = row_base(row, col, k_stop);
     if (base >= 0) {
       x[e] = arena[params.in_off + u32(base) + u32(col.z)];
     }
@@ -215,32 +285,32 @@ fn x_load1(k0: u32, t: u32) -> vec4<f32> {
   return x;
 }
 
-fn x_fetch4(k0: u32, tid: u32) -> Loads {
+fn x_fetch4(r: Rows, tid: u32, k_stop: u32) -> Loads {
   var l: Loads;
-  l.v0 = x_load4(k0, tid);
+  l.v0 = x_load4(r.s0, tid, k_stop);
   if (x_stage() > threads()) {
-    l.v1 = x_load4(k0, tid + threads());
+    l.v1 = x_load4(r.s1, tid + threads(), k_stop);
   }
   if (x_stage() > 2u * threads()) {
-    l.v2 = x_load4(k0, tid + 2u * threads());
+    l.v2 = x_load4(r.s2, tid + 2u * threads(), k_stop);
   }
   if (x_stage() > 3u * threads()) {
-    l.v3 = x_load4(k0, tid + 3u * threads());
+    l.v3 = x_load4(r.s3, tid + 3u * threads(), k_stop);
   }
   return l;
 }
 
-fn x_fetch1(k0: u32, tid: u32) -> Loads {
+fn x_fetch1(r: Rows, tid: u32, k_stop: u32) -> Loads {
   var l: Loads;
-  l.v0 = x_load1(k0, tid);
+  l.v0 = x_load1(r.s0, tid, k_stop);
   if (x_stage() > threads()) {
-    l.v1 = x_load1(k0, tid + threads());
+    l.v1 = x_load1(r.s1, tid + threads(), k_stop);
   }
   if (x_stage() > 2u * threads()) {
-    l.v2 = x_load1(k0, tid + 2u * threads());
+    l.v2 = x_load1(r.s2, tid + 2u * threads(), k_stop);
   }
   if (x_stage() > 3u * threads()) {
-    l.v3 = x_load1(k0, tid + 3u * threads());
+    l.v3 = x_load1(r.s3, tid + 3u * threads(), k_stop);
   }
   return l;
 }
@@ -264,17 +334,31 @@ fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
   var acc = acc_in;
   for (var kk = 0u; kk < K_CHUNK; kk++) {
     let w = w_tile[kk * RF * WG_F + ly];
-    let x = x_tile[kk * WG_N + lx];
+    let x = x_tile[kk * RN * WG_N + lx];
     acc.a0 += w.x * x;
     acc.a1 += w.y * x;
     acc.a2 += w.z * x;
     acc.a3 += w.w * x;
+    var w1 = vec4<f32>(0.0);
     if (RF == 2u) {
-      let w1 = w_tile[kk * RF * WG_F + WG_F + ly];
+      w1 = w_tile[kk * RF * WG_F + WG_F + ly];
       acc.a4 += w1.x * x;
       acc.a5 += w1.y * x;
       acc.a6 += w1.z * x;
       acc.a7 += w1.w * x;
+    }
+    if (RN == 2u) {
+      let x1 = x_tile[kk * RN * WG_N + WG_N + lx];
+      acc.b0 += w.x * x1;
+      acc.b1 += w.y * x1;
+      acc.b2 += w.z * x1;
+      acc.b3 += w.w * x1;
+      if (RF == 2u) {
+        acc.b4 += w1.x * x1;
+        acc.b5 += w1.y * x1;
+        acc.b6 += w1.z * x1;
+        acc.b7 += w1.w * x1;
+      }
     }
   }
   return acc;
@@ -282,10 +366,14 @@ fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
 
 fn zero_acc() -> Acc {
   let z = vec4<f32>(0.0);
-  return Acc(z, z, z, z, z, z, z, z);
+  return Acc(z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z);
 }
 
-fn rows_of(acc: Acc) -> array<vec4<f32>, 8> {
+// The accumulators of column group g: 8 filter rows (RF 1 uses the first 4).
+fn rows_of(acc: Acc, g: u32) -> array<vec4<f32>, 8> {
+  if (g == 1u) {
+    return array<vec4<f32>, 8>(acc.b0, acc.b1, acc.b2, acc.b3, acc.b4, acc.b5, acc.b6, acc.b7);
+  }
   return array<vec4<f32>, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
 }
 
@@ -320,6 +408,37 @@ fn store_scalar(f: u32, n: u32, v: f32) {
   }
 }
 
+// SPLIT > 1: the raw sums of one K slice into scratch (no bias, no nonlinearity).
+fn store_partial4(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
+  for (var g = 0u; g < RN; g++) {
+    let n = n0 + 4u * (cell.x + WG_N * g);
+    if (n < params.n_total) {
+      let rows = rows_of(acc, g);
+      for (var r = 0u; r < 4u * RF; r++) {
+        let f = f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u;
+        if (f < params.filters) {
+          arena4[(params.scratch_off + (slice * params.filters + f) * params.n_total + n) / 4u] = rows[r];
+        }
+      }
+    }
+  }
+}
+
+fn store_partial1(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
+  for (var g = 0u; g < RN; g++) {
+    let n = n0 + 4u * (cell.x + WG_N * g);
+    let rows = rows_of(acc, g);
+    for (var r = 0u; r < 4u * RF; r++) {
+      let f = f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u;
+      for (var e = 0u; e < 4u; e++) {
+        if (f < params.filters && n + e < params.n_total) {
+          arena[params.scratch_off + (slice * params.filters + f) * params.n_total + n + e] = rows[r][e];
+        }
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG_N, WG_F)
 fn main_vec4(
   @builtin(workgroup_id) wg: vec3<u32>,
@@ -330,39 +449,54 @@ fn main_vec4(
   if (wid >= params.tiles) {
     return;
   }
-  let f0 = (wid % params.f_tiles) * (4u * RF * WG_F);
-  let n0 = (wid / params.f_tiles) * (4u * WG_N);
+  // slice of K (0 without SPLIT) and tile within it
+  let slice = wid / params.base_tiles;
+  let tile = wid - slice * params.base_tiles;
+  let k_begin = slice * params.k_per;
+  let k_stop = min(params.k_total, k_begin + params.k_per);
+  let f0 = (tile % params.f_tiles) * (4u * RF * WG_F);
+  let n0 = (tile / params.f_tiles) * (4u * RN * WG_N);
   let tid = lid.y * WG_N + lid.x;
-  for (var t = tid; t < WG_N; t += threads()) {
+  let cell = lid.xy;
+  for (var t = tid; t < RN * WG_N; t += threads()) {
     col_info4[t] = column_info(n0 + 4u * t);
   }
   workgroupBarrier();
-  w_put(w_fetch(0u, f0, tid), tid);
-  x_put(x_fetch4(0u, tid), tid);
+  let step = row_of(K_CHUNK);
+  var rows = rows_first(k_begin, tid);
+  w_put(w_fetch(k_begin, f0, tid, k_stop), tid);
+  x_put(x_fetch4(rows, tid, k_stop), tid);
   workgroupBarrier();
   var acc = zero_acc();
-  for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
+  for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
     // chunk k0 is staged; the next one's loads are in flight while it is multiplied
     let next = k0 + K_CHUNK;
     var wl: Loads;
     var xl: Loads;
-    if (next < params.k_total) {
-      wl = w_fetch(next, f0, tid);
-      xl = x_fetch4(next, tid);
+    if (next < k_stop) {
+      rows = rows_next(rows, step);
+      wl = w_fetch(next, f0, tid, k_stop);
+      xl = x_fetch4(rows, tid, k_stop);
     }
-    acc = accumulate(acc, lid.x, lid.y);
+    acc = accumulate(acc, cell.x, cell.y);
     workgroupBarrier();
-    if (next < params.k_total) {
+    if (next < k_stop) {
       w_put(wl, tid);
       x_put(xl, tid);
     }
     workgroupBarrier();
   }
-  let n = n0 + 4u * lid.x;
-  if (n < params.n_total) {
-    let rows = rows_of(acc);
-    for (var r = 0u; r < 4u * RF; r++) {
-      store_vec4(f0 + 4u * (lid.y + WG_F * (r / 4u)) + r % 4u, n, rows[r]);
+  if (SPLIT > 1u) {
+    store_partial4(acc, slice, f0, n0, cell);
+    return;
+  }
+  for (var g = 0u; g < RN; g++) {
+    let n = n0 + 4u * (cell.x + WG_N * g);
+    if (n < params.n_total) {
+      let rows = rows_of(acc, g);
+      for (var r = 0u; r < 4u * RF; r++) {
+        store_vec4(f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u, n, rows[r]);
+      }
     }
   }
 }
@@ -377,39 +511,98 @@ fn main_scalar(
   if (wid >= params.tiles) {
     return;
   }
-  let f0 = (wid % params.f_tiles) * (4u * RF * WG_F);
-  let n0 = (wid / params.f_tiles) * (4u * WG_N);
+  // slice of K (0 without SPLIT) and tile within it
+  let slice = wid / params.base_tiles;
+  let tile = wid - slice * params.base_tiles;
+  let k_begin = slice * params.k_per;
+  let k_stop = min(params.k_total, k_begin + params.k_per);
+  let f0 = (tile % params.f_tiles) * (4u * RF * WG_F);
+  let n0 = (tile / params.f_tiles) * (4u * RN * WG_N);
   let tid = lid.y * WG_N + lid.x;
-  for (var t = tid; t < 4u * WG_N; t += threads()) {
+  let cell = lid.xy;
+  for (var t = tid; t < 4u * RN * WG_N; t += threads()) {
     col_info[t] = column_info(n0 + t);
   }
   workgroupBarrier();
-  w_put(w_fetch(0u, f0, tid), tid);
-  x_put(x_fetch1(0u, tid), tid);
+  let step = row_of(K_CHUNK);
+  var rows = rows_first(k_begin, tid);
+  w_put(w_fetch(k_begin, f0, tid, k_stop), tid);
+  x_put(x_fetch1(rows, tid, k_stop), tid);
   workgroupBarrier();
   var acc = zero_acc();
-  for (var k0 = 0u; k0 < params.k_total; k0 += K_CHUNK) {
+  for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
     // chunk k0 is staged; the next one's loads are in flight while it is multiplied
     let next = k0 + K_CHUNK;
     var wl: Loads;
     var xl: Loads;
-    if (next < params.k_total) {
-      wl = w_fetch(next, f0, tid);
-      xl = x_fetch1(next, tid);
+    if (next < k_stop) {
+      rows = rows_next(rows, step);
+      wl = w_fetch(next, f0, tid, k_stop);
+      xl = x_fetch1(rows, tid, k_stop);
     }
-    acc = accumulate(acc, lid.x, lid.y);
+    acc = accumulate(acc, cell.x, cell.y);
     workgroupBarrier();
-    if (next < params.k_total) {
+    if (next < k_stop) {
       w_put(wl, tid);
       x_put(xl, tid);
     }
     workgroupBarrier();
   }
-  let n = n0 + 4u * lid.x;
-  let rows = rows_of(acc);
-  for (var r = 0u; r < 4u * RF; r++) {
-    for (var e = 0u; e < 4u; e++) {
-      store_scalar(f0 + 4u * (lid.y + WG_F * (r / 4u)) + r % 4u, n + e, rows[r][e]);
+  if (SPLIT > 1u) {
+    store_partial1(acc, slice, f0, n0, cell);
+    return;
+  }
+  for (var g = 0u; g < RN; g++) {
+    let n = n0 + 4u * (cell.x + WG_N * g);
+    let rows = rows_of(acc, g);
+    for (var r = 0u; r < 4u * RF; r++) {
+      for (var e = 0u; e < 4u; e++) {
+        store_scalar(f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u, n + e, rows[r][e]);
+      }
     }
   }
+}
+
+// The second pass of split K: out[f, n] = act(bias + sum over slices, in order, of the partial
+// sums); one invocation per vec4 of columns (split_sum_vec4) or per column (split_sum_scalar),
+// SPLIT_GROUP invocations per workgroup, linear id over x and y like the GEMM.
+const SPLIT_GROUP: u32 = 256u;
+
+@compute @workgroup_size(SPLIT_GROUP)
+fn split_sum_vec4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let item = (wg.x + wg.y * nwg.x) * SPLIT_GROUP + li;
+  let per_filter = params.n_total / 4u;
+  if (item >= params.filters * per_filter) {
+    return;
+  }
+  let f = item / per_filter;
+  let n = 4u * (item - f * per_filter);
+  var v = vec4<f32>(0.0);
+  for (var s = 0u; s < params.slices; s++) {
+    v += arena4[(params.scratch_off + (s * params.filters + f) * params.n_total + n) / 4u];
+  }
+  store_vec4(f, n, v);
+}
+
+@compute @workgroup_size(SPLIT_GROUP)
+fn split_sum_scalar(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let item = (wg.x + wg.y * nwg.x) * SPLIT_GROUP + li;
+  if (item >= params.filters * params.n_total) {
+    return;
+  }
+  let f = item / params.n_total;
+  let n = item - f * params.n_total;
+  var v = 0.0;
+  for (var s = 0u; s < params.slices; s++) {
+    v += arena[params.scratch_off + (s * params.filters + f) * params.n_total + n];
+  }
+  store_scalar(f, n, v);
 }

@@ -38,6 +38,8 @@ export interface BackendOptions {
   device?: unknown;
   /** WASM: number of worker threads (1 = run on the calling thread). */
   threads?: number;
+  /** false: no per-step timing (WebGPU then encodes one compute pass and writes no timestamps). Default true. */
+  profile?: boolean;
 }
 
 export interface Backend {

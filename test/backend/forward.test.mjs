@@ -282,6 +282,27 @@ for (const [backend, missing] of here) {
     assert.not.equal(outs[0].data, outs[1].data);
   });
 
+  s('compile option profile: false skips the per-layer timing (profile() is null) and changes no result; a non-boolean is a TypeError', async () => {
+    const net = lasagne.cifar10Net(4);
+    const x = f32(uniform([4, 3, 32, 32], 31, -1, 1));
+    const timed = await lasagne.compile(net, { backend });
+    const plain = await lasagne.compile(net, { backend, profile: false });
+    const a = await timed.run(x);
+    const b = await plain.run(x);
+    assert.equal(b.data, a.data);
+    assert.is(plain.profile(), null);
+    if (backend === 'wasm') assert.ok(Array.isArray(timed.profile()) && timed.profile().length > 0, 'timed network profiles');
+    timed.dispose();
+    plain.dispose();
+    let e = null;
+    try {
+      await lasagne.compile(net, { backend, profile: 'yes' });
+    } catch (err) {
+      e = err;
+    }
+    assert.ok(e instanceof TypeError && /'profile' must be a boolean/.test(e.message), String(e));
+  });
+
   s('a compiled network sees new parameter values on its next run', async () => {
     const layer = new Conv2DCCLayer(new InputLayer([2, 4, 5, 5]), 16, 3, { nonlinearity: null });
     const x = f32(uniform([2, 4, 5, 5], 18));

@@ -66,7 +66,7 @@ geometry('uniform words carry the shapes; the pipeline key carries only what cha
   const l = launchOf(convPlan({ C: 3, H: 11, W: 16, B: 5, F: 32, k: 3, s: 2, pad: 1 }), step, LIMITS);
   const u = new Uint32Array(l.uniform);
   assert.equal(Array.from(u.slice(2, 12)), [3, 11, 16, 5, 32, 3, 2, 1, 6, 8]);
-  assert.is(new Float32Array(l.uniform)[18], 0.25);
+  assert.is(new Float32Array(l.uniform)[22], 0.25);
   assert.is(l.constants.ACT, 5);
   const other = launchOf(convPlan({ C: 4, H: 7, W: 7, B: 7, F: 32, k: 5 }), convStep({ C: 4, H: 7, W: 7, B: 7, F: 32, k: 5, nonlinearity: { kind: 'leaky_rectify', params: [0.5] } }), LIMITS);
   assert.is(pipelineKey(other.family, other.entryPoint, other.constants), pipelineKey(l.family, l.entryPoint, l.constants));
@@ -144,6 +144,19 @@ it('profile() is null before the first run, then one timing per step; timeSteps(
     assert.equal(times.map((t) => [t.step, t.layer, t.op]), [[0, 'conv1', 'filter_acts'], [1, 'out', 'transpose']]);
     assert.ok(times.every((t) => Number.isFinite(t.ms) && t.ms >= 0), JSON.stringify(times));
   }
+});
+
+it('profile: false makes no query set and no timing passes; profile() stays null', async () => {
+  const o = { C: 2, H: 6, W: 6, B: 4, F: 16, k: 3 };
+  let net;
+  const counts = await counting(['createQuerySet'], async () => {
+    net = await prepareWebGpu(convPlan(o), [new Param('W', f32(uniform([2, 3, 3, 16], 8)))], { device, profile: false });
+  });
+  assert.equal(counts, { createQuerySet: 0 });
+  await net.run([f32(uniform([2, 6, 6, 4], 9)).data]);
+  assert.is(net.profile(), null);
+  assert.is(await net.timeSteps(2), null);
+  net.dispose();
 });
 
 it('pipelines and shader modules are created once per device: a second prepare compiles nothing', async () => {

@@ -233,13 +233,14 @@ it('filter_acts in c01b: batch 1..130 (vec4 and scalar paths), channels 1..32, p
       assert.ok(tiles.some((t, i) => t.rf === 2 && t.wgF === wgF && (C01B_CONFIGS[i].B % 4 === 0) === vec4), `RF 2 with WG_F ${wgF}, vec4 ${vec4}`);
     }
   }
-  assert.equal(filterRegisterTile(128, 56 * 56 * 128), { wgF: 16, rf: 2 });
-  assert.equal(filterRegisterTile(384, 11 * 11 * 128), { wgF: 16, rf: 2 });
-  assert.equal(filterRegisterTile(96, 118 * 118 * 128), { wgF: 12, rf: 2 });
-  assert.equal(filterRegisterTile(128, 10 * 10 * 128), { wgF: 16, rf: 2 });
-  assert.equal(filterRegisterTile(128, 64 * 64), { wgF: 16, rf: 1 });
-  assert.equal(filterRegisterTile(32, 32 * 32 * 128), { wgF: 8, rf: 1 });
-  assert.equal(filterRegisterTile(64, 8 * 8 * 128), { wgF: 16, rf: 1 });
+  assert.equal(filterRegisterTile(128, 56 * 56 * 128), { wgF: 16, rf: 2, rn: 1 });
+  assert.equal(filterRegisterTile(384, 11 * 11 * 128), { wgF: 16, rf: 2, rn: 1 });
+  assert.equal(filterRegisterTile(96, 118 * 118 * 128), { wgF: 12, rf: 2, rn: 2 });
+  assert.equal(filterRegisterTile(96, 10 * 10 * 128), { wgF: 12, rf: 2, rn: 1 });
+  assert.equal(filterRegisterTile(128, 10 * 10 * 128), { wgF: 16, rf: 2, rn: 1 });
+  assert.equal(filterRegisterTile(128, 64 * 64), { wgF: 16, rf: 1, rn: 1 });
+  assert.equal(filterRegisterTile(32, 32 * 32 * 128), { wgF: 8, rf: 1, rn: 1 });
+  assert.equal(filterRegisterTile(64, 8 * 8 * 128), { wgF: 16, rf: 1, rn: 1 });
   assert.ok(tiles.some((t, i) => t.rf === 1 && C01B_CONFIGS[i].F === 128), 'RF 1 with F = 128');
   await checkC01bConvs(C01B_CONFIGS);
 });
@@ -248,7 +249,8 @@ it('the CPU variants (short K chunks, chosen on SwiftShader) match the oracle an
   // Within a thread the sum runs over K in ascending order whatever the chunk size, so the variants
   // must agree exactly.
   const configs = [C01B_CONFIGS[5], C01B_CONFIGS[4], C01B_CONFIGS[12], C01B_CONFIGS[2], C01B_CONFIGS[14], C01B_CONFIGS[15]];
-  const gpu = await checkC01bConvs(configs, { cpuVariants: false });
+  // (split K, which GPU variants take for few tiles and long K, sums in another order: not here)
+  const gpu = await checkC01bConvs(configs, { cpuVariants: false, tile: { split: 1 } });
   const cpu = await checkC01bConvs(configs, { cpuVariants: true });
   gpu.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, cpu[i][j])), `config ${i}: bit-identical`));
 });
@@ -259,41 +261,58 @@ it('filter_acts tile variants (forced): every register tile, workgroup shape and
   const configs = [C01B_CONFIGS[14], C01B_CONFIGS[15], C01B_CONFIGS[2], C01B_CONFIGS[12], C01B_CONFIGS[6], C01B_CONFIGS[9]];
   const limits = { maxComputeWorkgroupStorageSize: 16384 };
   const variants = [
-    { rf: 2, wgF: 12, wgN: 16, kChunk: 16 }, // F = 96's tile: 192 threads, 2 weight loads per thread
-    { rf: 1, wgF: 8, wgN: 16, kChunk: 32 }, // the long stage: 4 input loads per thread
-    { rf: 2, wgF: 16, wgN: 16, kChunk: 16 },
-    { rf: 2, wgF: 4, wgN: 16, kChunk: 16 }, // 64 threads: 2 weight and 4 input loads each
-    { rf: 1, wgF: 16, wgN: 4, kChunk: 8 }, // 2 weight loads, one input load for half the threads
+    { rf: 2, rn: 2, wgF: 12, wgN: 16, kChunk: 16, split: 1 }, // F = 96's tile: 192 threads, 8 x 8 each, 2 loads of each operand
+    { rf: 1, rn: 1, wgF: 8, wgN: 16, kChunk: 32, split: 1 }, // the long stage: 4 input loads per thread
+    { rf: 2, rn: 1, wgF: 16, wgN: 16, kChunk: 16, split: 1 },
+    { rf: 2, rn: 1, wgF: 4, wgN: 16, kChunk: 16, split: 1 }, // 64 threads: 2 weight and 4 input loads each
+    { rf: 1, rn: 1, wgF: 16, wgN: 4, kChunk: 8, split: 1 }, // 2 weight loads, one input load for half the threads
+    { rf: 1, rn: 2, wgF: 8, wgN: 8, kChunk: 16, split: 1 }, // two column groups, one filter group
   ];
   for (const t of variants) assert.is(gemmTileProblem(t, false, limits), null, JSON.stringify(t));
   // the forced tile reaches the launch: an impossible one is refused by prepareWebGpu
-  await rejects(() => checkC01bConvs([configs[0]], { tile: { rf: 3 } }), (e) => /filter_acts: rf must be 1 or 2/.test(e.message), 'rf 3');
+  await rejects(() => checkC01bConvs([configs[0]], { tile: { rf: 3 } }), (e) => /filter_acts: rf and rn must be 1 or 2/.test(e.message), 'rf 3');
   const outs = [];
   for (const tile of variants) outs.push(await checkC01bConvs(configs, { tile }));
-  // the chosen tile is the reference: a thread sums K in ascending order whatever its tile, so all agree exactly
-  const chosen = await checkC01bConvs(configs);
+  // the chosen tile without split is the reference: a thread sums K in ascending order whatever its tile, so all agree exactly
+  const chosen = await checkC01bConvs(configs, { tile: { split: 1 } });
   outs.forEach((o, v) => o.forEach((g, i) => assert.ok(g.every((x, j) => Object.is(x, chosen[i][j])), `variant ${v}, config ${i}: bit-identical`)));
+});
+
+it('split K (forced: 2, 3 and 4 slices, one slice shorter; vec4 and scalar) matches the oracle', async () => {
+  // partial sums of each slice go to scratch past the arena, split_sum adds them with the bias and
+  // the nonlinearity; K = 800 (configs 14, 15), 75 and 36 in slices of whole stages
+  const configs = [C01B_CONFIGS[14], C01B_CONFIGS[15], C01B_CONFIGS[2], C01B_CONFIGS[12], C01B_CONFIGS[13]];
+  for (const tile of [{ split: 2 }, { split: 3, kChunk: 8 }, { split: 4, kChunk: 4, rf: 1, rn: 2, wgF: 4, wgN: 16 }]) {
+    await checkC01bConvs(configs, { tile });
+  }
 });
 
 it('filterActsTile: the benchmark layers get their measured tiles; limits shrink K_CHUNK; impossible tiles are refused', () => {
   const big = { maxComputeWorkgroupStorageSize: 49152 };
   const small = { maxComputeWorkgroupStorageSize: 16384 };
   const cpu = { maxComputeWorkgroupStorageSize: 16384, cpu: true };
-  // L2 (F 128, K 5184), L1 (F 96), C2 (few tiles, K 800: 32 rows per stage where 48 KiB allow it), C3
-  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, big), { wgN: 16, wgF: 16, rf: 2, kChunk: 16 });
-  assert.equal(filterActsTile(96, 363, 118 * 118 * 128, true, big), { wgN: 16, wgF: 12, rf: 2, kChunk: 16 });
-  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, big), { wgN: 32, wgF: 8, rf: 1, kChunk: 32 });
-  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, small), { wgN: 32, wgF: 8, rf: 1, kChunk: 16 });
-  assert.equal(filterActsTile(64, 800, 8 * 8 * 128, true, big), { wgN: 16, wgF: 16, rf: 1, kChunk: 32 });
+  // L2 (F 128, K 5184), L1 (F 96: 8 x 8 per thread), C2 (256 tiles, K 800: 32 rows per stage where
+  // 48 KiB allow it), C3 (128 tiles: K in 4 slices), L4 (200 tiles: 3 slices)
+  const tile = (wgN, wgF, rf, rn, kChunk, split) => ({ wgN, wgF, rf, rn, kChunk, split });
+  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, big), tile(16, 16, 2, 1, 16, 1));
+  assert.equal(filterActsTile(96, 363, 118 * 118 * 128, true, big), tile(16, 12, 2, 2, 16, 1));
+  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, big), tile(32, 8, 1, 1, 32, 1));
+  assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, small), tile(32, 8, 1, 1, 16, 1));
+  assert.equal(filterActsTile(64, 800, 8 * 8 * 128, true, big), tile(16, 16, 1, 1, 16, 4));
+  assert.equal(filterActsTile(128, 6272, 10 * 10 * 128, true, big), tile(16, 16, 2, 1, 16, 3));
+  // no split for a short K, nor on a CPU device
+  assert.is(filterActsTile(64, 75, 8 * 8 * 128, true, big).split, 1);
   assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, cpu).kChunk, 2);
+  assert.is(filterActsTile(64, 800, 8 * 8 * 128, true, cpu).split, 1);
   // every chosen tile fits the 16 KiB default on both paths
   for (const [F, K, N] of [[96, 363, 1e6], [128, 5184, 4e5], [384, 3456, 15488], [32, 75, 131072], [32, 800, 32768], [64, 800, 8192], [16, 9, 5]]) {
     for (const vec4 of [true, false]) assert.is(gemmTileProblem(filterActsTile(F, K, N, vec4, small), vec4, small), null);
   }
-  assert.match(gemmTileProblem({ rf: 1, wgF: 16, wgN: 32, kChunk: 16 }, true, big), /exceeds 256 invocations/);
-  assert.match(gemmTileProblem({ rf: 3, wgF: 8, wgN: 8, kChunk: 16 }, true, big), /rf must be 1 or 2/);
-  assert.match(gemmTileProblem({ rf: 1, wgF: 4, wgN: 8, kChunk: 64 }, true, big), /more than 4 loads per thread/);
-  assert.match(gemmTileProblem({ rf: 2, wgF: 16, wgN: 16, kChunk: 32 }, true, small), /needs 24832 bytes of workgroup memory, the device allows 16384/);
+  assert.match(gemmTileProblem(tile(32, 16, 1, 1, 16, 1), true, big), /exceeds 256 invocations/);
+  assert.match(gemmTileProblem(tile(8, 8, 3, 1, 16, 1), true, big), /rf and rn must be 1 or 2/);
+  assert.match(gemmTileProblem(tile(8, 4, 1, 1, 64, 1), true, big), /more than 4 loads per thread/);
+  assert.match(gemmTileProblem(tile(16, 16, 2, 1, 32, 1), true, small), /needs 24832 bytes of workgroup memory, the device allows 16384/);
+  assert.match(gemmTileProblem(tile(16, 16, 2, 1, 16, 0), true, small), /positive integers/);
   assert.throws(() => filterActsTile(128, 9, 4096, true, { maxComputeWorkgroupStorageSize: 256 }), /filter_acts: the tile needs \d+ bytes of workgroup memory, the device allows 256/);
 });
 
@@ -302,13 +321,11 @@ const NONLINEARITIES = [
   ['leaky_rectify', [0.1]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
 ];
 
-it('filter_acts fuses every nonlinearity with every bias mode (vec4 batch), and each with one (scalar batch)', async () => {
-  // every pair on the vec4 path (B = 8); on the scalar path (B = 5) every nonlinearity once, the bias
-  // modes in turn (each pair is a pipeline, and SwiftShader compiles slowly)
-  const combos = [];
-  const modes = ['none', 'tied', 'untied'];
-  for (const [kind, p] of NONLINEARITIES) for (const biasMode of modes) combos.push({ B: 8, kind, p, biasMode });
-  NONLINEARITIES.forEach(([kind, p], i) => combos.push({ B: 5, kind, p, biasMode: modes[i % 3] }));
+/**
+ * filter_acts fused with nonlinearities and bias modes, checked against the oracle (combos of
+ * { B, kind, p, biasMode }; options for prepareWebGpu, e.g. a forced tile).
+ */
+async function checkEpilogues(combos, options = {}) {
   const C = 3;
   const H = 6;
   const W = 7;
@@ -340,13 +357,32 @@ it('filter_acts fuses every nonlinearity with every bias mode (vec4 batch), and 
     checks.push({ x: d.x, w: d.w, b: biasMode === 'tied' ? d.tied : d.untied, step });
   }
   const plan = stepPlan(shapes, steps, [data[8].xId, data[5].xId], steps.map((s) => s.output));
-  const outs = await runPlan(plan, params, inputs);
+  const outs = await runPlan(plan, params, inputs, options);
   checks.forEach(({ x, w, b, step }, i) => {
     const ref = convOracle(x, w, b, step);
     const mag = convOracle(x, w, b, step, true);
     const { kind, params: p } = step.nonlinearity;
     expectClose({ data: outs[i], shape: plan.tensors[step.output].shape }, ref, gemmTol(step.channels * 9, kind, p, mag, ref), step.layer);
   });
+}
+
+const BIAS_MODES = ['none', 'tied', 'untied'];
+
+it('filter_acts fuses every nonlinearity with every bias mode (vec4 batch), and each with one (scalar batch)', async () => {
+  // every pair on the vec4 path (B = 8); on the scalar path (B = 5) every nonlinearity once, the bias
+  // modes in turn (each pair is a pipeline, and SwiftShader compiles slowly)
+  const combos = [];
+  for (const [kind, p] of NONLINEARITIES) for (const biasMode of BIAS_MODES) combos.push({ B: 8, kind, p, biasMode });
+  NONLINEARITIES.forEach(([kind, p], i) => combos.push({ B: 5, kind, p, biasMode: BIAS_MODES[i % 3] }));
+  await checkEpilogues(combos);
+});
+
+it('split K applies the bias and the nonlinearity once, in split_sum: every bias mode on both paths', async () => {
+  const combos = BIAS_MODES.flatMap((biasMode, i) => [
+    { B: 8, kind: NONLINEARITIES[3 * i + 1][0], p: NONLINEARITIES[3 * i + 1][1], biasMode },
+    { B: 5, kind: NONLINEARITIES[3 * i + 2][0], p: NONLINEARITIES[3 * i + 2][1], biasMode },
+  ]);
+  await checkEpilogues(combos, { tile: { split: 2 } });
 });
 
 it('each nonlinearity is accurate to a few ulps from 2^-30 to 2^6, both signs (no WGSL tanh or log, which are coarse near 0)', async () => {

@@ -50,7 +50,7 @@ export interface WebGpuPrepareOptions extends BackendOptions {
  */
 export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
   const h = await handleFor(options);
-  const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile };
+  const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
   return WebGpuPreparedNetwork.create(handle, plan, params);
 }
 

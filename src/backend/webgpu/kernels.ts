@@ -44,6 +44,12 @@ export interface Launch {
   workgroups: [number, number];
   /** Byte range of the arena bound at binding 0 (offset aligned to minStorageBufferOffsetAlignment). */
   arenaRange: { offset: number; size: number };
+  /**
+   * A second dispatch of the same family, bind group and uniform, after the first (split-K
+   * filter_acts: split_sum adds the slices' partial sums). Its partial sums live in scratch past the
+   * plan's arena, up to arenaRange's end: the arena buffer is made that large.
+   */
+  second?: { entryPoint: string; constants: Record<string, number>; workgroups: [number, number] };
   /** Parameter buffers at bindings 1 (weights) and 2 (bias) for filter_acts and nin. */
   weight?: { param: number; layout: ParamLayout };
   bias?: { param: number; layout: ParamLayout };
@@ -156,7 +162,11 @@ export interface GemmTile {
   wgN: number;
   wgF: number;
   rf: number;
+  /** Groups of 4 columns per thread, 1 or 2. */
+  rn: number;
   kChunk: number;
+  /** Slices of K summed by separate workgroups into scratch, then added by split_sum (1: no split). */
+  split: number;
 }
 
 /**
@@ -180,15 +190,18 @@ const RF2_MIN_TILES = 128;
  * L4 0.99 -> 0.85, L5 1.45 -> 1.38, A1 1.12 -> 1.09; with 32 filters per tile (WG_F 4) C1-C3 were
  * 40-80% slower.
  */
-export function filterRegisterTile(F: number, N: number): { wgF: number; rf: number } {
+export function filterRegisterTile(F: number, N: number): { wgF: number; rf: number; rn: number } {
   let wide = 0;
   if (F % 128 === 0) wide = 16;
   else if (F % 8 === 0 && F / 8 >= 12 && F / 8 <= 16) wide = F / 8;
   if (wide > 0) {
     const wgN = floorPow2(GEMM_THREADS / wide);
-    if (ceilDiv(F, 8 * wide) * ceilDiv(N, 4 * wgN) >= RF2_MIN_TILES) return { wgF: wide, rf: 2 };
+    const fTiles = ceilDiv(F, 8 * wide);
+    // fewer than 256 threads: each also takes a second group of columns (8 x 8 per thread)
+    if (wide < 16 && fTiles * ceilDiv(N, 8 * wgN) >= RF2_MIN_TILES) return { wgF: wide, rf: 2, rn: 2 };
+    if (fTiles * ceilDiv(N, 4 * wgN) >= RF2_MIN_TILES) return { wgF: wide, rf: 2, rn: 1 };
   }
-  return { wgF: filterTileWidth(F), rf: 1 };
+  return { wgF: filterTileWidth(F), rf: 1, rn: 1 };
 }
 
 /** K rows a stage holds when a layer has few tiles of one filter group and a long K (on an H100: C2 0.093 -> 0.087 ms, C3 0.052 -> 0.050). */
@@ -196,17 +209,17 @@ const LONG_K_CHUNK = 32;
 
 /** Workgroup memory of a filter_acts tile, bytes (the col_info records: one per vec4 of columns, or per column on the scalar path). */
 export function gemmTileBytes(t: GemmTile, vec4: boolean): number {
-  return 16 * (t.kChunk * (t.rf * t.wgF + t.wgN) + (vec4 ? 1 : 4) * t.wgN);
+  return 16 * (t.kChunk * (t.rf * t.wgF + t.rn * t.wgN) + (vec4 ? 1 : 4) * t.rn * t.wgN);
 }
 
 /** Why a tile cannot run on a device with these limits, or null. */
 export function gemmTileProblem(t: GemmTile, vec4: boolean, limits: KernelLimits): string | null {
-  const ints = [t.wgN, t.wgF, t.rf, t.kChunk];
+  const ints = [t.wgN, t.wgF, t.rf, t.rn, t.kChunk, t.split];
   if (!ints.every((v) => Number.isInteger(v) && v >= 1)) return `tile fields must be positive integers: ${JSON.stringify(t)}`;
   const threads = t.wgN * t.wgF;
   if (threads > GEMM_THREADS) return `a workgroup of ${t.wgN} x ${t.wgF} exceeds ${GEMM_THREADS} invocations`;
-  if (t.rf > 2) return `rf must be 1 or 2: ${JSON.stringify(t)}`;
-  if (t.kChunk * t.rf * t.wgF > MAX_LOADS * threads || t.kChunk * t.wgN > MAX_LOADS * threads) {
+  if (t.rf > 2 || t.rn > 2) return `rf and rn must be 1 or 2: ${JSON.stringify(t)}`;
+  if (t.kChunk * t.rf * t.wgF > MAX_LOADS * threads || t.kChunk * t.rn * t.wgN > MAX_LOADS * threads) {
     return `a stage of ${t.kChunk} rows needs more than ${MAX_LOADS} loads per thread: ${JSON.stringify(t)}`;
   }
   const bytes = gemmTileBytes(t, vec4);
@@ -214,19 +227,31 @@ export function gemmTileProblem(t: GemmTile, vec4: boolean, limits: KernelLimits
   return null;
 }
 
+/** Split K when a layer has fewer tiles than this and K is long: up to SPLIT_TARGET workgroups in all. */
+const SPLIT_BELOW_TILES = 256;
+const SPLIT_TARGET = 512;
+const SPLIT_MAX = 4;
+/** Rows of K a slice keeps at least (12 stages of 16). */
+const SPLIT_MIN_ROWS = 192;
+
 /**
  * The filter_acts tile for F filters, K = C*k*k rows and N = OH*OW*B columns: the register tile of
  * filterRegisterTile, wgN = 256 / wgF (a power of 2), and the largest kChunk of 16, 8, 4, 2, 1 that
- * fits the device's workgroup memory (32 first for few tiles of one filter group and K >= 512; at
- * most 2 on a CPU device). limits.tile, where given, overrides fields (benchmark sweeps, tests).
+ * fits the device's workgroup memory (at most 2 on a CPU device). Layers with few tiles and a long
+ * K either split K over up to 4 slices (SPLIT_BELOW_TILES; on an H100 L4 0.866 -> 0.789 ms and C3
+ * 0.049 -> 0.045 ms; C2, L3 and L5 gained nothing), or, with more tiles, take 32 rows per stage
+ * (C2 0.093 -> 0.087 ms). limits.tile, where given, overrides fields (benchmark sweeps, tests).
  */
 export function filterActsTile(F: number, K: number, N: number, vec4: boolean, limits: KernelLimits): GemmTile {
-  const { wgF, rf } = filterRegisterTile(F, N);
+  const { wgF, rf, rn } = filterRegisterTile(F, N);
   const forced = limits.tile ?? {};
-  const shape = { wgN: floorPow2(GEMM_THREADS / (forced.wgF ?? wgF)), wgF, rf, ...forced };
+  const base = { wgN: floorPow2(GEMM_THREADS / (forced.wgF ?? wgF)), wgF, rf, rn, split: 1, ...forced };
+  const tiles = ceilDiv(F, 4 * base.rf * base.wgF) * ceilDiv(N, 4 * base.rn * base.wgN);
+  let split = 1;
+  if (!limits.cpu && tiles < SPLIT_BELOW_TILES) split = Math.max(1, Math.min(SPLIT_MAX, Math.ceil(SPLIT_TARGET / tiles), Math.floor(K / SPLIT_MIN_ROWS)));
+  const shape = { ...base, split: forced.split ?? split };
   let chunks = [16, 8, 4, 2, 1];
-  const tiles = ceilDiv(F, 4 * shape.rf * shape.wgF) * ceilDiv(N, 4 * shape.wgN);
-  if (shape.rf === 1 && tiles <= 256 && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
+  if (shape.split === 1 && shape.rf === 1 && tiles <= 256 && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
   if (limits.cpu) chunks = chunks.filter((k) => k <= CPU_K_CHUNK);
   if (forced.kChunk !== undefined) chunks = [forced.kChunk];
   let problem = 'no tile fits';
@@ -239,6 +264,11 @@ export function filterActsTile(F: number, K: number, N: number, vec4: boolean, l
   throw new ValueError(`filter_acts: ${problem}`);
 }
 
+/** Byte alignment of the split-K scratch past the plan's arena. */
+const SCRATCH_ALIGN = 256;
+/** Invocations per workgroup of split_sum (the shader's SPLIT_GROUP). */
+const SPLIT_GROUP = 256;
+
 function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);
   const { channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad } = step;
@@ -249,18 +279,46 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const N = OH * OW * B;
   const t = filterActsTile(F, K, N, vec4, limits);
   const fTiles = ceilDiv(F, 4 * t.rf * t.wgF);
-  const tiles = fTiles * ceilDiv(N, 4 * t.wgN);
+  const baseTiles = fTiles * ceilDiv(N, 4 * t.rn * t.wgN);
+  // split K: slices of kPer rows (whole stages, none empty), partial sums in scratch past the arena,
+  // bound with the step's range; without room in one binding, no split
+  let split = 1;
+  let kPer = K;
+  let scratchOff = 0;
+  let size = range.size;
+  if (t.split > 1) {
+    kPer = ceilDiv(ceilDiv(K, t.split), t.kChunk) * t.kChunk;
+    const slices = ceilDiv(K, kPer);
+    const base = Math.ceil(arenaBufferBytes(plan.arenaBytes) / SCRATCH_ALIGN) * SCRATCH_ALIGN;
+    const end = base + 4 * slices * F * N;
+    if (slices > 1 && end - range.offset <= limits.maxStorageBufferBindingSize) {
+      split = slices;
+      scratchOff = (base - range.offset) / 4;
+      size = Math.ceil((end - range.offset) / 16) * 16;
+    } else {
+      kPer = K;
+    }
+  }
+  const tiles = baseTiles * split;
   const act = actOf(step);
-  const u = words(20);
-  u.u32.set([range.inOff, range.outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F]);
-  u.f32.set(act.params, 18);
+  const u = words(24);
+  u.u32.set([range.inOff, range.outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F, scratchOff, kPer, split, baseTiles]);
+  u.f32.set(act.params, 22);
+  const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] };
   return {
     family: 'filter_acts',
     entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
-    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf },
+    constants: { ...epilogue, WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf, RN: t.rn, SPLIT: split },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
+    arenaRange: { offset: range.offset, size },
+    second: split > 1
+      ? {
+          entryPoint: vec4 ? 'split_sum_vec4' : 'split_sum_scalar',
+          constants: epilogue,
+          workgroups: workgroupGrid(ceilDiv((F * N) / (vec4 ? 4 : 1), SPLIT_GROUP), limits.maxComputeWorkgroupsPerDimension),
+        }
+      : undefined,
     weight: { param: step.weight, layout: { kind: 'conv', step } },
     bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? F : F * OH * OW } },
   };

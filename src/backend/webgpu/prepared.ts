@@ -51,6 +51,8 @@ const PIPELINE_DEPTH = 3;
 const PIPELINED_READBACK_BYTES = 64 * 2 ** 20;
 
 interface StepRun {
+  /** A second dispatch with the same bind group (split-K's split_sum). */
+  second?: { pipeline: GPUComputePipeline; workgroups: [number, number] };
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
@@ -160,14 +162,17 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
     // Compiles start now, all in parallel, while the buffers are made.
     const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants)));
+    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants) : null)));
     // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
     pipelines.catch(() => undefined);
+    seconds.catch(() => undefined);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     try {
       this.#arena = this.#buffer(
         `lasagne arena (${plan.arenaBytes} bytes)`,
-        arenaBufferBytes(plan.arenaBytes),
+        // (split-K steps keep their partial sums past the plan's tensors, within their bound range)
+        Math.max(arenaBufferBytes(plan.arenaBytes), ...launches.map((l) => l.arenaRange.offset + l.arenaRange.size)),
         BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
       );
       const byKey = new Map<string, ParamBuffer>();
@@ -232,7 +237,9 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       }
       this.#uploadParams();
       const ready = await pipelines;
+      const readySeconds = await seconds;
       this.#steps = launches.map((l, i) => ({
+        second: l.second && readySeconds[i] ? { pipeline: readySeconds[i], workgroups: l.second.workgroups } : undefined,
         label: `lasagne step ${i} ${plan.steps[i].op} (${plan.steps[i].layer})`,
         pipeline: ready[i],
         bindGroup: groups[i],
@@ -315,6 +322,10 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         p.setPipeline(s.pipeline);
         p.setBindGroup(0, s.bindGroup);
         p.dispatchWorkgroups(s.workgroups[0], s.workgroups[1]);
+        if (s.second !== undefined) {
+          p.setPipeline(s.second.pipeline);
+          p.dispatchWorkgroups(s.second.workgroups[0], s.second.workgroups[1]);
+        }
         if (ts !== null) p.end();
       });
     }
