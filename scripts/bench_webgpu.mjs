@@ -23,6 +23,8 @@
 //   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
 //              filter_acts tiles (src/backend/webgpu/kernels.ts GemmTile fields) to time per row
 //              besides the chosen one: kernel time only, printed as a table per row (tuning)
+//   --dawn-flag F: an extra Dawn instance flag for our device only (experiments, e.g.
+//              enable-dawn-features=disable_robustness to see what bounds clamping costs)
 //
 // On a machine without a GPU it uses SwiftShader (VK_ICD_FILENAMES) like the tests. On the H100:
 // ../shared/gpu/prepare @tensorflow/tfjs-core @tensorflow/tfjs-backend-webgpu, then
@@ -42,6 +44,7 @@ const { values: opts } = parseArgs({
     json: { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
     sweep: { type: 'string' },
+    'dawn-flag': { type: 'string', multiple: true },
   },
 });
 const batch = Number(opts.batch ?? (opts.smoke ? 4 : 128));
@@ -87,7 +90,7 @@ Object.assign(globalThis, webgpu.globals);
 // timestamp quantization off, and its own device, as it makes one.
 // (Dawn's GPU objects must stay referenced while their devices are used: a collected one crashes the
 // process, so both live in `gpus` until the end.)
-const gpus = [webgpu.create([...NODE_DAWN_FLAGS])];
+const gpus = [webgpu.create([...NODE_DAWN_FLAGS, ...(opts['dawn-flag'] ?? [])])];
 const ourGpu = gpus[0];
 const ourAdapter = await ourGpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!ourAdapter) {

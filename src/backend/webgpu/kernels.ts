@@ -36,8 +36,10 @@ export type ParamLayout =
 export interface Launch {
   family: KernelFamily;
   entryPoint: string;
-  /** Override constants; with family and entryPoint, the pipeline cache key. */
+  /** Override constants; with family, defines and entryPoint, the pipeline cache key. */
   constants: Record<string, number>;
+  /** Consts prepended to the family's source (pipelines.ts Defines): one shader module per distinct set. */
+  defines?: Record<string, number>;
   /** The step's Params struct, 4-byte words (u32 except the trailing f32 act parameters). */
   uniform: ArrayBuffer;
   /** dispatchWorkgroups(x, y): the linear workgroup count split so that neither exceeds the per-dimension limit. */
@@ -309,6 +311,7 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
     family: 'filter_acts',
     entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
     constants: { ...epilogue, WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf, RN: t.rn, SPLIT: split },
+    defines: { W_ROW: t.rf * t.wgF, X_ROW: t.rn * t.wgN },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size },

@@ -1,8 +1,8 @@
 /// <reference types="@webgpu/types" />
 /**
  * The one pipeline cache: per device (a WeakMap, so a dropped device takes its cache with it), shader
- * modules per kernel family, bind group layouts per binding shape, and compute pipelines keyed by
- * exactly what changes the code: family, entry point and override constants. Pipelines are created
+ * modules per kernel family and defines, bind group layouts per binding shape, and compute pipelines
+ * keyed by exactly what changes the code: family, defines, entry point and override constants. Pipelines are created
  * with createComputePipelineAsync and cached as promises, so concurrent prepares share one compile.
  */
 import { WGSL } from './shaders.generated.js';
@@ -19,8 +19,14 @@ export const LAYOUT_OF: Readonly<Record<KernelFamily, LayoutKind>> = Object.free
   shuffle: 'copy',
 });
 
+/**
+ * Consts a family's source needs from the host, prepended as `const NAME: u32 = Vu;` (array widths
+ * that must be creation-time constants: an override-sized array cannot be the element of another).
+ */
+export type Defines = Readonly<Record<string, number>>;
+
 interface DeviceCache {
-  modules: Map<KernelFamily, GPUShaderModule>;
+  modules: Map<string, GPUShaderModule>;
   layouts: Map<LayoutKind, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>;
   pipelines: Map<string, Promise<GPUComputePipeline>>;
 }
@@ -36,17 +42,36 @@ function cacheOf(device: GPUDevice): DeviceCache {
   return c;
 }
 
-/** The WGSL source of a family: the kernel file, after epilogue.wgsl for the fused-activation kernels. */
-export function sourceOf(family: KernelFamily): string {
-  return LAYOUT_OF[family] === 'gemm' ? `${WGSL.epilogue}\n${WGSL[family]}` : WGSL[family];
+function definesKey(defines: Defines): string {
+  return Object.keys(defines)
+    .sort()
+    .map((k) => `${k}=${defines[k]}`)
+    .join(',');
 }
 
-function moduleOf(device: GPUDevice, family: KernelFamily): GPUShaderModule {
+/**
+ * The WGSL source of a family: its defines as consts, then epilogue.wgsl for the fused-activation
+ * kernels, then the kernel file.
+ */
+export function sourceOf(family: KernelFamily, defines: Defines = {}): string {
+  const consts = Object.keys(defines)
+    .sort()
+    .map((k) => {
+      const v = defines[k];
+      if (!/^[A-Z][A-Z0-9_]*$/.test(k) || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`bad define ${k}=${v}`);
+      return `const ${k}: u32 = ${v}u;\n`;
+    })
+    .join('');
+  return consts + (LAYOUT_OF[family] === 'gemm' ? `${WGSL.epilogue}\n${WGSL[family]}` : WGSL[family]);
+}
+
+function moduleOf(device: GPUDevice, family: KernelFamily, defines: Defines): GPUShaderModule {
   const cache = cacheOf(device);
-  let m = cache.modules.get(family);
+  const key = `${family}[${definesKey(defines)}]`;
+  let m = cache.modules.get(key);
   if (m === undefined) {
-    m = device.createShaderModule({ label: `lasagne ${family}.wgsl`, code: sourceOf(family) });
-    cache.modules.set(family, m);
+    m = device.createShaderModule({ label: `lasagne ${family}.wgsl [${definesKey(defines)}]`, code: sourceOf(family, defines) });
+    cache.modules.set(key, m);
   }
   return m;
 }
@@ -76,26 +101,28 @@ export function layoutOf(device: GPUDevice, kind: LayoutKind): { group: GPUBindG
   return l;
 }
 
-/** The cache key of a pipeline: family, entry point and the override constants in name order. */
-export function pipelineKey(family: KernelFamily, entryPoint: string, constants: Record<string, number>): string {
-  const c = Object.keys(constants)
-    .sort()
-    .map((k) => `${k}=${constants[k]}`)
-    .join(',');
-  return `${family}.${entryPoint}(${c})`;
+/** The cache key of a pipeline: family, defines, entry point and the override constants, in name order. */
+export function pipelineKey(family: KernelFamily, entryPoint: string, constants: Record<string, number>, defines: Defines = {}): string {
+  return `${family}[${definesKey(defines)}].${entryPoint}(${definesKey(constants)})`;
 }
 
 /** The compute pipeline for a launch, compiled once per device and key. Rejects with the compiler's message. */
-export function pipelineOf(device: GPUDevice, family: KernelFamily, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
+export function pipelineOf(
+  device: GPUDevice,
+  family: KernelFamily,
+  entryPoint: string,
+  constants: Record<string, number>,
+  defines: Defines = {},
+): Promise<GPUComputePipeline> {
   const cache = cacheOf(device);
-  const key = pipelineKey(family, entryPoint, constants);
+  const key = pipelineKey(family, entryPoint, constants, defines);
   let p = cache.pipelines.get(key);
   if (p === undefined) {
     p = device
       .createComputePipelineAsync({
         label: `lasagne ${key}`,
         layout: layoutOf(device, LAYOUT_OF[family]).pipeline,
-        compute: { module: moduleOf(device, family), entryPoint, constants },
+        compute: { module: moduleOf(device, family, defines), entryPoint, constants },
       })
       .catch((err: unknown) => {
         cache.pipelines.delete(key);
