@@ -23,6 +23,10 @@
 //   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
 //              filter_acts tiles (src/backend/webgpu/kernels.ts GemmTile fields) to time per row
 //              besides the chosen one: kernel time only, printed as a table per row (tuning)
+//   --cudnn FILE: the output of `python3 scripts/bench_cudnn.py --json` on the same machine: adds
+//              the goals table of the GPU performance issue (tfjs / ours >= 2 for every conv, >= 1.5
+//              for N1; cuDNN / ours, its geometric mean over L1-L5 >= 0.6; P1 >= 70% of the copy
+//              bandwidth, the larger of cuDNN's machine copy_ and our copy kernel)
 //   --dawn-flag F: an extra Dawn instance flag for our device only (experiments, e.g.
 //              enable-dawn-features=disable_robustness to see what bounds clamping costs)
 //
@@ -45,6 +49,7 @@ const { values: opts } = parseArgs({
     check: { type: 'boolean', default: false },
     sweep: { type: 'string' },
     'dawn-flag': { type: 'string', multiple: true },
+    cudnn: { type: 'string' },
   },
 });
 const batch = Number(opts.batch ?? (opts.smoke ? 4 : 128));
@@ -391,6 +396,46 @@ console.log();
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const t of table) console.log(line(t));
+if (opts.cudnn) {
+  const text = (await import('node:fs')).readFileSync(opts.cudnn, 'utf8');
+  const jsonLine = text.split('\n').find((l) => l.startsWith('JSON '));
+  if (!jsonLine) throw new Error(`--cudnn ${opts.cudnn}: no 'JSON ' line (run bench_cudnn.py --json)`);
+  const cudnn = JSON.parse(jsonLine.slice(5));
+  const device = text.split('\n').find((l) => l.startsWith('device: '));
+  const yardstick = Math.max(kernelCopyGBs, cudnn.copy?.gbs ?? 0);
+  const goals = [];
+  const logs = [];
+  for (const r of rows) {
+    const c = cudnn[r.id];
+    const ratio = r.tfjs ? r.tfjs.kernel / r.ours.kernel : NaN;
+    let goal;
+    let met;
+    if (r.id === 'P1') {
+      const share = r.bytes / (r.ours.kernel / 1e3) / 1e9 / yardstick;
+      goal = `>= 70% of copy (${yardstick.toFixed(0)} GB/s): ${(100 * share).toFixed(0)}%`;
+      met = share >= 0.7;
+    } else {
+      const want = r.id === 'N1' ? 1.5 : 2;
+      goal = `tfjs/ours >= ${want}`;
+      met = ratio >= want;
+    }
+    const cr = c ? c.ms / r.ours.kernel : NaN;
+    if (/^L[1-5]$/.test(r.id) && Number.isFinite(cr)) logs.push(Math.log(cr));
+    goals.push([r.id, fmt(r.ours.kernel), r.tfjs ? fmt(r.tfjs.kernel) : '-', fmt(ratio, 2), c ? fmt(c.ms) : '-', fmt(cr, 2), goal, met ? 'yes' : 'no']);
+  }
+  const gh = ['id', 'ours ms', 'tfjs ms', 'tfjs/ours', 'cuDNN ms', 'cuDNN/ours', 'goal', 'met'];
+  const gw = gh.map((h, i) => Math.max(h.length, ...goals.map((g) => g[i].length)));
+  const gl = (cells) => `| ${cells.map((c, i) => c.padStart(gw[i])).join(' | ')} |`;
+  console.log();
+  console.log(`goals (kernel time; cuDNN ${device ? device.slice(8) : ''}):`);
+  console.log(gl(gh));
+  console.log(`|${gw.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const g of goals) console.log(gl(g));
+  if (logs.length === 5) {
+    const gm = Math.exp(logs.reduce((a, v) => a + v, 0) / logs.length);
+    console.log(`geometric mean of cuDNN/ours over L1-L5: ${gm.toFixed(2)} (goal >= 0.60: ${gm >= 0.6 ? 'met' : 'not met'})`);
+  }
+}
 if (opts.json) console.log(JSON.stringify({ adapter: adapterName, batch, reps, copyGBs, kernelCopyGBs, rows }));
 device.destroy();
 gpus.length = 0;

@@ -23,9 +23,10 @@ export interface CompileOptions {
   /** WASM: worker threads to split the batch over (default: what the machine has, at most the batch size). */
   threads?: number;
   /**
-   * Per-layer device times for profile() (default true). false skips the timing: on WebGPU each run
-   * then encodes one compute pass and writes no timestamps (on an H100 about 0.15 ms less per run of
-   * the CIFAR-10 network), and profile() returns null on every backend.
+   * Per-layer device times for profile() (default true). WebGPU times the first run and every 16th
+   * after it (a timed run encodes one compute pass per layer step and writes timestamps: on an H100
+   * about 0.15 ms more for the CIFAR-10 network at batch 128). false never times, and profile()
+   * returns null on every backend.
    */
   profile?: boolean;
 }
@@ -117,7 +118,11 @@ export class Network {
     });
   }
 
-  /** Per-layer times of the last run, where the backend can measure them (null otherwise). */
+  /**
+   * Per-layer device times of the latest timed run (WASM: the last run; WebGPU: the first run and
+   * every 16th after it), where the backend can measure them; null otherwise, and with compile's
+   * `profile: false`.
+   */
   profile(): LayerTiming[] | null {
     if (this.#disposed) throw new RuntimeError('this network was disposed');
     const steps = this.#profiled ? this.#prepared.profile() : null;

@@ -25,7 +25,10 @@ export interface PreparedNetwork {
    * the last run are uploaded first. Returns the outputs in plan.outputs order, as new arrays.
    */
   run(inputs: Float32Array[]): Promise<Float32Array[]>;
-  /** Per-step times of the last run, or null where the backend cannot measure them. */
+  /**
+   * Per-step times of the latest timed run (WASM: every run; WebGPU: the first run and every 16th
+   * after it), or null where the backend cannot measure them or nothing was timed yet.
+   */
   profile(): StepTiming[] | null;
   /** Frees every resource. Idempotent. */
   dispose(): void;

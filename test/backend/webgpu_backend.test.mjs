@@ -146,6 +146,40 @@ it('profile() is null before the first run, then one timing per step; timeSteps(
   }
 });
 
+it('with timestamp queries, the first run and every 16th after it are timed (one pass per step), the others run in one pass', async () => {
+  if (!device.features.has('timestamp-query')) return;
+  const step = convStep({ C: 3, H: 8, W: 8, B: 4, F: 16, k: 3, layer: 'conv1' });
+  const plan = stepPlan(
+    [[3, 8, 8, 4], [16, 6, 6, 4], [4, 16, 6, 6]],
+    [step, { op: 'transpose', index: 1, layer: 'out', input: 1, output: 2, perm: [3, 0, 1, 2], inShape: [16, 6, 6, 4] }],
+    [0], [2],
+  );
+  const net = await prepareWebGpu(plan, [new Param('W', f32(uniform([3, 3, 3, 16], 12)))], { device });
+  const x = f32(uniform([3, 8, 8, 4], 13)).data;
+  const passes = [];
+  const original = device.createCommandEncoder;
+  device.createCommandEncoder = function (...args) {
+    const enc = original.apply(this, args);
+    const begin = enc.beginComputePass.bind(enc);
+    passes.push(0);
+    enc.beginComputePass = (d) => {
+      passes[passes.length - 1]++;
+      return begin(d);
+    };
+    return enc;
+  };
+  let outs;
+  try {
+    outs = [];
+    for (let r = 0; r < 18; r++) outs.push((await net.run([x]))[0]);
+  } finally {
+    device.createCommandEncoder = original;
+    net.dispose();
+  }
+  assert.equal(passes, [2, ...Array(15).fill(1), 2, 1]);
+  outs.forEach((o, r) => assert.equal(Array.from(o), Array.from(outs[0]), `run ${r}: timed and untimed runs agree bit for bit`));
+});
+
 it('profile: false makes no query set and no timing passes; profile() stays null', async () => {
   const o = { C: 2, H: 6, W: 6, B: 4, F: 16, k: 3 };
   let net;
