@@ -19,6 +19,15 @@ examples('the README example is examples/readme.mjs verbatim, and prints its com
   assert.is(out, "[ 10, 16, 16, null ]\n54346\n[ 'conv1.W', 'W', 'W' ]\n");
 });
 
+examples('the README streaming example is examples/stream.mjs verbatim: runs in flight, each on its own batch, in order', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const file = readFileSync(new URL('../examples/stream.mjs', import.meta.url), 'utf8');
+  const body = file.slice(file.indexOf('import * as lasagne'));
+  assert.ok(readme.includes(body.trimEnd()), 'README and examples/stream.mjs agree');
+  const out = execFileSync(process.execPath, ['examples/stream.mjs'], { cwd: root, encoding: 'utf8', env: plainEnv, stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.is(out, '8x10x4x4 8x10x4x4 8x10x4x4 8x10x4x4\ntrue\nnull\n');
+});
+
 examples('npm start\'s script prints the NET summary and its arena plan', () => {
   const out = execFileSync(process.execPath, ['scripts/start.mjs', '--run-batch', '4'], { cwd: root, encoding: 'utf8', env: plainEnv });
   assert.match(out, /conv1\s+Conv2DCCLayer\s+\(None, 32, 32, 32\)\s+W \(32, 3, 5, 5\), b \(32,\)\s+2432/);
