@@ -57,7 +57,8 @@ const scores = Array.from(y.data.slice(0, 10 * 16).filter((_, i) => i % 16 === 0
 console.log(`output ${fmt(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
 const profile = network.profile();
 if (profile) {
-  console.log(`\nper-layer ${network.backend === 'webgpu' ? 'GPU (timestamp queries)' : 'CPU'} time of the last run:`);
+  const which = network.backend === 'webgpu' ? 'GPU time (timestamp queries) of the latest timed run (the first, and every 16th after it)' : 'CPU time of the last run';
+  console.log(`\nper-layer ${which}:`);
   for (const t of profile) console.log(`  ${pad(t.layer, 10)} ${lpad(t.ms.toFixed(3), 9)} ms  (${t.steps.map((s) => s.op).join(', ')})`);
   console.log(`  ${pad('sum', 10)} ${lpad(profile.reduce((a, t) => a + t.ms, 0).toFixed(3), 9)} ms`);
 } else {
