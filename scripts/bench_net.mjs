@@ -8,7 +8,9 @@
 //                   as an app feeding batches does: wall = total time / runs (throughput; the next
 //                   run's upload and submission overlap this one's GPU work)
 // On WebGPU it also prints the floor under any run on the same device: a submit with a 4-byte copy
-// and a map of 4 bytes (the round trip), and the input's upload alone (writeBuffer + submit + wait).
+// and a map of 4 bytes (the round trip), and the input's upload alone (writeBuffer + submit + wait);
+// and the CPU time a run (profile: false) spends in Dawn's writeBuffer (the input's copy into
+// staging memory), in encoding its command buffer (createCommandEncoder to finish) and in submit.
 //   node scripts/bench_net.mjs [--batch 128] [--runs 50] [--in-flight 3] [--backend auto|webgpu|wasm]
 import { existsSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -111,6 +113,40 @@ if (timed.backend === 'webgpu') {
   const rt = await floor(roundTrip);
   const up = await floor(upload);
   console.log(`floor: submit + map of 4 bytes ${rt.toFixed(4)} ms; upload of the ${(x.data.byteLength / 2 ** 20).toFixed(2)} MiB input alone ${up.toFixed(4)} ms`);
+  // CPU time inside Dawn's calls during runs
+  const cpu = { writeBuffer: 0, encode: 0, submit: 0 };
+  const queue = device.queue;
+  const originals = { writeBuffer: queue.writeBuffer, submit: queue.submit, createCommandEncoder: device.createCommandEncoder };
+  for (const m of ['writeBuffer', 'submit']) {
+    queue[m] = function (...args) {
+      const t0 = performance.now();
+      const r = originals[m].apply(this, args);
+      cpu[m] += performance.now() - t0;
+      return r;
+    };
+  }
+  device.createCommandEncoder = function (...args) {
+    const t0 = performance.now();
+    const enc = originals.createCommandEncoder.apply(this, args);
+    const finish = enc.finish.bind(enc);
+    enc.finish = (d) => {
+      const r = finish(d);
+      cpu.encode += performance.now() - t0;
+      return r;
+    };
+    return enc;
+  };
+  const probe = await lasagne.compile(net, { backend: 'webgpu', profile: false });
+  for (let i = 0; i < 5; i++) await probe.run(x);
+  for (const k of Object.keys(cpu)) cpu[k] = 0;
+  for (let i = 0; i < runs; i++) await probe.run(x);
+  probe.dispose();
+  Object.assign(queue, { writeBuffer: originals.writeBuffer, submit: originals.submit });
+  device.createCommandEncoder = originals.createCommandEncoder;
+  console.log(
+    `CPU per run (profile: false): writeBuffer ${(cpu.writeBuffer / runs).toFixed(4)} ms, encoding ${(cpu.encode / runs).toFixed(4)} ms, ` +
+      `submit ${(cpu.submit / runs).toFixed(4)} ms`,
+  );
   tiny.destroy();
   read.destroy();
   input.destroy();
