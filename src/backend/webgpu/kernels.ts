@@ -206,7 +206,7 @@ export function filterRegisterTile(F: number, N: number): { wgF: number; rf: num
   return { wgF: filterTileWidth(F), rf: 1, rn: 1 };
 }
 
-/** K rows a stage holds when a layer has few tiles of one filter group and a long K (on an H100: C2 0.093 -> 0.087 ms, C3 0.052 -> 0.050). */
+/** K rows a stage holds when a layer has few tiles of one filter group and a long K (on an H100, C2 with 256 tiles: 0.078 -> 0.073 ms). */
 const LONG_K_CHUNK = 32;
 
 /** Workgroup memory of a filter_acts tile, bytes (the col_info records: one per vec4 of columns, or per column on the scalar path). */
@@ -253,7 +253,8 @@ export function filterActsTile(F: number, K: number, N: number, vec4: boolean, l
   if (!limits.cpu && tiles < SPLIT_BELOW_TILES) split = Math.max(1, Math.min(SPLIT_MAX, Math.ceil(SPLIT_TARGET / tiles), Math.floor(K / SPLIT_MIN_ROWS)));
   const shape = { ...base, split: forced.split ?? split };
   let chunks = [16, 8, 4, 2, 1];
-  if (shape.split === 1 && shape.rf === 1 && tiles <= 256 && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
+  // long stages for one filter group per thread and few tiles (fewer than 512) that K does not split
+  if (shape.split === 1 && shape.rf === 1 && tiles < 2 * SPLIT_BELOW_TILES && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
   if (limits.cpu) chunks = chunks.filter((k) => k <= CPU_K_CHUNK);
   if (forced.kChunk !== undefined) chunks = [forced.kChunk];
   let problem = 'no tile fits';
