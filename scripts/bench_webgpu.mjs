@@ -218,7 +218,8 @@ function repeatsFor(ms) {
 async function measureOurs(b, o, x, tile = undefined, calls = reps) {
   const net = await prepareWebGpu(o.plan, o.params, { device, tile });
   try {
-    for (let i = 0; i < Math.max(1, calls === 0 ? 1 : warmup); i++) await net.run([x]);
+    // (a sweep tile, timed only, still runs once: the kernel repeat count comes from its profile)
+    for (let i = 0; i < (calls === 0 ? 1 : warmup); i++) await net.run([x]);
     const wall = [];
     for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
