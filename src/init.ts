@@ -12,6 +12,7 @@ import { formatShape, full, shapeSize } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
 import { getRng } from './random.js';
+import { registerValue } from './registry.js';
 
 /** A gain: a number, or `'relu'` for √2 (Lasagne's `gain='relu'`). */
 export type Gain = number | 'relu';
@@ -597,3 +598,16 @@ export class Sparse extends Initializer {
     return `Sparse(sparsity=${this.sparsity}, std=${this.std})`;
   }
 }
+
+// Model files (layers.toJSON) name initializers; each is rebuilt from these attributes.
+registerValue('Constant', Constant, { options: ['val'] });
+registerValue('Normal', Normal, { options: ['std', 'mean'] });
+registerValue('Uniform', Uniform, { options: ['range'] });
+registerValue('Glorot', Glorot, { args: ['initializer'], options: ['gain', 'c01b'] });
+registerValue('GlorotNormal', GlorotNormal, { options: ['gain', 'c01b'] });
+registerValue('GlorotUniform', GlorotUniform, { options: ['gain', 'c01b'] });
+registerValue('He', He, { args: ['initializer'], options: ['gain', 'c01b'] });
+registerValue('HeNormal', HeNormal, { options: ['gain', 'c01b'] });
+registerValue('HeUniform', HeUniform, { options: ['gain', 'c01b'] });
+registerValue('Orthogonal', Orthogonal, { options: ['gain'] });
+registerValue('Sparse', Sparse, { options: ['sparsity', 'std'] });

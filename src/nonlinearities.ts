@@ -14,6 +14,7 @@ import { ValueError } from './errors.js';
 import { asNDArray, formatShape } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
+import { registerValue } from './registry.js';
 
 /** The nonlinearities a backend can generate code for (Lasagne's snake_case names). */
 export type NonlinearityKind =
@@ -380,3 +381,16 @@ export const linear: Nonlinearity = makeNonlinearity('linear', [], 'linear');
 
 /** `lasagne.nonlinearities.identity`: the same object as `linear` (layers map `nonlinearity: null` to it). */
 export const identity: Nonlinearity = linear;
+
+// Model files (layers.toJSON) name nonlinearities: Lasagne's functions by name, the parametrised
+// classes with the attributes that rebuild them.
+registerValue('sigmoid', sigmoid);
+registerValue('softmax', softmax);
+registerValue('tanh', tanh);
+registerValue('ScaledTanH', ScaledTanH, { options: ['scaleIn', 'scaleOut'] });
+registerValue('rectify', rectify);
+registerValue('LeakyRectify', LeakyRectify, { options: ['leakiness'] });
+registerValue('elu', elu);
+registerValue('SELU', SELU, { options: ['scale', 'scaleNeg'] });
+registerValue('softplus', softplus);
+registerValue('linear', linear);

@@ -125,6 +125,12 @@ export function createParamValue(spec: ParamSpec, shape: readonly number[], name
   return copyNDArray(a);
 }
 
+/**
+ * @internal What each parameter was created from (an initializer, an array, a function, a number),
+ * so that `layers.toJSON` can name its initializer.
+ */
+export const initialSpecs = new WeakMap<Param, ParamSpec>();
+
 /** Non-null, integer dimensions, for a shape argument given as an array (Lasagne's tuple). */
 export function checkShapeArgument(shape: unknown, what: string): Shape {
   if (!Array.isArray(shape)) {
@@ -202,6 +208,7 @@ export class Layer {
     const fullName = this.name !== null ? `${this.name}.${name}` : name;
     const value = createParamValue(spec, shape, fullName);
     const param = new Param(fullName, value);
+    initialSpecs.set(param, spec);
     const own = new Set<string>();
     const merged: Tags = { trainable: true, regularizable: true, ...tags };
     for (const [tag, on] of Object.entries(merged)) if (on) own.add(tag);

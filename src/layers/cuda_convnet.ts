@@ -28,6 +28,7 @@ import {
 } from '../plan/planner.js';
 import { Layer, Param, checkParamSpec, type ParamSpec } from './base.js';
 import { asBool, asInt, asIntTuple, pyRepr } from './util.js';
+import { registerLayer } from '../registry.js';
 
 /** Lasagne's `nonlinearity=None` means identity; anything else must be one of ours (kernels know it). */
 function checkNonlinearity(value: unknown, owner: string): Nonlinearity {
@@ -391,3 +392,10 @@ export class NINLayer_c01b extends Layer {
   }
 }
 
+
+// Model files (layers.toJSON): each class with the attributes that rebuild it.
+registerLayer('Conv2DCCLayer', Conv2DCCLayer, { args: ['numFilters', 'filterSize'], options: CONV_OPTIONS });
+registerLayer('MaxPool2DCCLayer', MaxPool2DCCLayer, { args: ['poolSize'], options: ['stride', 'ignoreBorder', 'dimshuffle', 'name'] });
+registerLayer('ShuffleBC01ToC01BLayer', ShuffleBC01ToC01BLayer, { options: ['name'] });
+registerLayer('ShuffleC01BToBC01Layer', ShuffleC01BToBC01Layer, { options: ['name'] });
+registerLayer('NINLayer_c01b', NINLayer_c01b, { args: ['numUnits'], options: NIN_OPTIONS });

@@ -10,3 +10,5 @@ export { convOutputLength, convInputLength, poolOutputLength } from '../plan/pla
 import * as cuda_convnet from './cuda_convnet.js';
 export { cuda_convnet };
 export { getOutput, type GetOutputOptions } from '../network.js';
+export { toJSON, fromJSON, MODEL_FORMAT, MODEL_VERSION, type ModelJSON, type ModelLayer, type ModelValue } from './json.js';
+export { registerLayer, registerValue } from '../registry.js';

@@ -3,6 +3,7 @@ import { formatShape, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer, checkShapeArgument } from './base.js';
 import { pyRepr } from './util.js';
+import { registerLayer } from '../registry.js';
 
 export interface InputLayerOptions {
   /** The layer's name. */
@@ -42,3 +43,5 @@ export class InputLayer extends Layer {
     return { shape: this.shape };
   }
 }
+
+registerLayer('InputLayer', InputLayer, { args: ['shape'], options: ['name'], incoming: false });
