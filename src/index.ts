@@ -20,3 +20,4 @@ export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } 
 export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './network.js';
 export { cifar10Net } from './models/cifar10.js';
+export { spawnWorker, WorkerNetwork, type SpawnWorkerOptions, type WorkerModel, type WorkerRunOptions } from './worker/spawn_worker.js';

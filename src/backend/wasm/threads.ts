@@ -1,11 +1,14 @@
 /**
  * Worker threads for the WASM backend: each worker (worker.ts) runs the whole step list on its own
  * sub-batch with its own kernels instance, so threads never share memory or synchronise inside a
- * run. Node uses `worker_threads`, browsers module Workers (`new Worker(new URL('./worker.js',
- * import.meta.url), { type: 'module' })`, the form bundlers recognise).
+ * run. Node uses `worker_threads`, browsers module Workers, both created in the one statement
+ * bundlers recognise (`new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })`).
  */
 import { RuntimeError } from '../../errors.js';
+import { workerClass, wrapWorker, type WorkerHandle } from '../../threading.js';
 import type { ExecPlan, SharedIO } from './layout.js';
+
+export { hardwareThreads, sharedMemorySupported, workersSupported } from '../../threading.js';
 
 interface Reply {
   type: 'hello' | 'ready' | 'done' | 'error';
@@ -15,104 +18,10 @@ interface Reply {
   times?: Float64Array;
 }
 
-/** The part of a Node Worker or a browser Worker the pool uses. */
-interface WorkerHandle {
-  post(message: unknown, transfer?: ArrayBuffer[]): void;
-  onMessage(handler: (reply: Reply) => void): void;
-  onFailure(handler: (error: Error) => void): void;
-  /** Node: whether the worker keeps the process alive (only while a run is pending). */
-  keepAlive(on: boolean): void;
-  terminate(): void;
-}
-
-type NodeProcess = { versions?: { node?: string } };
-const isNode = (): boolean => typeof (globalThis as { process?: NodeProcess }).process?.versions?.node === 'string';
-
-// The module specifiers are variables so that bundlers for the browser do not try to resolve them.
-async function nodeImport<T>(spec: string): Promise<T> {
-  return (await import(/* @vite-ignore */ spec)) as T;
-}
-
-/**
- * Whether workers can share memory with this thread: always in Node; in browsers only on
- * cross-origin-isolated pages (COOP + COEP headers), where SharedArrayBuffer exists.
- */
-export function sharedMemorySupported(): boolean {
-  if (typeof SharedArrayBuffer !== 'function') return false;
-  return isNode() || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-}
-
-/** Whether this environment can start worker threads. */
-export function workersSupported(): boolean {
-  return isNode() || typeof (globalThis as { Worker?: unknown }).Worker === 'function';
-}
-
-/** Logical processors here (Node: os.availableParallelism(); browsers: navigator.hardwareConcurrency). */
-export async function hardwareThreads(): Promise<number> {
-  if (isNode()) {
-    const os = await nodeImport<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
-    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  }
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof n === 'number' && n >= 1 ? n : 1;
-}
-
-/**
- * Delivers a worker's messages and failures to handlers set later: a worker can speak (its
- * `hello`) before the pool has attached its handlers, and an event with no listener is lost.
- */
-class Mailbox<T> {
-  #handler: ((x: T) => void) | null = null;
-  #queue: T[] = [];
-  deliver(x: T): void {
-    if (this.#handler) this.#handler(x);
-    else this.#queue.push(x);
-  }
-  set(handler: (x: T) => void): void {
-    this.#handler = handler;
-    for (const x of this.#queue.splice(0)) handler(x);
-  }
-}
-
 async function spawn(): Promise<WorkerHandle> {
-  const url = new URL('./worker.js', import.meta.url);
-  const messages = new Mailbox<Reply>();
-  const failures = new Mailbox<Error>();
-  if (isNode()) {
-    type NodeWorker = {
-      postMessage(m: unknown, t?: ArrayBuffer[]): void;
-      on(event: string, h: (x: never) => void): void;
-      ref(): void;
-      unref(): void;
-      terminate(): Promise<number>;
-    };
-    const { Worker } = await nodeImport<{ Worker: new (url: URL, options: { execArgv: string[] }) => NodeWorker }>('node:worker_threads');
-    // Workers inherit the parent's execArgv by default; options such as --input-type (node -e) or
-    // --eval are refused in a worker, so none are passed on.
-    const w = new Worker(url, { execArgv: [] });
-    // listen before anything else runs: the worker may answer before the pool is ready
-    w.on('message', ((m: Reply) => messages.deliver(m)) as (x: never) => void);
-    w.on('error', ((e: Error) => failures.deliver(e)) as (x: never) => void);
-    w.on('exit', ((code: number) => failures.deliver(new Error(`the worker exited with code ${code}`))) as (x: never) => void);
-    w.unref();
-    return {
-      post: (m, t) => w.postMessage(m, t),
-      onMessage: (h) => messages.set(h),
-      onFailure: (h) => failures.set(h),
-      keepAlive: (on) => (on ? w.ref() : w.unref()),
-      terminate: () => void w.terminate(),
-    };
-  }
-  const w = new Worker(url, { type: 'module' });
-  w.addEventListener('message', (e: MessageEvent<Reply>) => messages.deliver(e.data));
-  w.addEventListener('error', (e: ErrorEvent) => failures.deliver(new Error(e.message || 'the worker failed to start')));
-  return {
-    post: (m, t) => w.postMessage(m, t ?? []),
-    onMessage: (h) => messages.set(h),
-    onFailure: (h) => failures.set(h),
-    keepAlive: () => undefined,
-    terminate: () => w.terminate(),
-  };
+  const Worker = await workerClass();
+  // one statement, so that bundlers find, emit and rewrite the worker script
+  return wrapWorker(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 }
 
 interface PendingRun {
@@ -152,7 +61,8 @@ export class WorkerPool {
                 reject(e);
                 pool.#fail(e);
               });
-              w.onMessage((reply) => {
+              w.onMessage((message) => {
+                const reply = message as Reply;
                 if (reply.type === 'hello') w.post({ type: 'init', module, plan: plans[i], shared: shared?.[i] });
                 else if (reply.type === 'ready') {
                   w.keepAlive(false);
@@ -165,7 +75,12 @@ export class WorkerPool {
       );
     } catch (e) {
       pool.terminate();
-      throw e instanceof RuntimeError ? e : new RuntimeError(`wasm backend: a worker thread failed to start: ${(e as Error).message}`);
+      if (e instanceof RuntimeError) throw e;
+      throw new RuntimeError(
+        `wasm backend: a worker thread failed to start from ${workers[0].url}: ${(e as Error).message}. ` +
+          'If a bundler built this app, it must emit that file (see the README, "Bundlers"); ' +
+          'or pass threads: 1 to compile() to run the WASM backend on the calling thread, without workers',
+      );
     }
     return pool;
   }

@@ -11,38 +11,14 @@
  */
 import { Engine } from './engine.js';
 import { copyBatch, type ExecPlan, type SharedIO } from './layout.js';
+import { parentPort } from '../../threading.js';
 
 type Incoming =
   | { type: 'init'; module: WebAssembly.Module; plan: ExecPlan; shared?: SharedIO }
   | { type: 'slot'; slot: number; data: Float32Array }
   | { type: 'run'; id: number; inputs?: Float32Array[] };
 
-interface Port {
-  post(message: unknown, transfer?: ArrayBuffer[]): void;
-  listen(handler: (message: Incoming) => void): void;
-}
-
-async function connect(): Promise<Port> {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (typeof proc?.versions?.node === 'string') {
-    const spec = 'node:worker_threads';
-    const { parentPort } = await import(/* @vite-ignore */ spec);
-    return {
-      post: (m, t) => parentPort.postMessage(m, t),
-      listen: (h) => parentPort.on('message', h),
-    };
-  }
-  const scope = globalThis as unknown as {
-    postMessage(m: unknown, t?: ArrayBuffer[]): void;
-    addEventListener(type: 'message', h: (e: { data: Incoming }) => void): void;
-  };
-  return {
-    post: (m, t) => scope.postMessage(m, t ?? []),
-    listen: (h) => scope.addEventListener('message', (e) => h(e.data)),
-  };
-}
-
-const port = await connect();
+const port = await parentPort();
 let engine: Engine | null = null;
 let shared: SharedIO | undefined;
 
@@ -52,7 +28,8 @@ function exchange(view: Float32Array, t: SharedIO['inputs'][number], b0: number,
   copyBatch(full, t.batch, t.axis, b0, view, view.length / (full.length / t.batch), toModule);
 }
 
-port.listen((msg) => {
+port.listen((message) => {
+  const msg = message as Incoming;
   try {
     if (msg.type === 'init') {
       shared = msg.shared;
