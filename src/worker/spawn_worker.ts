@@ -78,6 +78,8 @@ class Slot {
   dead = false;
   /** The worker answered `init` (ready or with an error). */
   started = false;
+  /** The worker is ready for runs. */
+  isReady = false;
 
   constructor(index: number, handle: WorkerHandle, init: object, onDeath: (slot: Slot, e: Error) => void) {
     this.index = index;
@@ -86,6 +88,7 @@ class Slot {
       handle.keepAlive(true);
       handle.onFailure((e) => {
         this.dead = true;
+        this.isReady = false;
         if (!this.started) {
           reject(
             new RuntimeError(
@@ -101,6 +104,7 @@ class Slot {
         if (reply.type === 'hello') handle.post(init);
         else if (reply.type === 'ready') {
           this.started = true;
+          this.isReady = true;
           this.#idle();
           resolve(reply);
         } else if (reply.type === 'error' && reply.id === -1) {
@@ -205,7 +209,7 @@ export class WorkerNetwork {
         throw new TypeError(`worker.run option 'transfer' must be a boolean, but got ${String(opts.transfer)}`);
       }
       inputs = this.#checkInputs(x);
-      transfer = opts.transfer === true ? inputs.flatMap((a) => (a.data.buffer instanceof ArrayBuffer ? [a.data.buffer] : [])) : [];
+      transfer = opts.transfer === true ? [...new Set(inputs.flatMap((a) => (a.data.buffer instanceof ArrayBuffer ? [a.data.buffer] : [])))] : [];
       // a view of part of a larger buffer would clone the whole buffer: copy just the view
       if (opts.transfer !== true) inputs = inputs.map((a) => (a.data.byteLength === a.data.buffer.byteLength ? a : { data: a.data.slice(), shape: a.shape }));
     } catch (e) {
@@ -219,9 +223,24 @@ export class WorkerNetwork {
     return new Promise<NDArray[]>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.handle.keepAlive(true);
+      const message = (arrays: NDArray[]) => ({ type: 'run', id, inputs: arrays.map((a) => ({ data: a.data, shape: [...a.shape] })) });
+      if (slot.isReady) {
+        // posted now: the run uses the input as it is when run() is called
+        slot.handle.post(message(inputs), transfer);
+        return;
+      }
+      // a replacement is starting: take the input now (a copy, or the transferred buffer moved)
+      // and post it once the worker is ready
+      const held = inputs.map((a) => {
+        if (transfer.includes(a.data.buffer as ArrayBuffer)) {
+          const moved = structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
+          return { data: new Float32Array(moved, a.data.byteOffset, a.data.length), shape: a.shape };
+        }
+        return { data: a.data.slice(), shape: a.shape };
+      });
       slot.ready.then(
         () => {
-          if (slot.pending.has(id)) slot.handle.post({ type: 'run', id, inputs: inputs.map((a) => ({ data: a.data, shape: [...a.shape] })) }, transfer);
+          if (slot.pending.has(id)) slot.handle.post(message(held), held.map((a) => a.data.buffer as ArrayBuffer));
         },
         (e: Error) => {
           slot.pending.delete(id);

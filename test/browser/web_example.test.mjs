@@ -5,7 +5,7 @@
 // screenshot shows the probability bars.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,8 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
     };
     await buildWithEsbuild({ appDir: app, outDir: builds.esbuild, packageDir, minify: true });
     await buildWithVite({ appDir: app, outDir: builds.vite, minify: true });
-    const empty = mkdtempSync(join(tmpdir(), 'lasagne-no-model-'));
+    const empty = join(app, 'no-model');
+    mkdirSync(empty);
     for (const [bundler, dir] of Object.entries(builds)) {
       for (const isolate of [true, false]) {
         const label = `${bundler}, ${isolate ? 'isolated' : 'not isolated'}`;
@@ -125,6 +126,26 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
         await tab.close();
       }
     }
+    // with out/model.json and out/model.npz (as `npm start` writes them) the page runs that model
+    const trained = fashionClassifier();
+    lasagne.setAllParamValues(trained, lasagne.getAllParamValues(trained).map((v) => ({ data: v.data.map((x, i) => x * 2 + (i % 3) * 0.01), shape: v.shape })));
+    const modelDir = join(app, 'model');
+    mkdirSync(modelDir);
+    writeFileSync(join(modelDir, 'model.json'), JSON.stringify(lasagne.layers.toJSON(trained)));
+    writeFileSync(join(modelDir, 'model.npz'), lasagne.saveNpz(lasagne.getAllParamValues(trained)));
+    const network = await lasagne.compile(trained, { backend: 'wasm', threads: 1, batchSize: BATCH });
+    const trainedRef = await network.run(lasagne.ndarray(input, [BATCH, 1, 28, 28]));
+    network.dispose();
+    const server = await serve({ dir: builds.esbuild, isolate: true, modelDir });
+    servers.push(server);
+    const tab = await browser.newPage();
+    await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+    await tab.waitForFunction(() => window.demo !== undefined, null, { timeout: 60000 });
+    await tab.evaluate(() => window.demo.ready);
+    assert.match(await tab.textContent('#weights'), 'Trained weights from out/model.json');
+    const r = await tab.evaluate(([x, b]) => window.demo.runBatch(x, b, 'wasm', 'worker'), [Array.from(input), BATCH]);
+    compare(r, trainedRef, 1e-6, 'the served model');
+    assert.ok(r.output.some((v, i) => Math.abs(v - ref.data[i]) > 1e-3), 'the served model is not the untrained one');
   } finally {
     await browser.close();
     for (const s of servers) s.close();

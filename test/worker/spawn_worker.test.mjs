@@ -81,7 +81,10 @@ spawn('transfer: true hands the input buffer over; without it the input stays us
   const w = await lasagne.spawnWorker(net, { backend: 'wasm', threads: 1 });
   try {
     const x = batch(5);
-    same(await w.run(x), expected[5], 'copied');
+    const copied = w.run(x);
+    x.data.fill(0);   // after run(): not seen by the run
+    same(await copied, expected[5], 'copied');
+    x.data.set(batch(5).data);
     assert.is(x.data.length, B * 3 * 32 * 32);
     same(await w.run(x, { transfer: true }), expected[5], 'transferred');
     assert.is(x.data.length, 0, 'the transferred array is detached');
@@ -121,9 +124,14 @@ spawn('a worker killed from outside rejects its pending runs saying so, and the 
     }
     for (const s of [1, 3]) same(results[s], expected[s], `run ${s} on the other worker`);
     assert.is(w.size, 2);
-    // the replacement takes work again
-    const ys = await Promise.all([4, 5, 6, 7].map((s) => w.run(batch(s))));
+    // the replacement takes work again (runs sent while it starts are held until it is ready),
+    // each run on its input as it was when run() was called, copied or transferred
+    const inputs = [4, 5, 6, 7].map((s) => batch(s));
+    const pending = inputs.map((x, i) => w.run(x, { transfer: i % 2 === 1 }));
+    inputs.forEach((x, i) => i % 2 === 0 && x.data.fill(0));   // the copied ones; the others are detached
+    const ys = await Promise.all(pending.map((p) => p.catch((e) => e)));
     ys.forEach((y, i) => same(y, expected[4 + i], `after the replacement, run ${4 + i}`));
+    assert.equal(inputs.map((x) => x.data.length), [B * 3 * 32 * 32, 0, B * 3 * 32 * 32, 0], 'transferred inputs are detached at once');
   } finally {
     w.terminate();
   }
