@@ -21,11 +21,13 @@ if (!available) {
   s.run();
 }
 
-// A worker that never answers would hang the run (uvu has no per-test timeout): fail instead.
-setTimeout(() => {
+// A worker that never answers would hang the run (uvu has no per-test timeout): fail instead. uvu
+// runs every test file in one process, so the watchdog stops with this file's suite, not later.
+const watchdog = setTimeout(() => {
   console.error('wasm.test.mjs: no progress in 180 s; a worker thread never answered');
   process.exit(1);
-}, 180000).unref();
+}, 180000);
+watchdog.unref();
 
 const { InputLayer } = lasagne.layers;
 const { ValueError, RuntimeError } = lasagne.errors;
@@ -218,4 +220,6 @@ Backend('defaults to at most one thread per batch entry, and to the calling thre
   b.dispose();
 });
 
+Backend.after(() => clearTimeout(watchdog));
 if (available) Backend.run();
+else clearTimeout(watchdog);

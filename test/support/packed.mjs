@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack` once per test process, installed into temporary apps.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ export async function packedTarball() {
   if (tarball === null) {
     tarball = (async () => {
       const dir = mkdtempSync(join(tmpdir(), 'lasagne-pack-'));
+      process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
       execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
       const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
       if (!tgz) throw new Error(`npm pack wrote no .tgz into ${dir}`);
