@@ -11,7 +11,7 @@ import { toJSON, type ModelJSON } from '../layers/json.js';
 import { asNDArray, formatShape, type NDArray } from '../ndarray.js';
 import type { CompileOptions } from '../network.js';
 import { checkOptions } from '../options.js';
-import { hardwareThreads, workerClass, wrapWorker, type WorkerHandle } from '../threading.js';
+import { hardwareThreads, workerClass, workersSupported, wrapWorker, type WorkerHandle } from '../threading.js';
 import type { ErrorKind } from './inference_worker.js';
 
 /** `compile`'s options (but `device`: a GPUDevice belongs to its thread) and the pool size. */
@@ -333,6 +333,7 @@ export async function spawnWorker(source: Layer | readonly Layer[] | WorkerModel
     compileOptions.threads = Math.max(1, Math.floor((await hardwareThreads()) / workers));
   }
   const init = { type: 'init', model, weights, options: compileOptions };
+  if (!workersSupported()) throw new RuntimeError('spawnWorker needs Web Workers, which this environment does not have; use compile() to run on this thread');
   const Worker = await workerClass();
   let pool: WorkerNetwork | null = null;
   const start = (i: number): Slot =>
