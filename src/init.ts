@@ -12,7 +12,7 @@ import { formatShape, full, shapeSize } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
 import { getRng } from './random.js';
-import { registerValue } from './registry.js';
+import { registerValue } from './layers/registry.js';
 
 /** A gain: a number, or `'relu'` for √2 (Lasagne's `gain='relu'`). */
 export type Gain = number | 'relu';

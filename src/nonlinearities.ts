@@ -14,7 +14,7 @@ import { ValueError } from './errors.js';
 import { asNDArray, formatShape } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
-import { registerValue } from './registry.js';
+import { registerValue } from './layers/registry.js';
 
 /** The nonlinearities a backend can generate code for (Lasagne's snake_case names). */
 export type NonlinearityKind =

@@ -28,7 +28,7 @@ import {
 } from '../plan/planner.js';
 import { Layer, Param, checkParamSpec, type ParamSpec } from './base.js';
 import { asBool, asInt, asIntTuple, pyRepr } from './util.js';
-import { registerLayer } from '../registry.js';
+import { registerLayer } from './registry.js';
 
 /** Lasagne's `nonlinearity=None` means identity; anything else must be one of ours (kernels know it). */
 function checkNonlinearity(value: unknown, owner: string): Nonlinearity {

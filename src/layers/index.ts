@@ -11,4 +11,4 @@ import * as cuda_convnet from './cuda_convnet.js';
 export { cuda_convnet };
 export { getOutput, type GetOutputOptions } from '../network.js';
 export { toJSON, fromJSON, MODEL_FORMAT, MODEL_VERSION, type ModelJSON, type ModelLayer, type ModelValue } from './json.js';
-export { registerLayer, registerValue } from '../registry.js';
+export { registerLayer, registerValue } from './registry.js';

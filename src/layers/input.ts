@@ -3,7 +3,7 @@ import { formatShape, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer, checkShapeArgument } from './base.js';
 import { pyRepr } from './util.js';
-import { registerLayer } from '../registry.js';
+import { registerLayer } from './registry.js';
 
 export interface InputLayerOptions {
   /** The layer's name. */

@@ -30,7 +30,7 @@ import { ValueError } from '../errors.js';
 import { closestKey } from '../options.js';
 import {
   layerEntry, layerEntryOf, layerNames, valueClassOf, valueEntry, valueEntryOf, valueNames,
-} from '../registry.js';
+} from './registry.js';
 import { Initializer } from '../init.js';
 import { Layer, Param, initialSpecs } from './base.js';
 import { getAllLayers } from './helper.js';
