@@ -68,6 +68,9 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Elements of the largest parameter (2^28 float32 values: 1 GiB). */
+export const MAX_PARAM_ELEMENTS = 2 ** 28;
+
 /**
  * Checks a parameter spec against a shape without sampling anything, so that a layer can validate
  * all of its arguments before it draws random numbers or builds a parameter (nothing is
@@ -82,6 +85,13 @@ export function checkParamSpec(spec: unknown, shape: readonly (number | null)[],
   if ((shape as number[]).some((d) => d <= 0)) {
     throw new ValueError(
       `Cannot create param with a non-positive shape dimension. Tried to create param with shape=${formatShape(shape)}, name=${pyRepr(name)}`,
+    );
+  }
+  // the largest array a backend can hold (and a bound on what a model file can make us allocate)
+  const size = (shape as number[]).reduce((a, d) => a * d, 1);
+  if (size > MAX_PARAM_ELEMENTS) {
+    throw new ValueError(
+      `Cannot create param with more than 2^28 elements (1 GiB of float32). Tried to create param with shape=${formatShape(shape)}, name=${pyRepr(name)}`,
     );
   }
   if (spec instanceof Initializer || typeof spec === 'function') return;
