@@ -108,7 +108,10 @@ class Slot {
           this.#idle();
           resolve(reply);
         } else if (reply.type === 'error' && reply.id === -1) {
+          // the model or options fail: this worker takes no runs
           this.started = true;
+          this.dead = true;
+          this.#idle();
           reject(rebuildError(reply.error));
         } else if (reply.type === 'done' || reply.type === 'error') {
           const run = this.pending.get(reply.id);
