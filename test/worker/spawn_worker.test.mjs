@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as lasagne from 'lasagne-webgpu';
-import { rejects } from '../backend/env.mjs';
+import { backendsHere, rejects } from '../backend/env.mjs';
 
 const { ValueError, RuntimeError } = lasagne.errors;
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,6 +74,24 @@ spawn('a model file and npz weights give the same results; the WASM backend\'s o
     assert.ok(y.data.some((v, i) => v !== expected[3].data[i]));
   } finally {
     fresh.terminate();
+  }
+});
+
+spawn('on WebGPU too: Dawn in a worker thread gives the main thread\'s answers within float32 rounding', async () => {
+  const reason = (await backendsHere()).find(([name]) => name === 'webgpu')[1];
+  if (reason !== null) {
+    console.log(`  SKIP webgpu in a worker: ${reason}`);
+    return;
+  }
+  const w = await lasagne.spawnWorker(net, { backend: 'webgpu' });
+  try {
+    assert.is(w.backend, 'webgpu');
+    const y = await w.run(batch(2));
+    assert.equal(y.shape, expected[2].shape);
+    const scale = Math.max(...expected[2].data.map(Math.abs));
+    y.data.forEach((v, i) => assert.ok(Math.abs(v - expected[2].data[i]) <= 1e-4 * scale, `element ${i}: ${v} vs ${expected[2].data[i]}`));
+  } finally {
+    w.terminate();
   }
 });
 
