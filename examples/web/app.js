@@ -158,7 +158,7 @@ async function restart() {
   try {
     const e = await engine;
     $('engine').textContent = e.describe;
-    schedule();
+    await schedule();
   } catch (err) {
     $('engine').textContent = `Could not start: ${err.name}: ${err.message}`;
   }
@@ -265,6 +265,5 @@ window.demo = {
       e.stop();
     }
   },
-  show: (p) => showBars(p),
   isolated: globalThis.crossOriginIsolated === true,
 };
