@@ -5,8 +5,9 @@
  * scratch of the largest filter_acts step. `run` is synchronous.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { KernelStep } from '../../plan/steps.js';
-import { ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+import { BIAS_CODES, activationOf } from '../../ops/codes.js';
+import type { KernelStep } from '../../ops/steps.js';
+import type { KernelsExports } from './kernels_abi.js';
 import { KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 import type { ExecPlan } from './layout.js';
 
@@ -97,18 +98,16 @@ export class Engine {
       case 'filter_acts': {
         const w = this.#slotAddr[slots.weight];
         const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
-        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
-        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
-        const mode = BIAS_MODE[s.biasMode];
+        const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
+        const mode = BIAS_CODES[s.biasMode];
         return () =>
           k.filter_acts(src, w, b, dst, scratch, s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.pad, s.outRows, s.outCols, mode, act, p0, p1);
       }
       case 'nin': {
         const w = this.#slotAddr[slots.weight];
         const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
-        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
-        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
-        const mode = BIAS_MODE[s.biasMode];
+        const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
+        const mode = BIAS_CODES[s.biasMode];
         return () => k.nin(src, w, b, dst, s.channels, s.units, s.positions, s.batch, mode, act, p0, p1);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * The WASM backend: runs a plan's kernel steps (src/plan/steps.ts) with the C kernels of src/cpu/c
+ * The WASM backend: runs a plan's kernel steps (src/ops/steps.ts) with the C kernels of src/backend/wasm/c
  * (build/kernels.wasm, WASM SIMD, embedded as base64 so no fetch or file access is needed).
  *
  * Memory: one module instance per prepared network (per worker with threads), whose memory holds
@@ -20,9 +20,8 @@
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { Param } from '../../layers/base.js';
-import type { NetworkPlan } from '../../plan/network.js';
-import { kernelWeights } from '../../plan/weights.js';
+import { kernelWeights } from '../../ops/weights.js';
+import { filterWeightElements } from '../../ops/steps.js';
 import type { Backend, BackendOptions, PreparedNetwork, StepTiming } from '../backend.js';
 import { Engine, kernelsModule } from './engine.js';
 import {
@@ -31,7 +30,7 @@ import {
 } from './layout.js';
 import { WorkerPool, hardwareThreads, sharedMemorySupported, workersSupported } from './threads.js';
 
-export { KERNELS_ABI, ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+export { KERNELS_ABI, type KernelsExports } from './kernels_abi.js';
 export { KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 export { kernelsModule } from './engine.js';
 export { packFilters, subBatchPlan, batchAxes, planBatch, type KernelPlan, type ParamSource, type ExecPlan } from './layout.js';
@@ -58,7 +57,7 @@ function slotData(slot: Slot, p: ParamSource): Float32Array {
   }
   if (slot.form.kind === 'raw') return Float32Array.from(v.data);
   const f = slot.form;
-  return packFilters(kernelWeights(f, v), f.channels * f.filterSize * f.filterSize, f.filters);
+  return packFilters(kernelWeights(f, v), filterWeightElements(f) / f.filters, f.filters);
 }
 
 /** Where a thread count comes from, for the description. */
@@ -252,7 +251,7 @@ export const wasmBackend: Backend = Object.freeze({
       return false;
     }
   },
-  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork> {
-    return prepareWasm(plan as unknown as KernelPlan, params, options ?? {});
+  prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
+    return prepareWasm(plan, params, options ?? {});
   },
 });

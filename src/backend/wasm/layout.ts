@@ -1,13 +1,13 @@
 /**
  * Plain-data layout work of the WASM backend, shared by the calling thread and the workers: which
  * parameter storage ("slots") the kernels read and in what form, the packed filter layout of
- * src/cpu/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
+ * src/backend/wasm/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
  * a plan along the batch axis for worker threads. No WebAssembly here.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import type { FilterActsStep, KernelStep } from '../../plan/steps.js';
-import { ACT_KIND } from './kernels_abi.js';
+import { activationOf } from '../../ops/codes.js';
+import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep } from '../../ops/steps.js';
 import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
 export type { KernelPlan, ParamSource, PlanTensor };
 
@@ -73,15 +73,7 @@ export function stepElements(s: KernelStep): { input: number; output: number } {
 
 /** Elements of a step's weight and bias parameters. */
 export function paramElements(s: KernelStep): { weight: number; bias: number } {
-  if (s.op === 'filter_acts') {
-    const bias = s.biasMode === 'tied' ? s.filters : s.biasMode === 'untied' ? s.filters * s.outRows * s.outCols : 0;
-    return { weight: s.channels * s.filterSize * s.filterSize * s.filters, bias };
-  }
-  if (s.op === 'nin') {
-    const bias = s.biasMode === 'tied' ? s.units : s.biasMode === 'untied' ? s.units * s.positions : 0;
-    return { weight: s.units * s.channels, bias };
-  }
-  return { weight: 0, bias: 0 };
+  return s.op === 'filter_acts' || s.op === 'nin' ? stepParamElements(s) : { weight: 0, bias: 0 };
 }
 
 function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
@@ -108,12 +100,7 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
   if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
   if (s.op === 'filter_acts' || s.op === 'nin') {
-    const { kind, params } = s.nonlinearity;
-    if (!(kind in ACT_KIND)) {
-      throw new ValueError(`wasm backend: ${stepName(s)} has nonlinearity '${kind}', which is not elementwise; apply softmax to the network output instead`);
-    }
-    const want = kind === 'leaky_rectify' ? 1 : kind === 'scaled_tanh' || kind === 'selu' ? 2 : 0;
-    if (params.length !== want) fail(s, `gives ${kind} ${params.length} params`);
+    activationOf(s.nonlinearity, s.layer);
     if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias parameter`);
     if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, 'has no weight parameter');
   }
@@ -122,7 +109,7 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
 /** Checks a plan's steps against its tensors and lays out the parameter slots. */
 export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
   if (!Array.isArray(plan.steps) || plan.steps.some((s) => !['transpose', 'filter_acts', 'max_pool', 'nin'].includes((s as KernelStep).op))) {
-    throw new RuntimeError('wasm backend: the plan has no kernel steps (src/plan/steps.ts KernelStep); plan() must emit them');
+    throw new RuntimeError('wasm backend: the plan has no kernel steps (src/ops/steps.ts KernelStep); plan() must emit them');
   }
   const slots: Slot[] = [];
   const slotIndex = new Map<string, number>();
@@ -180,7 +167,7 @@ function structuredCloneStep(s: KernelStep): KernelStep {
 }
 
 /**
- * The packed filter layout of src/cpu/c/filter_acts.c: from the kernel-layout (C, k, k, F) weight
+ * The packed filter layout of src/backend/wasm/c/filter_acts.c: from the kernel-layout (C, k, k, F) weight
  * (K = C*k*k taps q, F filters), blocks of 4 filters from filter 0 and a last F % 4 blocks of one;
  * the block at filter f0 of width nb holds w[q, f0 + t] at packed[K*f0 + q*nb + t].
  */
@@ -313,7 +300,7 @@ export function placeBatch(dst: Float32Array, shape: readonly number[], axis: 'f
 export function planFlops(steps: readonly KernelStep[]): number {
   let flops = 0;
   for (const s of steps) {
-    if (s.op === 'filter_acts') flops += 2 * s.channels * s.filterSize * s.filterSize * s.filters * s.outRows * s.outCols * s.batch;
+    if (s.op === 'filter_acts') flops += 2 * filterWeightElements(s) * s.outRows * s.outCols * s.batch;
     else if (s.op === 'nin') flops += 2 * s.channels * s.units * s.positions * s.batch;
     else flops += stepElements(s).output * (s.op === 'max_pool' ? s.poolSize * s.poolSize : 1);
   }

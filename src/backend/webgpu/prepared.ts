@@ -10,16 +10,15 @@
  * upload and submission overlap this one's GPU work and readback. The GPU queue keeps their order.
  */
 import type { ParamSource } from '../backend.js';
-export type { ParamSource };
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import { kernelWeights } from '../../plan/weights.js';
+import { kernelWeights } from '../../ops/weights.js';
 import type { PreparedNetwork, StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, type DeviceHandle } from './device.js';
 import {
   arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey,
   type KernelLimits, type KernelPlan, type Launch, type ParamLayout,
-} from './kernels.js';
+} from './geometry.js';
 import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
 
 

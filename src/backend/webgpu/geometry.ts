@@ -1,5 +1,5 @@
 /**
- * From a kernel step (src/plan/steps.ts) to what the GPU runs: the shader family and entry point, the
+ * Launch geometry: from a kernel step (src/ops/steps.ts) to what the GPU runs: the shader family and entry point, the
  * override constants (everything that changes the pipeline, hence its cache key), the uniform words
  * (everything else), the workgroup grid, and the byte range of the arena the step reads and writes.
  * Pure functions: no device, so the geometry is testable anywhere.
@@ -7,13 +7,11 @@
 import type { KernelPlan, PlanTensor } from '../backend.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
-import type { NonlinearityKind } from '../../nonlinearities.js';
-import type { BiasMode, FilterActsStep, KernelStep, MaxPoolStep, NinStep, TransposeStep } from '../../plan/steps.js';
+import { BIAS_CODES, activationOf } from '../../ops/codes.js';
+import { filterWeightElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
 
 /** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
-export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'shuffle';
-
-
+export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
 
 /** Device limits the geometry depends on. */
 export interface KernelLimits {
@@ -57,21 +55,6 @@ export interface Launch {
   bias?: { param: number; layout: ParamLayout };
 }
 
-/** The override constant ACT of wgsl/epilogue.wgsl for each elementwise nonlinearity. */
-export const ACT_CODES: Readonly<Record<Exclude<NonlinearityKind, 'softmax'>, number>> = Object.freeze({
-  linear: 0,
-  sigmoid: 1,
-  tanh: 2,
-  scaled_tanh: 3,
-  rectify: 4,
-  leaky_rectify: 5,
-  elu: 6,
-  selu: 7,
-  softplus: 8,
-});
-
-const BIAS_CODES: Readonly<Record<BiasMode, number>> = Object.freeze({ none: 0, tied: 1, untied: 2 });
-
 /** Invocations per workgroup of the GEMM kernels (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
 const GEMM_THREADS = 256;
 /** Most vec4s a GEMM thread loads per stage, of weights and of inputs each (the shaders' struct Loads). */
@@ -83,15 +66,7 @@ const product = (shape: readonly number[]): number => shape.reduce((n, d) => n *
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(x));
 
-function actOf(step: FilterActsStep | NinStep): { code: number; params: [number, number] } {
-  const { kind, params } = step.nonlinearity;
-  if (kind === 'softmax' || !(kind in ACT_CODES)) {
-    throw new ValueError(
-      `the WebGPU backend fuses elementwise nonlinearities only, but layer ${step.layer} has nonlinearity=${kind}`,
-    );
-  }
-  return { code: ACT_CODES[kind], params: [params[0] ?? 0, params[1] ?? 0] };
-}
+const actOf = (step: FilterActsStep | NinStep) => activationOf(step.nonlinearity, step.layer);
 
 /** Splits a linear workgroup count over x and y. */
 export function workgroupGrid(count: number, maxPerDimension: number): [number, number] {
@@ -389,19 +364,20 @@ function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits
   };
 }
 
-const SHUFFLE_TILE = 16;
+/** Side of the square tile wgsl/transpose.wgsl moves through workgroup memory. */
+const TRANSPOSE_TILE = 16;
 
 function transposeLaunch(plan: KernelPlan, step: TransposeStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);
   const [d0, d1, d2, d3] = step.inShape;
   // perm [1,2,3,0]: (d0, d1*d2*d3) -> its transpose; perm [3,0,1,2]: (d0*d1*d2, d3) -> its transpose
   const [rows, cols] = step.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
-  const colTiles = ceilDiv(cols, SHUFFLE_TILE);
-  const tiles = ceilDiv(rows, SHUFFLE_TILE) * colTiles;
+  const colTiles = ceilDiv(cols, TRANSPOSE_TILE);
+  const tiles = ceilDiv(rows, TRANSPOSE_TILE) * colTiles;
   const u = words(6);
   u.u32.set([range.inOff, range.outOff, rows, cols, colTiles, tiles]);
   return {
-    family: 'shuffle',
+    family: 'transpose',
     entryPoint: 'transpose',
     constants: {},
     uniform: u.buffer,
@@ -441,7 +417,7 @@ export function ninKernelWeights(w: Float32Array, units: number, channels: numbe
 export function paramElements(layout: ParamLayout): number {
   switch (layout.kind) {
     case 'conv':
-      return layout.step.channels * layout.step.filterSize * layout.step.filterSize * layout.step.filters;
+      return filterWeightElements(layout.step);
     case 'nin':
       return layout.channels * 4 * ceilDiv(layout.units, 4);
     case 'raw':
