@@ -4,6 +4,7 @@
  * see layers, only the plan's kernel steps and the parameters.
  */
 import type { KernelPlan, ParamSource } from '../ops/plan.js';
+import type { KernelStep } from '../ops/steps.js';
 export type { KernelPlan, ParamSource, PlanTensor } from '../ops/plan.js';
 
 export type BackendName = 'webgpu' | 'wasm';
@@ -47,6 +48,13 @@ export interface Backend {
   readonly name: BackendName;
   /** Whether this backend can run here (WebGPU: an adapter exists). Never throws. */
   available(): Promise<boolean>;
+  /**
+   * Working memory each step needs on this backend, in bytes (0: none), in step order: a pure
+   * function of the steps, the same on every device of this backend (WebGPU: the split-K partial
+   * sums a GPU takes; WASM: the C kernels' padded input copy and tap table). compile() lays it out
+   * in the arena with the tensors, so `plan.arenaBytes` counts it.
+   */
+  scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]>;
   /** Prepares a plan for running. `params` are the parameters plan.params names, in the same order. */
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork>;
 }

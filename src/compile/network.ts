@@ -7,7 +7,7 @@ import { checkOptions } from '../options.js';
 import { Layer, isInputLayer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
-import { plan as makePlan, type NetworkPlan, type PlanOptions } from './plan.js';
+import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
 import type { BackendName, PreparedNetwork, StepTiming } from '../backend/backend.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 
@@ -178,10 +178,14 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   outputs.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
-  const plan = makePlan(outputs, planOptions);
+  const bare = makePlan(outputs, planOptions);
   const backend = await selectBackend(opts.backend ?? 'auto', opts.device !== undefined);
+  const backendOptions = { device: opts.device, threads: opts.threads, profile: opts.profile };
+  // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
+  const scratch = await backend.scratchBytes(bare.steps, backendOptions);
+  const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
   const params = getAllParams(outputs);
-  const prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads, profile: opts.profile });
+  const prepared = await backend.prepare(plan, params, backendOptions);
   // plan.inputs lists the InputLayers in getAllLayers order.
   const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
   return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);

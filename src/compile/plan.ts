@@ -128,6 +128,19 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
  * ```
  */
 export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOptions): NetworkPlan {
+  return buildPlan(outputLayer, options, []);
+}
+
+/**
+ * The plan with a backend's scratch: `scratch[i]` bytes of working memory for step i (0: none;
+ * `Backend.scratchBytes` of the same network's steps), each a tensor live during its step only, so
+ * the arena and `arenaBytes` hold every byte the backend uses. compile() plans with this.
+ */
+export function planWithScratch(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
+  return buildPlan(outputLayer, options, scratch);
+}
+
+function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
   const opts = checkOptions<PlanOptions>(options, ['batchSize', 'inputShapes', 'alignment', 'training', 'elide'], 'plan');
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
@@ -235,12 +248,18 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
   }
   const inputIds = layers.filter(isInputLayer).map((l) => tensorFor(l, 0));
   const outputIds = outputs.map((o) => tensorFor(o, 0));
+  for (const st of steps) {
+    const need = scratch[st.index] ?? 0;
+    if (!(Number.isInteger(need) && need >= 0)) throw new ValueError(`plan: scratch for step ${st.index} must be a non-negative integer of bytes, but got ${String(need)}`);
+    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)]);
+  }
 
   // Lifetimes over the kernel steps: from the producing step (inputs: 0) to the last reader; outputs to the end.
   const lastStep = Math.max(steps.length - 1, 0);
   const live = tensors.map(() => ({ first: 0, last: 0 }));
   for (const st of steps) {
     live[st.output] = { first: st.index, last: st.index };
+    if (st.scratch !== undefined) live[st.scratch] = { first: st.index, last: st.index };
   }
   for (const st of steps) live[st.input].last = Math.max(live[st.input].last, st.index);
   for (const id of outputIds) live[id].last = lastStep;

@@ -18,6 +18,12 @@ export interface StepBase {
   /** Tensor ids (indices into plan.tensors). */
   input: number;
   output: number;
+  /**
+   * The tensor holding this step's scratch, where its backend needs working memory (WebGPU split-K
+   * partial sums, the C kernels' padded input copy): live during this step only, laid out in the
+   * arena like every tensor. Absent where the plan was made without a backend (`plan()`).
+   */
+  scratch?: number;
 }
 
 /**

@@ -96,6 +96,7 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
   if (s.op === 'max_pool' && ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols)) {
     fail(s, `has a pooling window starting outside the ${s.rows}x${s.cols} input`);
   }
+  if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
   const { input, output } = stepElements(s);
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
   if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
@@ -200,6 +201,8 @@ export function planBatch(steps: readonly KernelStep[]): number | null {
  */
 export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' | 'last')[] | null {
   const axes: ('first' | 'last' | undefined)[] = plan.tensors.map(() => undefined);
+  // scratch has no batch axis: subBatchPlan sizes it for each sub-batch (its entry here is a placeholder)
+  for (const s of plan.steps) if (s.scratch !== undefined) axes[s.scratch] = 'first';
   let ok = true;
   const set = (id: number, axis: 'first' | 'last') => {
     if (axes[id] !== undefined && axes[id] !== axis) ok = false;
@@ -227,9 +230,13 @@ export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' |
  * o_i' + bytes_i' <= o_j', since bytes_i' = bytes_i*sub/batch is a multiple of 4). So the workers
  * share the planner's arena assignment, at 4-byte alignment.
  */
-export function subBatchPlan(plan: ExecPlan, axes: readonly ('first' | 'last')[], batch: number, sub: number): ExecPlan {
+export function subBatchPlan(
+  plan: ExecPlan, axes: readonly ('first' | 'last')[], batch: number, sub: number, scratchOf?: (step: KernelStep) => number,
+): ExecPlan {
   const scale = (o: number) => 4 * Math.floor((o * sub) / (4 * batch));
+  const scratchIds = new Set(plan.steps.flatMap((s) => (s.scratch === undefined ? [] : [s.scratch])));
   const tensors = plan.tensors.map((t, i) => {
+    if (scratchIds.has(i)) return { id: t.id, shape: [...t.shape], bytes: t.bytes, offset: t.offset };
     const shape = [...t.shape];
     const axis = axes[i] === 'first' ? 0 : shape.length - 1;
     if (shape[axis] !== batch) throw new RuntimeError(`wasm backend: tensor ${t.id} has shape [${t.shape.join(', ')}], not batch ${batch} on its ${axes[i]} axis`);
@@ -245,7 +252,21 @@ export function subBatchPlan(plan: ExecPlan, axes: readonly ('first' | 'last')[]
     return { ...s, batch: sub };
   });
   let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;
-  for (const t of tensors) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
+  for (const t of tensors) if (!scratchIds.has(t.id)) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
+  // Scratch: what the sub-step needs, at the scaled offset where it fits in the scaled slot (which
+  // keeps it apart from every tensor the planner kept it apart from), else past the end.
+  steps.forEach((s) => {
+    if (s.scratch === undefined) return;
+    const full = plan.tensors[s.scratch];
+    const need = 4 * Math.ceil((scratchOf ? scratchOf(s) : (full.bytes * sub) / batch) / 4);
+    const slot = 4 * Math.floor((full.bytes * sub) / (4 * batch));
+    let offset = scale(full.offset);
+    if (need > slot) {
+      offset = Math.ceil(arenaBytes / 16) * 16;
+      arenaBytes = offset + need;
+    }
+    tensors[s.scratch] = { id: full.id, shape: [need / 4], bytes: need, offset };
+  });
   return { ...plan, steps, tensors, arenaBytes, alignment: 16 };
 }
 

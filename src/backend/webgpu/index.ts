@@ -8,11 +8,12 @@
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { Backend, BackendOptions, KernelPlan, ParamSource, PreparedNetwork } from '../backend.js';
+import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
-import type { GemmTile } from './geometry.js';
+import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
 
-export { filterActsTile, launchOf, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
+export { DEFAULT_GPU_LIMITS, filterActsScratchBytes, filterActsTile, launchOf, scratchNeeds, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
 export { pipelineKey, sourceOf } from './pipelines.js';
 export { stepPlan } from './step_plan.js';
 export { WebGpuPreparedNetwork } from './prepared.js';
@@ -61,6 +62,9 @@ export const webgpuBackend: Backend = Object.freeze({
     } catch {
       return false;
     }
+  },
+  async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {
+    return scratchNeeds(steps, DEFAULT_GPU_LIMITS);
   },
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWebGpu(plan, params, options ?? {});
