@@ -6,9 +6,8 @@
 export { Layer, Param, type ParamSpec, type Tags } from './base.js';
 export { InputLayer, type InputLayerOptions } from './input.js';
 export { getAllLayers, getOutputShape, getAllParams, countParams, getAllParamValues, setAllParamValues } from './helper.js';
-export { convOutputLength, convInputLength, poolOutputLength } from '../plan/planner.js';
+export { convOutputLength, convInputLength, poolOutputLength } from '../planner/planner.js';
 import * as cuda_convnet from './cuda_convnet.js';
 export { cuda_convnet };
-export { getOutput, type GetOutputOptions } from '../network.js';
 export { toJSON, fromJSON, MODEL_FORMAT, MODEL_VERSION, type ModelJSON, type ModelLayer, type ModelValue } from './json.js';
 export { registerLayer, registerValue } from './registry.js';

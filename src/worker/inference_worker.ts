@@ -12,7 +12,7 @@ import { setAllParamValues } from '../layers/helper.js';
 import { fromJSON } from '../layers/json.js';
 import type { InputLayer } from '../layers/input.js';
 import type { NDArray } from '../ndarray.js';
-import { compile, type CompileOptions, type Network } from '../network.js';
+import { compile, type CompileOptions, type Network } from '../compile/network.js';
 import { parentPort } from '../threading.js';
 
 type Incoming =

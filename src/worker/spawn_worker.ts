@@ -9,7 +9,7 @@ import { Layer } from '../layers/base.js';
 import { getAllParamValues } from '../layers/helper.js';
 import { toJSON, type ModelJSON } from '../layers/json.js';
 import { asNDArray, formatShape, type NDArray } from '../ndarray.js';
-import type { CompileOptions } from '../network.js';
+import type { CompileOptions } from '../compile/network.js';
 import { checkOptions } from '../options.js';
 import { hardwareThreads, workerClass, workersSupported, wrapWorker, type WorkerHandle } from '../threading.js';
 import type { ErrorKind } from './inference_worker.js';
