@@ -24,14 +24,17 @@ export const STATIC_FILES = ['index.html', 'style.css'];
  * `./inference_worker.js` resolve next to the bundle), ES modules with shared chunks.
  * `packageDir` is where lasagne-webgpu is installed (the app's node_modules/lasagne-webgpu).
  */
-export async function buildWithEsbuild({ appDir, outDir, packageDir, minify = false }) {
+export async function buildWithEsbuild({ appDir, outDir, packageDir, minify = false, workers = true }) {
   const esbuild = await import('esbuild');
   await esbuild.build({
     absWorkingDir: appDir,
     entryPoints: {
       app: join(appDir, 'app.js'),
-      worker: join(packageDir, 'dist/backend/wasm/worker.js'),
-      inference_worker: join(packageDir, 'dist/worker/inference_worker.js'),
+      // (the tests also build without them, as a user who missed the README would)
+      ...(workers ? {
+        worker: join(packageDir, 'dist/backend/wasm/worker.js'),
+        inference_worker: join(packageDir, 'dist/worker/inference_worker.js'),
+      } : {}),
     },
     bundle: true,
     splitting: true,

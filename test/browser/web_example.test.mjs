@@ -126,6 +126,33 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
         await tab.close();
       }
     }
+    // an esbuild build without the worker entry points: the errors name the URL tried and the way out
+    const bare = join(app, 'out-bare');
+    await buildWithEsbuild({ appDir: app, outDir: bare, packageDir, workers: false });
+    const bareServer = await serve({ dir: bare, isolate: false, modelDir: empty });
+    servers.push(bareServer);
+    const bareTab = await browser.newPage();
+    const base = `http://127.0.0.1:${bareServer.address().port}/`;
+    await bareTab.goto(`${base}?backend=wasm&where=page`);
+    await bareTab.waitForFunction(() => window.demo !== undefined, null, { timeout: 60000 });
+    await bareTab.evaluate(() => window.demo.ready);
+    const failures = await bareTab.evaluate(async ([x, b]) => {
+      const out = [];
+      for (const where of ['page', 'worker']) {
+        try {
+          await window.demo.runBatch(x, b, 'wasm', where);
+          out.push('ran');
+        } catch (e) {
+          out.push(e.message);
+        }
+      }
+      return out;
+    }, [Array.from(input), BATCH]);
+    if ((await bareTab.evaluate(() => navigator.hardwareConcurrency)) >= 2) {
+      assert.ok(failures[0].includes(`failed to start from ${base}worker.js`) && failures[0].includes('threads: 1'), `WASM threads: ${failures[0]}`);
+    }
+    assert.ok(failures[1].includes(`worker 0 failed to start from ${base}inference_worker.js`) && failures[1].includes('Bundlers'), `spawnWorker: ${failures[1]}`);
+    await bareTab.close();
     // with out/model.json and out/model.npz (as `npm start` writes them) the page runs that model
     const trained = fashionClassifier();
     lasagne.setAllParamValues(trained, lasagne.getAllParamValues(trained).map((v) => ({ data: v.data.map((x, i) => x * 2 + (i % 3) * 0.01), shape: v.shape })));
