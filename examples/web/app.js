@@ -223,13 +223,18 @@ async function schedule() {
   }
   busy = true;
   try {
-    const e = await engine;
     do {
       again = false;
-      showBars(toProbabilities(await e.run(pixels())));
+      const current = engine;
+      try {
+        const e = await current;
+        showBars(toProbabilities(await e.run(pixels())));
+      } catch (err) {
+        // a run cut short by a change of backend is repeated on the new engine
+        if (current === engine) $('engine').textContent = `Inference failed: ${err.name}: ${err.message}`;
+        else again = true;
+      }
     } while (again);
-  } catch (err) {
-    $('engine').textContent = `Inference failed: ${err.name}: ${err.message}`;
   } finally {
     busy = false;
   }
