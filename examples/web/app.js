@@ -271,4 +271,5 @@ window.demo = {
     }
   },
   isolated: globalThis.crossOriginIsolated === true,
+  errors: lasagne.errors,
 };

@@ -143,15 +143,16 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
           await window.demo.runBatch(x, b, 'wasm', where);
           out.push('ran');
         } catch (e) {
-          out.push(e.message);
+          // the class survives minification and the trip from the worker
+          out.push(`${e instanceof window.demo.errors.RuntimeError ? 'RuntimeError' : `not a RuntimeError (${e.name})`}: ${e.message}`);
         }
       }
       return out;
     }, [Array.from(input), BATCH]);
     if ((await bareTab.evaluate(() => navigator.hardwareConcurrency)) >= 2) {
-      assert.ok(failures[0].includes(`failed to start from ${base}worker.js`) && failures[0].includes('threads: 1'), `WASM threads: ${failures[0]}`);
+      assert.ok(failures[0].startsWith('RuntimeError: ') && failures[0].includes(`failed to start from ${base}worker.js`) && failures[0].includes('threads: 1'), `WASM threads: ${failures[0]}`);
     }
-    assert.ok(failures[1].includes(`worker 0 failed to start from ${base}inference_worker.js`) && failures[1].includes('Bundlers'), `spawnWorker: ${failures[1]}`);
+    assert.ok(failures[1].startsWith('RuntimeError: ') && failures[1].includes(`worker 0 failed to start from ${base}inference_worker.js`) && failures[1].includes('Bundlers'), `spawnWorker: ${failures[1]}`);
     await bareTab.close();
     // with out/model.json and out/model.npz (as `npm start` writes them) the page runs that model
     const trained = fashionClassifier();
