@@ -49,9 +49,9 @@ export async function buildWithEsbuild({ appDir, outDir, packageDir, minify = fa
 }
 
 /**
- * Vite: `new Worker(new URL(..., import.meta.url), { type: 'module' })` is found and bundled by
- * Vite itself; workers must be ES modules (`worker.format: 'es'`: the package uses top-level await
- * and dynamic imports).
+ * Vite, with its default configuration: it finds `new Worker(new URL(..., import.meta.url), {
+ * type: 'module' })`, bundles the workers (classic scripts by default; `worker.format: 'es'` works
+ * too) and rewrites the URLs.
  */
 export async function buildWithVite({ appDir, outDir, minify = false }) {
   const vite = await import('vite');
@@ -60,7 +60,6 @@ export async function buildWithVite({ appDir, outDir, minify = false }) {
     configFile: false,
     logLevel: 'error',
     build: { outDir, emptyOutDir: true, minify, target: 'es2022' },
-    worker: { format: 'es' },
   });
 }
 

@@ -13,7 +13,7 @@ import { fromJSON } from '../layers/json.js';
 import type { InputLayer } from '../layers/input.js';
 import type { NDArray } from '../ndarray.js';
 import { compile, type CompileOptions, type Network } from '../compile/network.js';
-import { parentPort } from '../threading.js';
+import { parentPort, type ParentPort } from '../threading.js';
 
 type Incoming =
   | { type: 'init'; model: unknown; weights?: Uint8Array; options: CompileOptions }
@@ -31,7 +31,8 @@ export function errorKind(e: unknown): ErrorKind {
   return 'Error';
 }
 
-const port = await parentPort();
+// no top-level await: bundlers may build workers as classic scripts (Vite's default)
+let port: ParentPort;
 let network: Network | null = null;
 
 function fail(id: number, e: unknown): void {
@@ -58,9 +59,12 @@ async function run(msg: Extract<Incoming, { type: 'run' }>): Promise<void> {
   port.post({ type: 'done', id: msg.id, outputs }, outputs.flatMap((o) => (o.data.buffer instanceof ArrayBuffer ? [o.data.buffer] : [])));
 }
 
-port.listen((message) => {
-  const msg = message as Incoming;
-  if (msg.type === 'init') init(msg).catch((e: unknown) => fail(-1, e));
-  else if (msg.type === 'run') run(msg).catch((e: unknown) => fail(msg.id, e));
+void parentPort().then((p) => {
+  port = p;
+  port.listen((message) => {
+    const msg = message as Incoming;
+    if (msg.type === 'init') init(msg).catch((e: unknown) => fail(-1, e));
+    else if (msg.type === 'run') run(msg).catch((e: unknown) => fail(msg.id, e));
+  });
+  port.post({ type: 'hello' });
 });
-port.post({ type: 'hello' });

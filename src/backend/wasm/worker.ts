@@ -11,14 +11,15 @@
  */
 import { Engine } from './engine.js';
 import { copyBatch, type ExecPlan, type SharedIO } from './layout.js';
-import { parentPort } from '../../threading.js';
+import { parentPort, type ParentPort } from '../../threading.js';
 
 type Incoming =
   | { type: 'init'; module: WebAssembly.Module; plan: ExecPlan; shared?: SharedIO }
   | { type: 'slot'; slot: number; data: Float32Array }
   | { type: 'run'; id: number; inputs?: Float32Array[] };
 
-const port = await parentPort();
+// no top-level await: bundlers may build workers as classic scripts (Vite's default)
+let port: ParentPort;
 let engine: Engine | null = null;
 let shared: SharedIO | undefined;
 
@@ -28,7 +29,7 @@ function exchange(view: Float32Array, t: SharedIO['inputs'][number], b0: number,
   copyBatch(full, t.batch, t.axis, b0, view, view.length / (full.length / t.batch), toModule);
 }
 
-port.listen((message) => {
+function onMessage(message: unknown): void {
   const msg = message as Incoming;
   try {
     if (msg.type === 'init') {
@@ -60,5 +61,10 @@ port.listen((message) => {
   } catch (err) {
     port.post({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: err instanceof Error ? err.message : String(err) });
   }
+}
+
+void parentPort().then((p) => {
+  port = p;
+  port.listen(onMessage);
+  port.post({ type: 'hello' });
 });
-port.post({ type: 'hello' });
