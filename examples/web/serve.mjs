@@ -50,8 +50,7 @@ export async function buildWithEsbuild({ appDir, outDir, packageDir, minify = fa
 
 /**
  * Vite, with its default configuration: it finds `new Worker(new URL(..., import.meta.url), {
- * type: 'module' })`, bundles the workers (classic scripts by default; `worker.format: 'es'` works
- * too) and rewrites the URLs.
+ * type: 'module' })`, bundles the workers (as classic scripts, its default) and rewrites the URLs.
  */
 export async function buildWithVite({ appDir, outDir, minify = false }) {
   const vite = await import('vite');
