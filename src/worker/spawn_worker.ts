@@ -234,16 +234,14 @@ export class WorkerNetwork {
       }
       // a replacement is starting: take the input now (a copy, or the transferred buffer moved)
       // and post it once the worker is ready
+      const moved = new Map<ArrayBuffer, ArrayBuffer>(transfer.map((b) => [b, structuredClone(b, { transfer: [b] })]));
       const held = inputs.map((a) => {
-        if (transfer.includes(a.data.buffer as ArrayBuffer)) {
-          const moved = structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
-          return { data: new Float32Array(moved, a.data.byteOffset, a.data.length), shape: a.shape };
-        }
-        return { data: a.data.slice(), shape: a.shape };
+        const to = moved.get(a.data.buffer as ArrayBuffer);
+        return { data: to ? new Float32Array(to, a.data.byteOffset, a.data.length) : a.data.slice(), shape: a.shape };
       });
       slot.ready.then(
         () => {
-          if (slot.pending.has(id)) slot.handle.post(message(held), held.map((a) => a.data.buffer as ArrayBuffer));
+          if (slot.pending.has(id)) slot.handle.post(message(held), [...new Set(held.map((a) => a.data.buffer as ArrayBuffer))]);
         },
         (e: Error) => {
           slot.pending.delete(id);
