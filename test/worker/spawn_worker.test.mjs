@@ -95,6 +95,28 @@ spawn('on WebGPU too: Dawn in a worker thread gives the main thread\'s answers w
   }
 });
 
+spawn('several inputs and outputs: arrays in the order of the InputLayers, a list of outputs', async () => {
+  const { Conv2DCCLayer, MaxPool2DCCLayer } = lasagne.layers.cuda_convnet;
+  const in1 = new lasagne.layers.InputLayer([2, 3, 8, 8], { name: 'a' });
+  const in2 = new lasagne.layers.InputLayer([1, 4, 6, 6], { name: 'b' });
+  const outs = [new Conv2DCCLayer(in1, 16, 3, { name: 'conv' }), new MaxPool2DCCLayer(in2, 2, { name: 'pool' })];
+  const x1 = lasagne.ndarray(new Float32Array(2 * 3 * 8 * 8).map((_, i) => Math.cos(i)), [2, 3, 8, 8]);
+  const x2 = lasagne.ndarray(new Float32Array(4 * 6 * 6).map((_, i) => Math.sin(i)), [1, 4, 6, 6]);
+  const network = await lasagne.compile(outs, { backend: 'wasm', threads: 1 });
+  const ref = await network.run(new Map([[in1, x1], [in2, x2]]));
+  network.dispose();
+  const w = await lasagne.spawnWorker(outs, { backend: 'wasm', threads: 1 });
+  try {
+    assert.equal(w.inputShapes, [[2, 3, 8, 8], [1, 4, 6, 6]]);
+    const ys = await w.run([x1, x2], { transfer: true });
+    assert.is(ys.length, 2);
+    ys.forEach((y, i) => same(y, ref[i], `output ${i}`));
+    await rejects(() => w.run(x1), (e) => e instanceof ValueError && /has 2 InputLayers; pass an array/.test(e.message), 'one array for two inputs');
+  } finally {
+    w.terminate();
+  }
+});
+
 spawn('transfer: true hands the input buffer over; without it the input stays usable', async () => {
   const w = await lasagne.spawnWorker(net, { backend: 'wasm', threads: 1 });
   try {
