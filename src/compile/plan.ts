@@ -41,6 +41,8 @@ export interface PlannedTensor {
   /** First and last step (inclusive) during which it holds live data. */
   first: number;
   last: number;
+  /** Which axis is the batch (backends split the batch over threads along it); -1 for scratch. */
+  batchAxis: number;
 }
 
 export interface PlannedLayer {
@@ -80,7 +82,7 @@ const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
 /** The transpose step that rotates a tensor by 1 or by 3. */
 const PERM_OF = { 1: [1, 2, 3, 0], 3: [3, 0, 1, 2] } as const;
 
-function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Shape> {
+function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<Layer, number>): Map<Layer, Shape> {
   const inputs = layers.filter(isInputLayer) as InputLayer[];
   const given = new Map<Layer, Shape>();
   if (opts.inputShapes instanceof Map) {
@@ -99,6 +101,7 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
     const consumers = layers.filter((l) => l.inputLayer === input);
     const batchAxis = consumers.some((l) => l.readsBatchLast()) ? shape.length - 1 : 0;
     if (shape[batchAxis] === null && opts.batchSize !== undefined) shape[batchAxis] = opts.batchSize;
+    batchAxes.set(input, batchAxis);
     if (shape.some((d) => d === null)) {
       throw new ValueError(
         `plan needs concrete shapes, but input ${input.name !== null ? `'${input.name}'` : 'InputLayer'} has shape ${formatShape(shape)}; ` +
@@ -151,7 +154,12 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   }
   const outputs = Array.isArray(outputLayer) ? [...outputLayer] : [outputLayer as Layer];
   const layers = getAllLayers(outputs);
-  const inputShapes = concreteInputShapes(layers, opts);
+  // the batch axis of each layer's declared output: the input layers' from their consumers, then down the graph
+  const batchAxisOf = new Map<Layer, number>();
+  const inputShapes = concreteInputShapes(layers, opts, batchAxisOf);
+  for (const l of layers) {
+    if (!batchAxisOf.has(l)) batchAxisOf.set(l, l.inputLayer === null ? -1 : l.outputBatchAxis(batchAxisOf.get(l.inputLayer) as number));
+  }
   const shapes = getOutputShape(layers, inputShapes as Map<Layer, Shape>) as Shape[];
   const label = (l: Layer) => l.name ?? `${layers.indexOf(l)}:${l.constructor.name}`;
   const shapeOf = new Map<Layer, number[]>();
@@ -165,8 +173,11 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   const tensors: Omit<PlannedTensor, 'offset' | 'first' | 'last'>[] = [];
   const steps: KernelStep[] = [];
   const forms = new Map<Layer, Map<Rotation, number>>();
-  const newTensor = (producer: string, shape: number[]) => {
-    tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape) });
+  /** A tensor of layer l's output in rotation r (axis a of the declared layout is axis (a - r) mod 4), or scratch (l null). */
+  const newTensor = (producer: string, shape: number[], l: Layer | null, r: Rotation = 0) => {
+    const declared = l === null ? -1 : (batchAxisOf.get(l) as number);
+    const batchAxis = declared < 0 || r === 0 ? declared : (declared - r + 4) % 4;
+    tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape), batchAxis });
     return tensors.length - 1;
   };
   const setForm = (l: Layer, r: Rotation, id: number) => {
@@ -194,7 +205,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       srcRotation = near() as Rotation;
     }
     const src = have.get(srcRotation) as number;
-    const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r));
+    const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r), l, r);
     transpose(label(l), src, out, (r - srcRotation + 4) % 4 === 1 ? 1 : 3);
     have.set(r, out);
     return out;
@@ -218,7 +229,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       training: opts.training === true,
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
       output: (r: Rotation = 0) => {
-        const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r));
+        const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r), l, r);
         setForm(l, r, id);
         return ref(id);
       },
@@ -230,7 +241,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
           return;
         }
         const from = tensorFor(src, 0);
-        const out = newTensor(name, outShape);
+        const out = newTensor(name, outShape, l);
         transpose(name, from, out, r);
         setForm(l, 0, out);
       },
@@ -251,7 +262,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   for (const st of steps) {
     const need = scratch[st.index] ?? 0;
     if (!(Number.isInteger(need) && need >= 0)) throw new ValueError(`plan: scratch for step ${st.index} must be a non-negative integer of bytes, but got ${String(need)}`);
-    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)]);
+    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)], null);
   }
 
   // Lifetimes over the kernel steps: from the producing step (inputs: 0) to the last reader; outputs to the end.

@@ -227,6 +227,14 @@ export class Layer {
     return false;
   }
 
+  /**
+   * The batch axis of this layer's output, given its input's (the same axis unless the layer moves
+   * it, as the shuffle layers do). The compiler keeps it per tensor so backends never guess it.
+   */
+  outputBatchAxis(inputBatchAxis: number): number {
+    return inputBatchAxis;
+  }
+
   /** The class name and options that rebuild this layer (for plans, digests and serialisation). */
   config(): Record<string, unknown> {
     return {};

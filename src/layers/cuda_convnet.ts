@@ -381,6 +381,11 @@ export class ShuffleBC01ToC01BLayer extends Layer {
   override lower(ctx: LowerContext): void {
     ctx.rotationOfInput(1);
   }
+
+  /** Axis a of the input is axis (a + 3) % 4 of the output: the batch, first in bc01, is last in c01b. */
+  override outputBatchAxis(inputBatchAxis: number): number {
+    return (inputBatchAxis + 3) % 4;
+  }
 }
 
 /** c01b -> bc01 (`x.transpose(3, 0, 1, 2)`); alias `c01b_to_bc01`. */
@@ -402,6 +407,11 @@ export class ShuffleC01BToBC01Layer extends Layer {
   /** No kernel of its own: its output is rotation 3 of its input (c01b -> bc01). */
   override lower(ctx: LowerContext): void {
     ctx.rotationOfInput(3);
+  }
+
+  /** Axis a of the input is axis (a + 1) % 4 of the output: the batch, last in c01b, is first in bc01. */
+  override outputBatchAxis(inputBatchAxis: number): number {
+    return (inputBatchAxis + 1) % 4;
   }
 }
 
