@@ -183,8 +183,8 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     checkLayout(plan);
     const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
     // Compiles start now, all in parallel, while the buffers are made.
-    const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines)));
-    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines) : null)));
+    const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines, l.arena)));
+    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines, l.arena) : null)));
     // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
     pipelines.catch(() => undefined);
     seconds.catch(() => undefined);
