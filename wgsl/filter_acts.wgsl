@@ -6,7 +6,8 @@
 //   out[f, oy, ox, b] = act(bias + sum_{c, i, j} in[c, oy*s + i - pad, ox*s + j - pad, b] * w[c, i, j, f])
 //
 // with `in` outside [0, H) x [0, W) read as 0; bias b[f] (tied) or b[f, oy, ox] (untied). Compiled
-// with epilogue.wgsl prepended (activate(), override ACT).
+// with gemm.wgsl (the staged GEMM core: stage, loads, w_fetch, w_put, x_put) and epilogue.wgsl
+// (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  declared by the prepended arena_vec4.wgsl or arena_scalar.wgsl:
@@ -78,7 +79,6 @@ struct Params {
 override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_F: u32 = 16u;
-override K_CHUNK: u32 = 16u;
 override RF: u32 = 1u;
 // 1 or 2 groups of 4 columns per thread: n0 + 4*cx and, with 2, n0 + 4*(cx + WG_N)
 override RN: u32 = 1u;
@@ -88,23 +88,6 @@ override SPLIT: u32 = 1u;
 
 const MAX_LOADS: u32 = 4u;
 
-// The stage, rows of K by vec4s across: W_ROW = RF * WG_F and X_ROW = RN * WG_N are consts the host
-// prepends to this source (pipelines.ts Defines), so that a row is an array of its own: the inner
-// loop's robustness clamps (Dawn clamps every runtime index) are then min(kk, K_CHUNK - 1), folded
-// once the loop is unrolled, and min(thread's column, row - 1), hoisted out of the loop. Flat arrays
-// indexed kk * row + column cost about 20% on an H100 (L2 16.5 -> 13.6 ms without robustness).
-// w_tile[kk][t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
-var<workgroup> w_tile: array<array<vec4<f32>, W_ROW>, K_CHUNK>;
-// x_tile[kk][t] = im2col[k0 + kk, n0 + 4t .. n0 + 4t + 3]
-var<workgroup> x_tile: array<array<vec4<f32>, X_ROW>, K_CHUNK>;
-
-fn w_stage_put(t: u32, v: vec4<f32>) {
-  w_tile[t / W_ROW][t % W_ROW] = v;
-}
-
-fn x_stage_put(t: u32, v: vec4<f32>) {
-  x_tile[t / X_ROW][t % X_ROW] = v;
-}
 // Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); one record per
 // COLS_PER_RECORD columns (arena_vec4: a vec4 of columns shares a position).
 var<workgroup> col_info: array<vec4<i32>, 4u * RN * WG_N / COLS_PER_RECORD>;
@@ -116,11 +99,6 @@ struct Acc {
   // the second column group (RN 2)
   b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>,
   b4: vec4<f32>, b5: vec4<f32>, b6: vec4<f32>, b7: vec4<f32>,
-}
-
-// A thread's share of one chunk's global loads, held in registers between load and store.
-struct Loads {
-  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
 }
 
 fn threads() -> u32 {
@@ -237,36 +215,6 @@ fn w_load(k0: u32, f0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   return vec4<f32>(0.0);
 }
 
-fn w_fetch(k0: u32, f0: u32, tid: u32, k_stop: u32) -> Loads {
-  var l: Loads;
-  l.v0 = w_load(k0, f0, tid, k_stop);
-  if (w_stage() > threads()) {
-    l.v1 = w_load(k0, f0, tid + threads(), k_stop);
-  }
-  if (w_stage() > 2u * threads()) {
-    l.v2 = w_load(k0, f0, tid + 2u * threads(), k_stop);
-  }
-  if (w_stage() > 3u * threads()) {
-    l.v3 = w_load(k0, f0, tid + 3u * threads(), k_stop);
-  }
-  return l;
-}
-
-fn w_put(l: Loads, tid: u32) {
-  if (tid < w_stage()) {
-    w_stage_put(tid, l.v0);
-  }
-  if (tid + threads() < w_stage()) {
-    w_stage_put(tid + threads(), l.v1);
-  }
-  if (tid + 2u * threads() < w_stage()) {
-    w_stage_put(tid + 2u * threads(), l.v2);
-  }
-  if (tid + 3u * threads() < w_stage()) {
-    w_stage_put(tid + 3u * threads(), l.v3);
-  }
-}
-
 // im2col vec4 t of a stage, in row `row`: 4 consecutive columns (with arena_vec4 batch-consecutive,
 // one load; else gathered one by one).
 fn x_load(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
@@ -306,21 +254,6 @@ fn x_fetch(r: Rows, tid: u32, k_stop: u32) -> Loads {
     l.v3 = x_load(r.s3, tid + 3u * threads(), k_stop);
   }
   return l;
-}
-
-fn x_put(l: Loads, tid: u32) {
-  if (tid < x_stage()) {
-    x_stage_put(tid, l.v0);
-  }
-  if (tid + threads() < x_stage()) {
-    x_stage_put(tid + threads(), l.v1);
-  }
-  if (tid + 2u * threads() < x_stage()) {
-    x_stage_put(tid + 2u * threads(), l.v2);
-  }
-  if (tid + 3u * threads() < x_stage()) {
-    x_stage_put(tid + 3u * threads(), l.v3);
-  }
 }
 
 fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {

@@ -4,7 +4,8 @@
 //
 //   out[u, n] = act(bias + sum_c W[u, c] * in[c, n]),  bias b[u] (tied) or b[u, n / B] (untied)
 //
-// Compiled with epilogue.wgsl prepended (activate(), override ACT).
+// Compiled with gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl) and epilogue.wgsl
+// (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  declared by the prepended arena_vec4.wgsl or arena_scalar.wgsl:
@@ -51,12 +52,9 @@ override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_U: u32 = 16u;
 override RU: u32 = 1u;
-override K_CHUNK: u32 = 16u;
 
-// w_tile[kk * RU * WG_U + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3]
-var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * RU * WG_U>;
-// x_tile[kk * WG_N + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3]
-var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
+// The stage (gemm.wgsl): w_tile[kk][t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
+// x_tile[kk][t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
 
 // Four units x four columns: r<i> is unit u + i.
 struct Acc {
@@ -77,12 +75,6 @@ fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
   return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
 }
 
-// A thread's share of one chunk's global loads, held in registers between load and store: the
-// loads of chunk i+1 are issued before chunk i is multiplied, so their latency hides behind the FMAs.
-struct Loads {
-  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
-}
-
 fn threads() -> u32 {
   return WG_N * WG_U;
 }
@@ -95,46 +87,17 @@ fn x_stage() -> u32 {
   return K_CHUNK * WG_N;
 }
 
-fn w_load(k0: u32, u0: u32, t: u32) -> vec4<f32> {
+// Weight vec4 t of the stage at channel k0 (0 outside W^T or the stage).
+fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   if (t >= w_stage()) {
     return vec4<f32>(0.0);
   }
   let k = k0 + t / (RU * WG_U);
   let u = u0 + 4u * (t % (RU * WG_U));
-  if (k < params.channels && u < params.w_stride) {
+  if (k < k_stop && u < params.w_stride) {
     return weights[(k * params.w_stride + u) / 4u];
   }
   return vec4<f32>(0.0);
-}
-
-fn w_fetch(k0: u32, u0: u32, tid: u32) -> Loads {
-  var l: Loads;
-  l.v0 = w_load(k0, u0, tid);
-  if (w_stage() > threads()) {
-    l.v1 = w_load(k0, u0, tid + threads());
-  }
-  if (w_stage() > 2u * threads()) {
-    l.v2 = w_load(k0, u0, tid + 2u * threads());
-  }
-  if (w_stage() > 3u * threads()) {
-    l.v3 = w_load(k0, u0, tid + 3u * threads());
-  }
-  return l;
-}
-
-fn w_put(l: Loads, tid: u32) {
-  if (tid < w_stage()) {
-    w_tile[tid] = l.v0;
-  }
-  if (tid + threads() < w_stage()) {
-    w_tile[tid + threads()] = l.v1;
-  }
-  if (tid + 2u * threads() < w_stage()) {
-    w_tile[tid + 2u * threads()] = l.v2;
-  }
-  if (tid + 3u * threads() < w_stage()) {
-    w_tile[tid + 3u * threads()] = l.v3;
-  }
 }
 
 // in[k0 + t / WG_N, n0 + 4 * (t % WG_N) .. + 3] (those at or past N read as 0)
@@ -162,37 +125,21 @@ fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
   return l;
 }
 
-fn x_put(l: Loads, tid: u32) {
-  if (tid < x_stage()) {
-    x_tile[tid] = l.v0;
-  }
-  if (tid + threads() < x_stage()) {
-    x_tile[tid + threads()] = l.v1;
-  }
-  if (tid + 2u * threads() < x_stage()) {
-    x_tile[tid + 2u * threads()] = l.v2;
-  }
-  if (tid + 3u * threads() < x_stage()) {
-    x_tile[tid + 3u * threads()] = l.v3;
-  }
-}
-
 fn accumulate(lx: u32, ly: u32) {
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let x = x_tile[kk * WG_N + lx];
-    let wb = kk * RU * WG_U + ly;
-    a0 = fma4(a0, w_tile[wb], x);
+    let x = x_tile[kk][lx];
+    a0 = fma4(a0, w_tile[kk][ly], x);
     if (RU > 1u) {
-      a1 = fma4(a1, w_tile[wb + WG_U], x);
+      a1 = fma4(a1, w_tile[kk][ly + WG_U], x);
     }
     if (RU > 2u) {
-      a2 = fma4(a2, w_tile[wb + 2u * WG_U], x);
+      a2 = fma4(a2, w_tile[kk][ly + 2u * WG_U], x);
     }
     if (RU > 3u) {
-      a3 = fma4(a3, w_tile[wb + 3u * WG_U], x);
+      a3 = fma4(a3, w_tile[kk][ly + 3u * WG_U], x);
     }
     if (RU > 4u) {
-      a4 = fma4(a4, w_tile[wb + 4u * WG_U], x);
+      a4 = fma4(a4, w_tile[kk][ly + 4u * WG_U], x);
     }
   }
 }
@@ -252,7 +199,7 @@ fn main(
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   clear_acc();
-  w_put(w_fetch(0u, u0, tid), tid);
+  w_put(w_fetch(0u, u0, tid, params.channels), tid);
   x_put(x_fetch(0u, n0, tid), tid);
   workgroupBarrier();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
@@ -261,7 +208,7 @@ fn main(
     var wl: Loads;
     var xl: Loads;
     if (next < params.channels) {
-      wl = w_fetch(next, u0, tid);
+      wl = w_fetch(next, u0, tid, params.channels);
       xl = x_fetch(next, n0, tid);
     }
     accumulate(lid.x, lid.y);

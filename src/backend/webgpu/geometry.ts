@@ -10,7 +10,7 @@ import { ValueError } from '../../errors.js';
 import { BIAS_CODES, activationOf } from '../../ops/codes.js';
 import { filterWeightElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
 
-/** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
+/** The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes, epilogue.wgsl and gemm.wgsl prepended). */
 export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
 
 /** Which arena_*.wgsl a GEMM kernel is compiled with. */
@@ -386,6 +386,7 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
     entryPoint: 'main',
     arena: vec4 ? 'vec4' : 'scalar',
     constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk },
+    defines: { W_ROW: ru * wgU, X_ROW: wgN },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },

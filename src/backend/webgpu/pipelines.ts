@@ -51,8 +51,9 @@ function definesKey(defines: Defines): string {
 
 /**
  * The WGSL source of a family: its defines as consts, then, for the GEMM kernels, their view of the
- * arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated epilogue codes (src/ops/codes.ts) and
- * epilogue.wgsl, then the kernel file. Whole files, in this order, never fragments.
+ * arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated epilogue codes (src/ops/codes.ts),
+ * epilogue.wgsl and the shared GEMM core gemm.wgsl, then the kernel file. Whole files, in this
+ * order, never fragments.
  */
 export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: ArenaView = 'scalar'): string {
   const consts = Object.keys(defines)
@@ -64,7 +65,7 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: Are
     })
     .join('');
   if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
-  return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL[family]].join('\n');
+  return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
 }
 
 function moduleKey(family: KernelFamily, defines: Defines, arena: ArenaView | undefined): string {
