@@ -8,7 +8,7 @@ import type { KernelPlan, PlanTensor } from '../backend.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
 import { BIAS_CODES, activationOf } from '../../ops/codes.js';
-import { filterWeightElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
+import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
 
 /** The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes, epilogue.wgsl and gemm.wgsl prepended). */
 export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
@@ -347,7 +347,7 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
         }
       : undefined,
     weight: { param: step.weight, layout: { kind: 'conv', step } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? F : F * OH * OW } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
 }
 
@@ -391,7 +391,7 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
     weight: { param: step.weight, layout: { kind: 'nin', units: U, channels: C } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? U : U * P } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
 }
 
