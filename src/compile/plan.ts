@@ -119,7 +119,8 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<
  * cuda-convnet ops here, before anything runs: stride > filter size, a pooling region larger than the
  * image, unknown shapes.
  *
- * Lowering: kernels work in c01b. Each layer's output exists in the arena in one or more axis
+ * Lowering: each layer emits its own steps (`Layer.lower`, given a LowerContext); this function owns
+ * the tensors, rotations, lifetimes and the arena. Kernels work in c01b. Each layer's output exists in the arena in one or more axis
  * rotations of its declared layout (bc01 and c01b are rotations of each other); a consumer asks for
  * the rotation it reads and a transpose step is emitted only when that rotation does not exist yet.
  * Shuffle layers emit nothing themselves: they only rename rotations. So a stack of
