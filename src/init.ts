@@ -8,7 +8,7 @@
  * values match Lasagne in distribution, not bit for bit.
  */
 import { NotImplementedError, RuntimeError, ValueError } from './errors.js';
-import { formatShape, full, shapeSize } from './ndarray.js';
+import { checkElements, formatShape, full, shapeSize } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
 import { getRng } from './random.js';
@@ -71,7 +71,9 @@ function sampleShape(shape: unknown, owner: string): number[] {
     const got = Array.isArray(shape) ? `[${shape.map(repr).join(', ')}]` : repr(shape);
     throw new ValueError(`${owner}.sample requires shape to be an array of positive integers, but shape=${got}`);
   }
-  return [...(shape as number[])];
+  const dims = [...(shape as number[])];
+  checkElements(dims, `${owner}.sample's array`);
+  return dims;
 }
 
 function product(dims: readonly number[]): number {

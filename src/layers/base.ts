@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.js';
-import { asNDArray, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
+import { MAX_RANK, asNDArray, checkElements, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
 import { Initializer } from '../init.js';
 import { pyRepr } from './util.js';
 
@@ -84,6 +84,7 @@ export function checkParamSpec(spec: unknown, shape: readonly (number | null)[],
       `Cannot create param with a non-positive shape dimension. Tried to create param with shape=${formatShape(shape)}, name=${pyRepr(name)}`,
     );
   }
+  checkElements(shape as number[], `parameter ${name}`);
   if (spec instanceof Initializer || typeof spec === 'function') return;
   if (typeof spec === 'number') {
     if (shape.length !== 0) {
@@ -130,6 +131,7 @@ export function checkShapeArgument(shape: unknown, what: string): Shape {
   if (!Array.isArray(shape)) {
     throw new TypeError(`${what} must be a Layer or a shape array of integers and nulls, but got ${pyRepr(shape)}`);
   }
+  if (shape.length > MAX_RANK) throw new ValueError(`${what} must have at most ${MAX_RANK} dimensions, but has ${shape.length}`);
   for (const d of shape) {
     if (d !== null && (typeof d !== 'number' || !Number.isInteger(d))) {
       throw new TypeError(`${what} must contain only integers and null (None), but got ${pyRepr(shape)}`);

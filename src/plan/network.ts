@@ -4,7 +4,7 @@
  * the same plan and digest on every machine and every run.
  */
 import { NotImplementedError, ValueError } from '../errors.js';
-import { formatShape, shapeSize, type Shape } from '../ndarray.js';
+import { checkElements, formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer } from '../layers/base.js';
 import { InputLayer } from '../layers/input.js';
@@ -22,7 +22,7 @@ export interface PlanOptions {
   batchSize?: number;
   /** Concrete input shapes: one shape (single input) or a Map from InputLayer to shape. */
   inputShapes?: Shape | Map<InputLayer, Shape>;
-  /** Byte alignment of every offset (a power of two, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
+  /** Byte alignment of every offset (a power of two from 4 to 2^16, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
   alignment?: number;
   /** Also check each conv layer's partialSum (as a gradient would) and report its scratch bytes. */
   training?: boolean;
@@ -85,6 +85,9 @@ export interface NetworkPlan {
   /** 16 hex digits naming this plan, the same for the same network on every machine and run. */
   digest: string;
 }
+
+/** Largest `alignment` (WebGPU's minStorageBufferOffsetAlignment is at most 256). */
+const MAX_ALIGNMENT = 2 ** 16;
 
 /** A rotation of a 4-D tensor's axes: form r of x is x.transpose([(i + r) % 4 for i]). bc01 -> c01b is r = 1. */
 type Rotation = 0 | 1 | 2 | 3;
@@ -167,8 +170,9 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
   }
   const alignment = opts.alignment ?? 256;
-  if (!Number.isInteger(alignment) || alignment < 4 || (alignment & (alignment - 1)) !== 0) {
-    throw new ValueError(`plan option 'alignment' must be a power of two >= 4, but got ${String(alignment)}`);
+  // (2^40 & (2^40 - 1) is 0 in int32 arithmetic: the range is checked before the bit test)
+  if (typeof alignment !== 'number' || !Number.isInteger(alignment) || alignment < 4 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
+    throw new ValueError(`plan option 'alignment' must be a power of two from 4 to 2^16 = ${MAX_ALIGNMENT}, but got ${String(alignment)}`);
   }
   const outputs = Array.isArray(outputLayer) ? [...outputLayer] : [outputLayer as Layer];
   const layers = getAllLayers(outputs);
@@ -187,6 +191,7 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
   const steps: KernelStep[] = [];
   const forms = new Map<Layer, Map<Rotation, number>>();
   const newTensor = (producer: string, shape: number[]) => {
+    checkElements(shape, `plan: the output of ${producer}`);
     tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape) });
     return tensors.length - 1;
   };
