@@ -249,6 +249,11 @@ const POOL_OPTIONS = ['stride', 'ignoreBorder', 'dimshuffle', 'pad', 'name'] as 
  * window `o` covers `[o*s, o*s + P)` clipped to the image; positions outside are excluded (partial
  * windows at the bottom/right border are kept). Output length `max(0, floor((I - P + s - 1) / s)) + 1`.
  *
+ * Special values follow cuda-convnet's kernel, on every backend: its running maximum starts at
+ * -2e38 and takes `fmaxf` of each element, so `out = max(-2e38, max of the window's non-NaN
+ * values)` with -0 < +0. A NaN never wins (`{NaN, 1, 4, 5}` gives 5); a window of only NaN, -Infinity
+ * or values below -2e38 gives float32(-2e38).
+ *
  * ```ts
  * const pool = new MaxPool2DCCLayer(conv, 3, { stride: 2 });   // overlapping 3x3 pooling
  * ```
