@@ -8,7 +8,7 @@ import { Layer } from './layers/base.js';
 import { InputLayer } from './layers/input.js';
 import { getAllLayers, getAllParams } from './layers/helper.js';
 import { plan as makePlan, type NetworkPlan, type PlanOptions } from './plan/network.js';
-import type { BackendName, PreparedNetwork, StepTiming } from './backend/backend.js';
+import { isDeviceLost, type Backend, type BackendName, type PreparedNetwork, type StepTiming } from './backend/backend.js';
 import { selectBackend, type BackendChoice } from './backend/select.js';
 
 export interface CompileOptions {
@@ -47,6 +47,7 @@ export interface LayerTiming {
  * they run one after another. Each run uses its input arrays as they are when run() is called.
  */
 export class Network {
+  /** The plan this network runs (deeply frozen). */
   readonly plan: NetworkPlan;
   readonly backend: BackendName;
   /** The InputLayers, in plan.inputs order. */
@@ -65,7 +66,7 @@ export class Network {
     this.#profiled = profiled;
     this.backend = backend;
     this.#prepared = prepared;
-    this.inputLayers = inputLayers;
+    this.inputLayers = Object.freeze([...inputLayers]);
     this.#many = many;
     this.device = prepared.description;
   }
@@ -179,9 +180,25 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
   const plan = makePlan(outputs, planOptions);
-  const backend = await selectBackend(opts.backend ?? 'auto', opts.device !== undefined);
+  const choice = opts.backend ?? 'auto';
+  let backend: Backend = await selectBackend(choice, opts.device !== undefined);
   const params = getAllParams(outputs);
-  const prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads, profile: opts.profile });
+  let prepared: PreparedNetwork;
+  try {
+    prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads, profile: opts.profile });
+  } catch (e) {
+    // 'auto' on a lost device: the default device (a new one), else WASM. Parameters live in
+    // their Params, so nothing is lost with the device.
+    if (choice !== 'auto' || !isDeviceLost(e)) throw e;
+    backend = await selectBackend('auto', false);
+    try {
+      prepared = await backend.prepare(plan, params, { threads: opts.threads, profile: opts.profile });
+    } catch (again) {
+      if (!isDeviceLost(again)) throw again;
+      backend = await selectBackend('wasm', false);
+      prepared = await backend.prepare(plan, params, { threads: opts.threads, profile: opts.profile });
+    }
+  }
   // plan.inputs lists the InputLayers in getAllLayers order.
   const inputs = getAllLayers(outputs).filter((l): l is InputLayer => l instanceof InputLayer);
   return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
@@ -193,13 +210,36 @@ export interface GetOutputOptions {
   threads?: number;
 }
 
-/** One compiled network per layer for getOutput, replaced (and disposed) when the input shapes change. */
-const outputCache = new WeakMap<Layer, { key: string; network: Promise<Network> }>();
+/** A network getOutput compiled for one layer and one set of input shapes, and its calls in progress. */
+interface CachedNetwork {
+  network: Promise<Network>;
+  /** getOutput calls using it that have not settled: it is never disposed while this is above 0. */
+  calls: number;
+}
+
+/**
+ * Networks getOutput keeps per layer, by input shapes and options (insertion order is use order):
+ * at most this many; the least recently used idle one beyond it is disposed.
+ */
+const OUTPUT_CACHE_SIZE = 4;
+const outputCache = new WeakMap<Layer, Map<string, CachedNetwork>>();
+
+/** Disposes least recently used networks of `cache` beyond OUTPUT_CACHE_SIZE, never one in use. */
+function trimOutputCache(cache: Map<string, CachedNetwork>): void {
+  for (const [key, entry] of cache) {
+    if (cache.size <= OUTPUT_CACHE_SIZE) return;
+    if (entry.calls > 0) continue;
+    cache.delete(key);
+    void entry.network.then((n) => n.dispose(), () => undefined);
+  }
+}
 
 /**
  * The output of `layer` for `input` (Lasagne's `get_output(layer, inputs).eval()`): compiles the
- * network for these input shapes on first use and caches it per layer, so repeated calls with the
- * same shapes reuse it. `input` is an NDArray (one InputLayer) or a Map from InputLayer to NDArray.
+ * network for these input shapes on first use and caches it per layer and input shapes (the four
+ * most recently used), so repeated calls with the same shapes reuse it. Calls with different shapes
+ * may run at once: a cached network is disposed only when no call uses it. `input` is an NDArray
+ * (one InputLayer) or a Map from InputLayer to NDArray.
  *
  * ```ts
  * const y = await layers.getOutput(conv, ndarray(x, [8, 3, 32, 32]));
@@ -223,13 +263,29 @@ export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, N
     shapes.set(l, a.shape);
   }
   const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? null, [...shapes.values()]]);
-  let entry = outputCache.get(layer);
-  if (entry === undefined || entry.key !== key || (await entry.network).disposed) {
-    if (entry !== undefined) void entry.network.then((n) => n.dispose(), () => undefined);
-    const network = compileWith(layer, opts, { inputShapes: shapes as Map<InputLayer, (number | null)[]> });
-    entry = { key, network };
-    outputCache.set(layer, entry);
-    network.catch(() => outputCache.delete(layer));
+  let cache = outputCache.get(layer);
+  if (cache === undefined) {
+    cache = new Map();
+    outputCache.set(layer, cache);
   }
-  return (await (await entry.network).run(given)) as NDArray;
+  const cached = cache;
+  let entry = cached.get(key);
+  if (entry !== undefined) {
+    cached.delete(key); // re-inserted below: most recently used last
+  } else {
+    const network = compileWith(layer, opts, { inputShapes: shapes as Map<InputLayer, (number | null)[]> });
+    entry = { network, calls: 0 };
+    const made = entry;
+    network.catch(() => cached.get(key) === made && cached.delete(key));
+  }
+  cached.set(key, entry);
+  // Counted before the first await: trimming (here or in a concurrent call) never disposes it.
+  entry.calls++;
+  try {
+    trimOutputCache(cached);
+    return (await (await entry.network).run(given)) as NDArray;
+  } finally {
+    entry.calls--;
+    trimOutputCache(cached);
+  }
 }

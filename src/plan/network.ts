@@ -149,7 +149,7 @@ function checkParamShapes(layer: Conv2DCCLayer | NINLayer_c01b, name: string, wS
 
 /**
  * Plans a network for inference (and, with `training`, checks what its gradient needs): the kernel
- * step list, tensor lifetimes, arena offsets and digest. Raises the run-time errors of the
+ * step list, tensor lifetimes, arena offsets and digest. The plan is deeply frozen (read-only). Raises the run-time errors of the
  * cuda-convnet ops here, before anything runs: stride > filter size, a pooling region larger than the
  * image, unknown shapes.
  *
@@ -322,7 +322,21 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
     ...(opts.training ? { weightGradients } : {}),
     alignment, arenaBytes: totalBytes, naiveBytes,
   };
-  return { ...result, digest: fnv1a64(JSON.stringify(result)) };
+  return frozenCopy({ ...result, digest: fnv1a64(JSON.stringify(result)) });
+}
+
+/**
+ * A deep copy with every object and array frozen: a plan is read by the backends while it runs,
+ * so nothing reachable from it may change (a shape edited after compile would make WebGPU compute
+ * the wrong batch). Copied first, so that freezing never reaches a layer's own arrays (`config()`
+ * returns them).
+ */
+function frozenCopy<T>(x: T): T {
+  if (x === null || typeof x !== 'object') return x;
+  if (Array.isArray(x)) return Object.freeze(x.map(frozenCopy)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) out[k] = frozenCopy(v);
+  return Object.freeze(out) as T;
 }
 
 function biasMode(b: unknown, untied: boolean): BiasMode {

@@ -9,8 +9,8 @@
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { Param } from '../../layers/base.js';
 import type { NetworkPlan } from '../../plan/network.js';
-import type { Backend, BackendOptions, PreparedNetwork } from '../backend.js';
-import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
+import { deviceLostError, isDeviceLost, type Backend, type BackendOptions, type PreparedNetwork } from '../backend.js';
+import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
 import type { GemmTile, KernelPlan } from './kernels.js';
 import { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
 
@@ -23,6 +23,8 @@ export { WGSL } from './shaders.generated.js';
 async function handleFor(options: BackendOptions): Promise<DeviceHandle> {
   if (options.device !== undefined) {
     if (!isGpuDevice(options.device)) throw new ValueError('the webgpu backend requires options.device to be a GPUDevice');
+    const loss = watchDevice(options.device).loss;
+    if (loss !== null) throw deviceLostError(loss, 'before compile (the GPUDevice of options.device)');
     return handleOf(options.device);
   }
   const h = await defaultDeviceHandle();
@@ -46,12 +48,21 @@ export interface WebGpuPrepareOptions extends BackendOptions {
 
 /**
  * Prepares a plan with its parameters (in plan.params order) on a device: the entry point the
- * backend and the kernel tests share.
+ * backend and the kernel tests share. A lost device rejects with a RuntimeError naming the reason;
+ * a lost default device is replaced by a new one (once).
  */
 export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
-  const h = await handleFor(options);
-  const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
-  return WebGpuPreparedNetwork.create(handle, plan, params);
+  for (let attempt = 0; ; attempt++) {
+    const h = await handleFor(options);
+    const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
+    try {
+      return await WebGpuPreparedNetwork.create(handle, plan, params);
+    } catch (e) {
+      if (!isDeviceLost(e) || options.device !== undefined) throw e;
+      forgetDefaultDevice(h);
+      if (attempt > 0) throw e;
+    }
+  }
 }
 
 export const webgpuBackend: Backend = Object.freeze({
