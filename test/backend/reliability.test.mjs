@@ -200,5 +200,31 @@ if (gpuMissing) {
       network.dispose();
     }
   });
+
+  gpuSuite("the default device lost and no adapter left: compile with 'auto' falls back to WASM, with the parameter values", async () => {
+    const { defaultDeviceHandle } = await import('../../dist/backend/webgpu/device.js');
+    const { nin, x } = ninNet();
+    const network = await lasagne.compile(nin, { backend: 'webgpu' });
+    nin.W.setValue(lasagne.ndarray(new Float32Array(32).fill(5), [4, 8]));
+    (await defaultDeviceHandle()).device.destroy();
+    // an environment whose WebGPU entry point now has no adapter (navigator.gpu comes first)
+    globalThis.navigator = { gpu: { requestAdapter: async () => null } };
+    try {
+      const moved = await lasagne.compile(nin);
+      try {
+        assert.is(moved.backend, 'wasm');
+        assert.ok((await moved.run(x)).data.every((v) => v === 40));
+      } finally {
+        moved.dispose();
+      }
+      await rejects(() => lasagne.compile(nin, { backend: 'webgpu' }), (e) => e instanceof RuntimeError && /no WebGPU adapter/.test(e.message), "backend 'webgpu' without an adapter");
+    } finally {
+      delete globalThis.navigator;
+      network.dispose();
+    }
+    const back = await lasagne.compile(nin, { backend: 'webgpu' });
+    assert.ok((await back.run(x)).data.every((v) => v === 40), 'a new default device once there is an adapter again');
+    back.dispose();
+  });
 }
 gpuSuite.run();

@@ -52,15 +52,23 @@ export interface WebGpuPrepareOptions extends BackendOptions {
  * a lost default device is replaced by a new one (once).
  */
 export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
-  for (let attempt = 0; ; attempt++) {
-    const h = await handleFor(options);
+  let lost: unknown = null;
+  for (;;) {
+    let h: DeviceHandle;
+    try {
+      h = await handleFor(options);
+    } catch (e) {
+      // (no adapter after a loss: the loss is what compile() must hear, to fall back with 'auto')
+      throw lost ?? e;
+    }
     const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
     try {
       return await WebGpuPreparedNetwork.create(handle, plan, params);
     } catch (e) {
       if (!isDeviceLost(e) || options.device !== undefined) throw e;
       forgetDefaultDevice(h);
-      if (attempt > 0) throw e;
+      if (lost !== null) throw e;
+      lost = e;
     }
   }
 }
