@@ -76,6 +76,11 @@ export class Network {
    * InputLayer to its NDArray; shapes must equal the compiled input shapes exactly, data must be a
    * Float32Array (ValueError otherwise, before anything is queued). Resolves to the output NDArray,
    * or an array of them when compile() was given an array of layers.
+   *
+   * The run uses its input and the parameter values as they are when `run` is called, even when it
+   * waits for earlier runs. Data on a SharedArrayBuffer or a resizable ArrayBuffer is copied first.
+   * If the WebGPU device is lost, the run rejects with a RuntimeError naming the reason; compile
+   * again (parameter values are kept).
    */
   run(input: NDArray | Map<InputLayer, NDArray>): Promise<NDArray | NDArray[]> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
@@ -153,6 +158,10 @@ export class Network {
 /**
  * Compiles a network for running: plans it (shapes, kernel steps, arena), picks the backend and
  * prepares every buffer and pipeline.
+ *
+ * A lost GPU device (the `device` option's, or the default one) is a RuntimeError naming the
+ * reason with `backend: 'webgpu'`; with `'auto'` compile uses a new default device instead, or WASM
+ * when there is no adapter left. A lost default device is replaced on the next compile.
  *
  * ```ts
  * const network = await compile(net, { batchSize: 32 });          // WebGPU if there is an adapter, else WASM
