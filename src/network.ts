@@ -224,6 +224,8 @@ interface CachedNetwork {
   network: Promise<Network>;
   /** getOutput calls using it that have not settled: it is never disposed while this is above 0. */
   calls: number;
+  /** Its device was lost: out of the cache, disposed when its last call settles. */
+  lost?: boolean;
 }
 
 /**
@@ -293,8 +295,16 @@ export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, N
   try {
     trimOutputCache(cached);
     return (await (await entry.network).run(given)) as NDArray;
+  } catch (e) {
+    // the next call compiles again (a new device, or another backend with 'auto')
+    if (isDeviceLost(e)) {
+      entry.lost = true;
+      if (cached.get(key) === entry) cached.delete(key);
+    }
+    throw e;
   } finally {
     entry.calls--;
+    if (entry.lost && entry.calls === 0) void entry.network.then((n) => n.dispose(), () => undefined);
     trimOutputCache(cached);
   }
 }

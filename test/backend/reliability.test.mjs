@@ -186,6 +186,7 @@ if (gpuMissing) {
     const { nin, x } = ninNet();
     const network = await lasagne.compile(nin, { backend: 'webgpu' });
     assert.ok((await network.run(x)).data.every((v) => v === 8));
+    assert.ok((await lasagne.layers.getOutput(nin, x, { backend: 'webgpu' })).data.every((v) => v === 8), 'getOutput caches a network');
     const old = (await defaultDeviceHandle()).device;
     const pending = [network.run(x), network.run(x)].map((p) => p.then(() => null, (e) => e));
     old.destroy();
@@ -195,6 +196,10 @@ if (gpuMissing) {
     try {
       assert.is.not((await defaultDeviceHandle()).device, old);
       assert.ok((await again.run(x)).data.every((v) => v === 24), 'the new network runs with the values set after the loss');
+      // getOutput's cached network was on the lost device: one call may hear of the loss, the next compiles again
+      const first = await lasagne.layers.getOutput(nin, x, { backend: 'webgpu' }).then((y) => y, (e) => e);
+      assert.ok(!(first instanceof Error) || lostError(first), String(first));
+      assert.ok((await lasagne.layers.getOutput(nin, x, { backend: 'webgpu' })).data.every((v) => v === 24), 'getOutput after the loss');
     } finally {
       again.dispose();
       network.dispose();
