@@ -44,7 +44,7 @@ export function closestKey(key: string, valid: readonly string[]): string | null
  * Whether `x` is a plain object: `{...}` literal, `Object.create(null)`, or a plain object from
  * another realm (a worker, an iframe), whose `Object.prototype` is a different object.
  */
-function isPlainObject(x: object): boolean {
+export function isPlainObject(x: object): boolean {
   const proto = Object.getPrototypeOf(x) as object | null;
   if (proto === null || proto === Object.prototype) return true;
   return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(x) === '[object Object]' &&

@@ -77,6 +77,13 @@ options('a getter option is read once, its value kept', () => {
   assert.is(reads, 1);
 });
 
+options('getParams tags are a plain object too (a Map would select everything)', () => {
+  const conv = new Conv2DCCLayer([1, 16, 8, 8], 16, 3);
+  throwsWith(() => conv.getParams(new Map([['trainable', false]])), TypeError, /tags must be an object.*a Map/);
+  throwsWith(() => lasagne.getAllParams(conv, new Map([['regularizable', true]])), TypeError, /tags must be an object/);
+  assert.equal(conv.getParams({ regularizable: true }).map((p) => p.name), ['W']);
+});
+
 options.run();
 
 const limits = suite('one element limit, checked before allocating');

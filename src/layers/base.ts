@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.js';
 import { MAX_RANK, asNDArray, checkElements, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
 import { Initializer } from '../init.js';
+import { isPlainObject } from '../options.js';
 import { pyRepr } from './util.js';
 
 /** Tags of a parameter (`trainable`, `regularizable`, or your own), as in Lasagne's `add_param`. */
@@ -218,8 +219,9 @@ export class Layer {
 }
 
 function splitTags(tags: Tags): { only: string[]; exclude: string[] } {
-  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
-    throw new TypeError(`tags must be an object like { trainable: true }, but got ${pyRepr(tags)}`);
+  // (own properties of a plain object only: a Map's entries would be silently ignored)
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags) || !isPlainObject(tags)) {
+    throw new TypeError(`tags must be an object like { trainable: true }, but got ${tags instanceof Map ? 'a Map' : pyRepr(tags)}`);
   }
   const only: string[] = [];
   const exclude: string[] = [];
