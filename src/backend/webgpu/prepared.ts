@@ -14,7 +14,7 @@ export type { ParamSource };
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
 import { kernelWeights } from '../../plan/weights.js';
-import { ParamCapture, deviceLostError, isPlainData, type DeviceLoss, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
+import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
   arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey,
@@ -166,11 +166,6 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       this.#onLoss.add(reject);
       p.then(resolve, reject).finally(() => this.#onLoss.delete(reject));
     });
-  }
-
-  /** The device's loss, when it is known to be lost. */
-  get lost(): DeviceLoss | null {
-    return this.#watch.loss;
   }
 
   /** Creates every buffer, pipeline and bind group of a plan. Validation and allocation errors reject. */
