@@ -1,15 +1,15 @@
 /**
  * compile() and Network: the counterpart of `theano.function([input], get_output(net))`.
  */
-import { RuntimeError, ValueError } from './errors.js';
-import { asNDArray, formatShape, type NDArray } from './ndarray.js';
-import { checkOptions } from './options.js';
-import { Layer } from './layers/base.js';
-import { InputLayer } from './layers/input.js';
-import { getAllLayers, getAllParams } from './layers/helper.js';
-import { plan as makePlan, type NetworkPlan, type PlanOptions } from './plan/network.js';
-import { isDeviceLost, type Backend, type BackendName, type PreparedNetwork, type StepTiming } from './backend/backend.js';
-import { selectBackend, type BackendChoice } from './backend/select.js';
+import { RuntimeError, ValueError } from '../errors.js';
+import { asNDArray, formatShape, type NDArray } from '../ndarray.js';
+import { checkOptions } from '../options.js';
+import { Layer, isInputLayer } from '../layers/base.js';
+import type { InputLayer } from '../layers/input.js';
+import { getAllLayers, getAllParams } from '../layers/helper.js';
+import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
+import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
+import { selectBackend, type BackendChoice } from '../backend/select.js';
 
 export interface CompileOptions {
   /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
@@ -188,28 +188,34 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   outputs.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
-  const plan = makePlan(outputs, planOptions);
-  const choice = opts.backend ?? 'auto';
-  let backend: Backend = await selectBackend(choice, opts.device !== undefined);
+  const bare = makePlan(outputs, planOptions);
   const params = getAllParams(outputs);
-  let prepared: PreparedNetwork;
+  /** Plans the backend's scratch and prepares the network on the backend. */
+  const prepareOn = async (backend: Backend, backendOptions: BackendOptions) => {
+    // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
+    const scratch = await backend.scratchBytes(bare.steps, backendOptions);
+    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
+    return { backend, plan, prepared: await backend.prepare(plan, params, backendOptions) };
+  };
+  const choice = opts.backend ?? 'auto';
+  const common = { threads: opts.threads, profile: opts.profile };
+  let ready: { backend: Backend; plan: NetworkPlan; prepared: PreparedNetwork };
   try {
-    prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads, profile: opts.profile });
+    ready = await prepareOn(await selectBackend(choice, opts.device !== undefined), { device: opts.device, ...common });
   } catch (e) {
     // 'auto' on a lost device: the default device (a new one), else WASM. Parameters live in
     // their Params, so nothing is lost with the device.
     if (choice !== 'auto' || !isDeviceLost(e)) throw e;
-    backend = await selectBackend('auto', false);
     try {
-      prepared = await backend.prepare(plan, params, { threads: opts.threads, profile: opts.profile });
+      ready = await prepareOn(await selectBackend('auto', false), common);
     } catch (again) {
       if (!isDeviceLost(again)) throw again;
-      backend = await selectBackend('wasm', false);
-      prepared = await backend.prepare(plan, params, { threads: opts.threads, profile: opts.profile });
+      ready = await prepareOn(await selectBackend('wasm', false), common);
     }
   }
+  const { backend, plan, prepared } = ready;
   // plan.inputs lists the InputLayers in getAllLayers order.
-  const inputs = getAllLayers(outputs).filter((l): l is InputLayer => l instanceof InputLayer);
+  const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
   return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
 }
 
@@ -259,7 +265,7 @@ function trimOutputCache(cache: Map<string, CachedNetwork>): void {
 export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, NDArray>, options?: GetOutputOptions): Promise<NDArray> {
   const opts = checkOptions<GetOutputOptions>(options, ['backend', 'device', 'threads'], 'getOutput');
   if (!(layer instanceof Layer)) throw new TypeError(`getOutput: expected a Layer, but got ${typeof layer}`);
-  const inputs = getAllLayers(layer).filter((l): l is InputLayer => l instanceof InputLayer);
+  const inputs = getAllLayers(layer).filter(isInputLayer) as InputLayer[];
   const given = input instanceof Map ? input : new Map([[inputs[0], input]]);
   if (!(input instanceof Map) && inputs.length !== 1) {
     throw new ValueError(`getOutput: the network has ${inputs.length} InputLayers; pass a Map from each InputLayer to its NDArray`);
