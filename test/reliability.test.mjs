@@ -121,6 +121,33 @@ limits('planned tensors beyond 2^28 elements are refused by plan and compile bef
   throwsWith(() => new InputLayer(new Array(65).fill(1)), ValueError, /at most 64 dimensions/);
 });
 
+limits('a parameter keeps a built-in initializer\'s new sample without a second copy; arrays the caller holds are copied', () => {
+  const constant = new lasagne.init.Constant({ val: 0.5 });
+  const sample = constant.sample.bind(constant);
+  let made = null;
+  constant.sample = (shape) => (made = sample(shape));
+  const nin = new NINLayer_c01b([8, 2, 2, 1], 4, { W: constant });
+  assert.is(nin.W.valueRef.data, made.data, 'no copy of a sample nobody else asked for');
+  const glorot = new NINLayer_c01b([8, 2, 2, 1], 4);
+  assert.is(glorot.W.valueRef.data.length, 32);
+  // a sample the caller holds (passed as an array) is copied
+  const held = new lasagne.init.Constant({ val: 1 }).sample([4, 8]);
+  const a = new NINLayer_c01b([8, 2, 2, 1], 4, { W: held });
+  held.data[0] = 9;
+  assert.is(a.W.getValue().data[0], 1);
+  // and so is one a custom initializer keeps after delegating to a built-in one
+  class Keep extends lasagne.init.Initializer {
+    sample(shape) {
+      this.kept = new lasagne.init.Constant({ val: 2 }).sample(shape);
+      return this.kept;
+    }
+  }
+  const keep = new Keep();
+  const b = new NINLayer_c01b([8, 2, 2, 1], 4, { W: keep });
+  keep.kept.data[0] = 9;
+  assert.is(b.W.getValue().data[0], 2);
+});
+
 limits.run();
 
 const small = suite('smaller reliability items');

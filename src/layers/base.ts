@@ -1,6 +1,6 @@
 import { NotImplementedError, ValueError } from '../errors.js';
 import { MAX_RANK, asNDArray, checkElements, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
-import { Initializer } from '../init.js';
+import { Initializer, takeFreshSample } from '../init.js';
 import { isPlainObject } from '../options.js';
 import { pyRepr } from './util.js';
 import type { LowerContext } from './lower.js';
@@ -125,7 +125,9 @@ export function createParamValue(spec: ParamSpec, shape: readonly number[], name
       `cannot initialize parameter ${name}: the provided numpy array has shape ${formatShape(a.shape)}, should be ${formatShape(shape)}`,
     );
   }
-  return copyNDArray(a);
+  // (an initializer's new sample, made by a built-in one just now, is kept as it is; anything the
+  // caller may hold is copied)
+  return spec instanceof Initializer && takeFreshSample(a.data, spec) ? a : copyNDArray(a);
 }
 
 /** Non-null, integer dimensions, for a shape argument given as an array (Lasagne's tuple). */
