@@ -60,15 +60,16 @@ async function main() {
       void worker.terminate();
     }
   }, 50);
+  // Failures arrive as they happen, so a worker that dies (or is killed) loses none of them.
+  const failures = [];
   const summary = await new Promise((resolve) => {
     let result = null;
-    worker.on('message', (m) => (result = m));
-    worker.on('error', (e) => resolve({ crashed: String(e && e.stack ? e.stack : e) }));
-    worker.on('exit', (code) => resolve(result ?? { crashed: `the worker exited with code ${code} after ${Atomics.load(progress, 1)} cases` }));
+    worker.on('message', (m) => (m.failure ? failures.push(m.failure) : (result = m)));
+    worker.on('error', (e) => resolve({ cases: Atomics.load(progress, 1), crashed: String(e && e.stack ? e.stack : e) }));
+    worker.on('exit', (code) => resolve(result ?? { cases: Atomics.load(progress, 1), crashed: `the worker exited with code ${code} after ${Atomics.load(progress, 1)} cases` }));
   });
   clearInterval(watch);
   peak = Math.max(peak, process.memoryUsage().rss);
-  const failures = [...(summary.failures ?? [])];
   if (hang !== null) failures.push({ index: hang.index, kind: 'hang', error: `no progress for ${hang.ms} ms`, repro: `--seed ${args.seed} --from ${hang.index} --cases 1` });
   if (summary.crashed) failures.push({ kind: 'crash', error: summary.crashed });
   const rss = { baselineMiB: +(baseline / 2 ** 20).toFixed(1), peakMiB: +(peak / 2 ** 20).toFixed(1), allowanceMiB: RSS_ALLOWANCE / 2 ** 20 };
@@ -187,7 +188,7 @@ async function runWorker() {
   // one sync-flushed deflate block of 1 MiB of zeros: a literal 0, then copies at distance 1 (valid after any zero byte)
   const ZERO_MIB = deflateRawSync(new Uint8Array(2 ** 20), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   const counts = { kinds: {}, outcomes: {} };
-  const failures = [];
+  const failures = { push: (failure) => parentPort.postMessage({ failure }) };
   let slowest = { ms: 0 };
   const started = Date.now();
   let done = 0;
@@ -440,7 +441,7 @@ async function runWorker() {
     done++;
     Atomics.store(progress, 1, done);
   }
-  parentPort.postMessage({ cases: done, ms: Date.now() - started, kinds: counts.kinds, outcomes: counts.outcomes, slowest, failures });
+  parentPort.postMessage({ cases: done, ms: Date.now() - started, kinds: counts.kinds, outcomes: counts.outcomes, slowest });
 }
 
 if (isMainThread) await main();
