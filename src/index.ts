@@ -17,6 +17,8 @@ export {
 } from './layers/helper.js';
 export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './compile/plan.js';
 export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './ops/steps.js';
-export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
+export { loadNpz, loadNpzMembers, saveNpz, NPZ_MAX_BYTES, type LoadNpzOptions } from './io/npz.js';
+export { parseNpy, readNpyHeader, encodeNpy, NPY_MAX_HEADER_SIZE, type NpyHeader } from './io/npy.js';
+export { MAX_ELEMENTS } from './ndarray.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
 export { cifar10Net } from './models/cifar10.js';

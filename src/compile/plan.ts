@@ -4,7 +4,7 @@
  * the same plan and digest on every machine and every run.
  */
 import { ValueError } from '../errors.js';
-import { formatShape, shapeSize, type Shape } from '../ndarray.js';
+import { checkElements, formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { isInputLayer, type Layer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
@@ -19,7 +19,7 @@ export interface PlanOptions {
   batchSize?: number;
   /** Concrete input shapes: one shape (single input) or a Map from InputLayer to shape. */
   inputShapes?: Shape | Map<InputLayer, Shape>;
-  /** Byte alignment of every offset (a power of two, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
+  /** Byte alignment of every offset (a power of two from 4 to 2^16, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
   alignment?: number;
   /** Also check each conv layer's partialSum (as a gradient would) and report its scratch bytes. */
   training?: boolean;
@@ -77,6 +77,9 @@ export interface NetworkPlan {
   digest: string;
 }
 
+/** Largest `alignment` (WebGPU's minStorageBufferOffsetAlignment is at most 256). */
+const MAX_ALIGNMENT = 2 ** 16;
+
 const rotate = (shape: readonly number[], r: Rotation): number[] => (r === 0 ? [...shape] : shape.map((_, i) => shape[(i + r) % 4]));
 const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
 /** The transpose step that rotates a tensor by 1 or by 3. */
@@ -115,7 +118,7 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<
 
 /**
  * Plans a network for inference (and, with `training`, checks what its gradient needs): the kernel
- * step list, tensor lifetimes, arena offsets and digest. Raises the run-time errors of the
+ * step list, tensor lifetimes, arena offsets and digest. The plan is deeply frozen (read-only). Raises the run-time errors of the
  * cuda-convnet ops here, before anything runs: stride > filter size, a pooling region larger than the
  * image, unknown shapes.
  *
@@ -150,8 +153,9 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
   }
   const alignment = opts.alignment ?? 256;
-  if (!Number.isInteger(alignment) || alignment < 4 || (alignment & (alignment - 1)) !== 0) {
-    throw new ValueError(`plan option 'alignment' must be a power of two >= 4, but got ${String(alignment)}`);
+  // (2^40 & (2^40 - 1) is 0 in int32 arithmetic: the range is checked before the bit test)
+  if (typeof alignment !== 'number' || !Number.isInteger(alignment) || alignment < 4 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
+    throw new ValueError(`plan option 'alignment' must be a power of two from 4 to 2^16 = ${MAX_ALIGNMENT}, but got ${String(alignment)}`);
   }
   const outputs = Array.isArray(outputLayer) ? [...outputLayer] : [outputLayer as Layer];
   const layers = getAllLayers(outputs);
@@ -176,6 +180,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   const forms = new Map<Layer, Map<Rotation, number>>();
   /** A tensor of layer l's output in rotation r (axis a of the declared layout is axis (a - r) mod 4), or scratch (l null). */
   const newTensor = (producer: string, shape: number[], l: Layer | null, r: Rotation = 0) => {
+    checkElements(shape, `plan: the output of ${producer}`);
     const declared = l === null ? -1 : (batchAxisOf.get(l) as number);
     const batchAxis = declared < 0 || r === 0 ? declared : (declared - r + 4) % 4;
     tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape), batchAxis });
@@ -286,5 +291,19 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     ...(opts.training ? { weightGradients } : {}),
     alignment, arenaBytes: totalBytes, naiveBytes,
   };
-  return { ...result, digest: fnv1a64(JSON.stringify(result)) };
+  return frozenCopy({ ...result, digest: fnv1a64(JSON.stringify(result)) });
+}
+
+/**
+ * A deep copy with every object and array frozen: a plan is read by the backends while it runs,
+ * so nothing reachable from it may change (a shape edited after compile would make WebGPU compute
+ * the wrong batch). Copied first, so that freezing never reaches a layer's own arrays (`config()`
+ * returns them).
+ */
+function frozenCopy<T>(x: T): T {
+  if (x === null || typeof x !== 'object') return x;
+  if (Array.isArray(x)) return Object.freeze(x.map(frozenCopy)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) out[k] = frozenCopy(v);
+  return Object.freeze(out) as T;
 }

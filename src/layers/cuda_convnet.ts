@@ -106,7 +106,8 @@ const CONV_OPTIONS = ['stride', 'pad', 'untieBiases', 'W', 'b', 'nonlinearity', 
  * Constraints (cuda-convnet's, as Lasagne enforces them): square filters, square strides, square
  * padding, `numFilters % 16 == 0`, input channels 1, 2, 3 or a multiple of 4 (RuntimeError);
  * `'same'` padding needs odd filters (NotImplementedError); stride <= filter size (ValueError when
- * the network is planned, as FilterActs raises it when run).
+ * the network is planned, as FilterActs raises it when run). `W` and `b` have at most 2^28 elements
+ * each (`MAX_ELEMENTS`; ValueError, checked before anything is allocated).
  */
 export class Conv2DCCLayer extends Layer {
   readonly numFilters: number;
@@ -301,6 +302,11 @@ const POOL_OPTIONS = ['stride', 'ignoreBorder', 'dimshuffle', 'pad', 'name'] as 
  * window `o` covers `[o*s, o*s + P)` clipped to the image; positions outside are excluded (partial
  * windows at the bottom/right border are kept). Output length `max(0, floor((I - P + s - 1) / s)) + 1`.
  *
+ * Special values follow cuda-convnet's kernel, on every backend: its running maximum starts at
+ * -2e38 and takes `fmaxf` of each element, so `out = max(-2e38, max of the window's non-NaN
+ * values)` with -0 < +0. A NaN never wins (`{NaN, 1, 4, 5}` gives 5); a window of only NaN, -Infinity
+ * or values below -2e38 gives float32(-2e38).
+ *
  * ```ts
  * const pool = new MaxPool2DCCLayer(conv, 3, { stride: 2 });   // overlapping 3x3 pooling
  * ```
@@ -438,6 +444,8 @@ const NIN_OPTIONS = ['untieBiases', 'W', 'b', 'nonlinearity', 'name'] as const;
  * Network-in-network layer on c01b input (lasagne.layers.cuda_convnet.NINLayer_c01b): a 1x1
  * convolution, `out[u, r, c, b] = nonlinearity(sum_k W[u, k] * x[k, r, c, b] + bias)`.
  * W is `(numUnits, C)`; note that He initializers therefore use fan_in = numUnits (Lasagne's quirk).
+ * `W` and `b` have at most 2^28 elements each (`MAX_ELEMENTS`; ValueError, checked before anything
+ * is allocated: `new NINLayer_c01b(input, 2 ** 28)` allocates nothing).
  */
 export class NINLayer_c01b extends Layer {
   readonly numUnits: number;
