@@ -267,3 +267,24 @@ export function layerBackward(layer, input, y, dy) {
   }
   throw new Error(`oracle: no backward pass for ${name}`);
 }
+
+/**
+ * Tolerance of a float32 dz = dy * act'(y) computed from a float32 y (and float32 params): each
+ * formula's float32 roundings err by at most a few units u = 2^-24 of the magnitude of its terms
+ * (termMagnitude), times |dy|, plus the product's rounding; expm1 (softplus) adds 1e-6 relative
+ * for the float32 libm / WGSL functions.
+ */
+export function actGradTolerance(kind, params, y, dy) {
+  const u = 2 ** -24;
+  const g = activationGrad(kind, params, y);
+  let mag;
+  switch (kind) {
+    case 'sigmoid': mag = Math.abs(y) + y * y; break;
+    case 'tanh': mag = 1 + y * y; break;
+    case 'scaled_tanh': mag = params[1] === 0 ? 0 : Math.abs(params[0] * params[1]) * (1 + (y / params[1]) ** 2); break;
+    case 'elu': mag = Math.abs(y) + 1; break;
+    case 'selu': mag = Math.abs(y) + Math.abs(params[0] * params[1]) + Math.abs(params[0]); break;
+    default: mag = Math.abs(g);
+  }
+  return Math.abs(dy) * 8 * u * mag + 1e-6 * Math.abs(dy * g) + 1e-30;
+}
