@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { wasmBackend, kernelsModule, ACT_KIND, BIAS_MODE } from '../../dist/backend/wasm/index.js';
 import { weightActsStep, checkDerivativeFromOutput } from '../../dist/ops/backward.js';
 import { ValueError, NotImplementedError } from '../../dist/errors.js';
-import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid } from '../reference/backward.mjs';
+import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
@@ -221,6 +221,20 @@ Conv("an illegal partialSum raises pylearn2's ValueError; the kernel refuses it 
   const scratch = K.alloc(9 * 2 * 9 * 16);
   assert.is(K.k.weight_acts(px, pdz, pdw, scratch, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 4), -1);
   assert.is(K.k.weight_acts(px, pdz, pdw, 0, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 3), -1, 'no scratch for 3 groups');
+});
+
+Conv('weight_grad_layout maps the kernel-layout gradient back onto both parameter layouts, flipped or not, exactly', () => {
+  const [C, k, F] = [3, 3, 5];
+  const dwk = randArray([C, k, k, F], 31);
+  for (const layout of ['fckk', 'ckkf'])
+    for (const flip of [false, true]) {
+      const K = kernels();
+      const pin = K.put(dwk);
+      const pout = K.alloc(dwk.data.length);
+      assert.is(K.k.weight_grad_layout(pin, pout, C, k, F, layout === 'fckk' ? 0 : 1, flip ? 1 : 0), 0);
+      const ref = kernelGradToParam(f64(dwk), layout, flip);
+      expectClose(K.read(pout, dwk.data.length), ref, () => 0, `weight_grad_layout ${layout} flip ${flip}`);
+    }
 });
 
 const Pool = suite('wasm max_pool_grad');

@@ -33,6 +33,8 @@ export const KERNELS_ABI = {
     img_acts_scratch_bytes: [['i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
     /** (x, dz, dw, partials, C, H, W, B, F, k, stride, pad, outH, outW, partialSum) -> 0 | -1: the conv weight gradient */
     weight_acts: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (dwKernel, out, C, k, F, layout 0 fckk | 1 ckkf, flip 0 | 1) -> 0 | -1: dW back to the parameter's layout */
+    weight_grad_layout: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
     /** (x, y, dy, dx, C, H, W, B, poolSize, stride, outH, outW) -> 0 | -1: the max-pool gradient */
     max_pool_grad: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
     /** (dz, w, dx, C, U, N) -> 0 | -1: NIN input gradient */
@@ -63,6 +65,7 @@ export interface KernelsExports {
     x: number, dz: number, dw: number, partials: number, C: number, H: number, W: number, B: number, F: number, k: number, stride: number, pad: number,
     outH: number, outW: number, partialSum: number,
   ): number;
+  weight_grad_layout(dwKernel: number, out: number, C: number, k: number, F: number, layout: number, flip: number): number;
   max_pool_grad(x: number, y: number, dy: number, dx: number, C: number, H: number, W: number, B: number, poolSize: number, stride: number, outH: number, outW: number): number;
   nin_grad_input(dz: number, w: number, dx: number, C: number, U: number, N: number): number;
   nin_grad_weight(x: number, dz: number, dw: number, C: number, U: number, N: number): number;

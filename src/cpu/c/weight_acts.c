@@ -102,3 +102,26 @@ int weight_acts(const float* x, const float* dz, float* dw, float* partials, int
   }
   return KERNEL_OK;
 }
+
+/*
+ * weight_grad_layout: the kernel-layout (C, k, k, F) gradient written into the parameter's layout
+ * (src/ops/backward.ts WeightGradLayoutStep), the inverse of the forward's kernelWeights
+ * permutation, an exact copy: fckk (layout 0) out[f, c, si, sj], ckkf (layout 1) out[c, si, sj, f],
+ * with (si, sj) = (k-1-i, k-1-j) when flip, else (i, j).
+ */
+EXPORT(weight_grad_layout)
+int weight_grad_layout(const float* dwk, float* out, int C, int k, int F, int layout, int flip) {
+  if (C < 1 || k < 1 || F < 1 || layout < 0 || layout > 1 || flip < 0 || flip > 1) return KERNEL_BAD_ARGS;
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < k; i++)
+      for (int j = 0; j < k; j++) {
+        const int si = flip ? k - 1 - i : i, sj = flip ? k - 1 - j : j;
+        const float* src = dwk + (((size_t)c * k + i) * k + j) * F;
+        if (layout == 1) {
+          memcpy(out + (((size_t)c * k + si) * k + sj) * F, src, (size_t)F * 4);
+        } else {
+          for (int f = 0; f < F; f++) out[(((size_t)f * C + c) * k + si) * k + sj] = src[f];
+        }
+      }
+  return KERNEL_OK;
+}
