@@ -1,0 +1,160 @@
+/**
+ * How the WebGPU backend runs each backward step (src/ops/backward.ts) with the kernels of
+ * wgsl/bias_act_grad.wgsl, img_acts.wgsl, weight_acts.wgsl, max_pool_grad.wgsl and nin_grad.wgsl:
+ * per step, the passes to dispatch in order, each with its shader file, entry point, override
+ * constants, uniform contents and workgroup grid. All backward kernels share one binding shape:
+ * 0 the arena (storage, read_write), 1 the weights (storage, read), 2 the uniform params.
+ * Offsets are in float32 elements.
+ */
+import { ValueError } from '../../errors.js';
+import type { BackwardStep, NinGradWeightStep } from '../../ops/backward.js';
+import { ACT_CODES, workgroupGrid } from './kernels.js';
+import { WGSL } from './shaders.generated.js';
+
+export type BackwardFile = 'bias_act_grad' | 'img_acts' | 'weight_acts' | 'max_pool_grad' | 'nin_grad';
+
+/** One compute pass of a backward step. */
+export interface BackwardLaunch {
+  file: BackwardFile;
+  entry: string;
+  constants: Record<string, number>;
+  /** The uniform buffer's contents (a multiple of 16 bytes). */
+  params: ArrayBuffer;
+  workgroups: [number, number];
+}
+
+/** Element offsets of a backward step's operands. */
+export interface BackwardOffsets {
+  /** Offset of an arena tensor by id. */
+  tensor(id: number): number;
+  /** Offset of a parameter in the weights buffer by index (as uploaded for the forward: conv (C, k, k, F), NIN W (U, C)). */
+  weight(index: number): number;
+  /** Offset of the step's scratch in the arena (weight_acts partials, nin_grad_weight slices). */
+  scratch: number;
+}
+
+/** The WGSL source of a backward kernel file (bias_act_grad gets epilogue.wgsl for the ACT codes). */
+export function backwardSource(file: BackwardFile): string {
+  return file === 'bias_act_grad' ? `${WGSL.epilogue}\n${WGSL.bias_act_grad}` : WGSL[file];
+}
+
+const TILE = 64;
+const FLAT = 256;
+const K_CHUNK = 16;
+const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
+
+/** A uniform buffer of u32 fields, with the f32 fields at the given indices; padded to 16 bytes. */
+function uniform(values: readonly number[], floatAt: readonly number[] = []): ArrayBuffer {
+  const buf = new ArrayBuffer(ceilDiv(values.length * 4, 16) * 16);
+  const u = new Uint32Array(buf);
+  const f = new Float32Array(buf);
+  values.forEach((v, i) => {
+    if (floatAt.includes(i)) f[i] = v;
+    else {
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ValueError(`a backward kernel parameter must be a u32, but field ${i} is ${v}`);
+      u[i] = v;
+    }
+  });
+  return buf;
+}
+
+/**
+ * The slices of K = positions * batch the NIN weight gradient is split into (enough workgroups
+ * for a GPU when U x C is small), and the float32 scratch they need (0 with one slice).
+ */
+export function ninGradWeightSplit(step: Pick<NinGradWeightStep, 'units' | 'channels' | 'positions' | 'batch'>): { slices: number; kPer: number; scratchBytes: number } {
+  const n = step.positions * step.batch;
+  const tiles = ceilDiv(step.units, TILE) * ceilDiv(step.channels, TILE);
+  const wanted = Math.max(1, Math.min(ceilDiv(n, 256), Math.floor(512 / tiles)));
+  const kPer = ceilDiv(ceilDiv(n, wanted), K_CHUNK) * K_CHUNK;
+  const slices = ceilDiv(n, kPer);
+  return { slices, kPer, scratchBytes: slices > 1 ? 4 * slices * step.units * step.channels : 0 };
+}
+
+/** The passes of one backward step, in order. */
+export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPerDimension = 65535): BackwardLaunch[] {
+  const grid = (count: number): [number, number] => workgroupGrid(Math.max(count, 1), maxPerDimension);
+  switch (step.op) {
+    case 'bias_act_grad': {
+      const { kind, params } = step.nonlinearity;
+      if (kind === 'softmax') throw new ValueError(`layer ${step.layer}: softmax has no fused derivative`);
+      const untied = step.biasMode === 'untied';
+      const rows = untied ? step.units * step.positions : step.units;
+      const rowLen = untied ? step.batch : step.positions * step.batch;
+      return [{
+        file: 'bias_act_grad', entry: 'main',
+        constants: { ACT: ACT_CODES[kind], BIAS: { none: 0, tied: 1, untied: 2 }[step.biasMode] },
+        params: uniform([at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0, rows, rowLen, params[0] ?? 0, params[1] ?? 0], [6, 7]),
+        workgroups: grid(rows),
+      }];
+    }
+    case 'img_acts': {
+      const n = step.rows * step.cols * step.batch;
+      const cTiles = ceilDiv(step.channels, TILE);
+      const tiles = cTiles * ceilDiv(n, TILE);
+      return [{
+        file: 'img_acts', entry: 'main', constants: {},
+        params: uniform([
+          at.tensor(step.preActGrad), at.tensor(step.inputGrad), at.weight(step.weight), step.channels, step.rows, step.cols, step.batch, step.filters,
+          step.filterSize, step.stride, step.pad, step.outRows, step.outCols, n, cTiles, tiles,
+        ]),
+        workgroups: grid(tiles),
+      }];
+    }
+    case 'weight_acts': {
+      const q = step.channels * step.filterSize * step.filterSize;
+      const qTiles = ceilDiv(q, TILE);
+      const fTiles = ceilDiv(step.filters, TILE);
+      const tiles = qTiles * fTiles * step.groups;
+      const params = uniform([
+        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), step.groups > 1 ? at.scratch : 0, step.channels, step.rows, step.cols,
+        step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.colsCC, step.effectivePartialSum, step.groups,
+        q, qTiles, fTiles, tiles, 0, 0, 0,
+      ]);
+      const main: BackwardLaunch = { file: 'weight_acts', entry: 'main', constants: {}, params, workgroups: grid(tiles) };
+      if (step.groups === 1) return [main];
+      return [main, { file: 'weight_acts', entry: 'reduce', constants: {}, params, workgroups: grid(ceilDiv(q * step.filters, FLAT)) }];
+    }
+    case 'weight_grad_layout': {
+      const q = step.channels * step.filterSize * step.filterSize;
+      return [{
+        file: 'weight_acts', entry: 'to_param_layout', constants: {},
+        params: uniform([0, 0, at.tensor(step.weightGrad), 0, step.channels, 0, 0, 0, step.filters, step.filterSize, 0, 0, 0, 0, 0, 0, 0, q, 0, 0, 0,
+          at.tensor(step.paramGrad), step.weightLayout === 'fckk' ? 0 : 1, step.flipFilters ? 1 : 0]),
+        workgroups: grid(ceilDiv(q * step.filters, FLAT)),
+      }];
+    }
+    case 'max_pool_grad': {
+      const offs = [at.tensor(step.input), at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.inputGrad)];
+      const vec4 = step.batch % 4 === 0 && offs.every((o) => o % 4 === 0);
+      const items = (step.channels * step.rows * step.cols * step.batch) / (vec4 ? 4 : 1);
+      return [{
+        file: 'max_pool_grad', entry: vec4 ? 'main_vec4' : 'main_scalar', constants: {},
+        params: uniform([...offs, step.channels, step.rows, step.cols, step.batch, step.poolSize, step.stride, step.outRows, step.outCols, items]),
+        workgroups: grid(ceilDiv(items, 64)),
+      }];
+    }
+    case 'nin_grad_input': {
+      // dx(C, N) = W^T(C, U) dz(U, N); W (U, C) as stored: A[c, u] = W[u * C + c]
+      const n = step.positions * step.batch;
+      const iTiles = ceilDiv(step.channels, TILE);
+      const jTiles = ceilDiv(n, TILE);
+      return [{
+        file: 'nin_grad', entry: 'main', constants: { A_WEIGHTS: 1, B_K_FAST: 0 },
+        params: uniform([at.weight(step.weight), 1, step.channels, at.tensor(step.preActGrad), n, 1, at.tensor(step.inputGrad), 0, step.channels, n, step.units, iTiles, jTiles, ceilDiv(step.units, K_CHUNK) * K_CHUNK, 1, iTiles * jTiles]),
+        workgroups: grid(iTiles * jTiles),
+      }];
+    }
+    case 'nin_grad_weight': {
+      // dW(U, C) = dz(U, N) x^T(N, C): A[u, n] = dz[u * N + n], B[n, c] = x[c * N + n]
+      const n = step.positions * step.batch;
+      const iTiles = ceilDiv(step.units, TILE);
+      const jTiles = ceilDiv(step.channels, TILE);
+      const { slices, kPer } = ninGradWeightSplit(step);
+      const params = uniform([at.tensor(step.preActGrad), n, 1, at.tensor(step.input), 1, n, at.tensor(step.weightGrad), slices > 1 ? at.scratch : 0, step.units, step.channels, n, iTiles, jTiles, kPer, slices, iTiles * jTiles * slices]);
+      const main: BackwardLaunch = { file: 'nin_grad', entry: 'main', constants: { A_WEIGHTS: 0, B_K_FAST: 1 }, params, workgroups: grid(iTiles * jTiles * slices) };
+      if (slices === 1) return [main];
+      return [main, { file: 'nin_grad', entry: 'reduce', constants: { A_WEIGHTS: 0, B_K_FAST: 1 }, params, workgroups: grid(ceilDiv(step.units * step.channels, FLAT)) }];
+    }
+  }
+}

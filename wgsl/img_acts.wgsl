@@ -1,0 +1,159 @@
+// img_acts.wgsl: the input gradient of cuda-convnet's FilterActs (pylearn2 ImageActs; src/ops/backward.ts
+// ImgActsStep), in c01b. dz (F, OH, OW, B) on Lasagne's output grid, w the kernel-layout (C, k, k, F)
+// weight the forward used (already flipped when the layer flips; src/plan/weights.ts kernelWeights),
+// dx (C, H, W, B):
+//
+//   dx[c, y, x, b] = sum over taps (i, j) and filters f of w[c, i, j, f] * dz[f, oy, ox, b]
+//                    where y = oy*s + i - pad, x = ox*s + j - pad, 0 <= oy < OH, 0 <= ox < OW
+//
+// Bindings (group 0):
+//   0  arena    storage, read_write  array<f32>: dz at params.dz_off, dx at params.dx_off (element offsets)
+//   1  weights  storage, read        array<f32>: w (C, k, k, F) at params.w_off
+//   2  params   uniform              Params
+// Overrides: none.
+// Entry points: main (any B).
+// Geometry: a GEMM dx(C, N) = w(C, K) x dzcol(K, N), N = H*W*B (batch innermost), K = k*k*F taps x
+//   filters, dzcol[(i, j, f), (y, x, b)] = dz[f, (y + pad - i) / s, (x + pad - j) / s, b] where that
+//   divides evenly and lands on the grid, else 0 (the col2im of cuda-convnet's ImageActs, never
+//   materialised). A workgroup of 16 x 16 threads computes a 64 x 64 tile (64 channels by 64
+//   columns), K in chunks of 16 filters of one tap staged in workgroup memory (two 16 x 64 float
+//   stages, 8 KiB); a thread computes 4 channels x 4 consecutive columns (a vec4 along the batch)
+//   with 16 vec4 FMAs per 2 workgroup-memory vec4 reads. The staging loads are coalesced: the
+//   weight stage's threads run along f (contiguous in w), the dz stage's along the columns (b, then
+//   x: contiguous in dz). Per column the tile keeps (y + pad, x + pad, b) so that a tap's source
+//   module costs two compares and two divisions. Tiles: params.c_tiles = ceil(C / 64) times
+//   ceil(N / 64) = params.tiles; workgroup id wg.x + wg.y * num_workgroups.x, channel tile fastest.
+//   Summation order per output: taps (i, j) ascending, then f ascending (float32).
+
+struct Params {
+  dz_off: u32,
+  dx_off: u32,
+  w_off: u32,
+  channels: u32,
+  rows: u32,
+  cols: u32,
+  batch: u32,
+  filters: u32,
+  filter_size: u32,
+  stride: u32,
+  pad: u32,
+  out_rows: u32,
+  out_cols: u32,
+  n_total: u32,
+  c_tiles: u32,
+  tiles: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
+@group(0) @binding(1) var<storage, read> weights: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+const WG: u32 = 16u;
+const TILE: u32 = 64u;
+const K_CHUNK: u32 = 16u;
+
+// w_stage[kk * WG + t] = w[c0 + 4t .. c0 + 4t + 3, tap, f0 + kk]
+var<workgroup> w_stage: array<vec4<f32>, K_CHUNK * WG>;
+// d_stage[kk * WG + t] = dzcol[(tap, f0 + kk), n0 + 4t .. n0 + 4t + 3]
+var<workgroup> d_stage: array<vec4<f32>, K_CHUNK * WG>;
+// per column n0 + t: (y + pad, x + pad, b, 1 if the column exists)
+var<workgroup> col_info: array<vec4<i32>, TILE>;
+
+fn column_info(n: u32) -> vec4<i32> {
+  if (n >= params.n_total) {
+    return vec4<i32>(0, 0, 0, 0);
+  }
+  let p = n / params.batch;
+  let b = n - p * params.batch;
+  let y = p / params.cols;
+  let x = p - y * params.cols;
+  return vec4<i32>(i32(y + params.pad), i32(x + params.pad), i32(b), 1);
+}
+
+// dz[f, oy, ox, b] for the module that tap (i, j) of column info `col` comes from, or 0.
+fn dz_at(col: vec4<i32>, i: i32, j: i32, f: u32) -> f32 {
+  let ty = col.x - i;
+  let tx = col.y - j;
+  let s = i32(params.stride);
+  if (col.w == 0 || f >= params.filters || ty < 0 || tx < 0 || ty % s != 0 || tx % s != 0) {
+    return 0.0;
+  }
+  let oy = u32(ty / s);
+  let ox = u32(tx / s);
+  if (oy >= params.out_rows || ox >= params.out_cols) {
+    return 0.0;
+  }
+  return arena[params.dz_off + ((f * params.out_rows + oy) * params.out_cols + ox) * params.batch + u32(col.z)];
+}
+
+@compute @workgroup_size(WG, WG)
+fn main(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= params.tiles) {
+    return;
+  }
+  let c0 = (wid % params.c_tiles) * TILE;
+  let n0 = (wid / params.c_tiles) * TILE;
+  let tid = lid.y * WG + lid.x;
+  if (tid < TILE) {
+    col_info[tid] = column_info(n0 + tid);
+  }
+  workgroupBarrier();
+  let k = params.filter_size;
+  let F = params.filters;
+  // this thread's staging slots: weights along f (kk fastest), dz along the columns (t fastest)
+  let w_kk = tid % K_CHUNK;
+  let w_t = tid / K_CHUNK;
+  let d_t = tid % WG;
+  let d_kk = tid / WG;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  for (var tap = 0u; tap < k * k; tap++) {
+    let i = tap / k;
+    let j = tap - i * k;
+    for (var f0 = 0u; f0 < F; f0 += K_CHUNK) {
+      let f = f0 + w_kk;
+      var wv = vec4<f32>(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        let c = c0 + 4u * w_t + e;
+        if (c < params.channels && f < F) {
+          wv[e] = weights[params.w_off + ((c * k + i) * k + j) * F + f];
+        }
+      }
+      w_stage[w_kk * WG + w_t] = wv;
+      var dv = vec4<f32>(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        dv[e] = dz_at(col_info[4u * d_t + e], i32(i), i32(j), f0 + d_kk);
+      }
+      d_stage[d_kk * WG + d_t] = dv;
+      workgroupBarrier();
+      for (var kk = 0u; kk < K_CHUNK; kk++) {
+        let w = w_stage[kk * WG + lid.y];
+        let d = d_stage[kk * WG + lid.x];
+        a0 += w.x * d;
+        a1 += w.y * d;
+        a2 += w.z * d;
+        a3 += w.w * d;
+      }
+      workgroupBarrier();
+    }
+  }
+  let acc = array<vec4<f32>, 4>(a0, a1, a2, a3);
+  let n = n0 + 4u * lid.x;
+  for (var r = 0u; r < 4u; r++) {
+    let c = c0 + 4u * lid.y + r;
+    if (c < params.channels) {
+      for (var e = 0u; e < 4u; e++) {
+        if (n + e < params.n_total) {
+          arena[params.dx_off + c * params.n_total + n + e] = acc[r][e];
+        }
+      }
+    }
+  }
+}
