@@ -7,17 +7,17 @@
 //   effective partialSum (M = rows_cc * cols_cc when 0), groups G = M / P;
 //   partial[g, c, i, j, f] = sum over m in [gP, gP + P) with oy < OH, ox < OW (Lasagne's truncated
 //                            modules have dz = 0), and over b, of x[c, oy*s + i - pad, ox*s + j - pad, b] * dz[f, oy, ox, b]
-//   dw = sum_{g = 0 .. G-1} partial[g]       (G == 1: written directly, no scratch)
+//   dw = sum_{g = 0 .. G-1} partial[g]       (one slot: written directly, no scratch)
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  array<f32>: x at params.x_off, dz at params.dz_off, dw at
-//                                    params.dw_off, the partials (G, C, k, k, F) at params.scratch_off
+//                                    params.dw_off, the partials (G * slices, C, k, k, F) at params.scratch_off
 //                                    (element offsets); to_param_layout: dw -> params.param_off
 //   1  weights  storage, read        array<f32>: not read
 //   2  params   uniform              Params
 // Overrides: none.
-// Entry points: main (any B), reduce (G > 1: dw = partial[0] + partial[1] + ... in order, one thread
-//   per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep).
+// Entry points: main (any B), reduce (G * slices > 1: dw = slot 0 + slot 1 + ... in order, one
+//   thread per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep).
 // Geometry (main): per group, a GEMM dw(Q, F) = xcol(Q, K) x dzcol(K, F), Q = C*k*k taps, K = P*B
 //   (the group's modules, batch innermost). A workgroup of 16 x 16 threads computes a 64 x 64 tile
 //   (64 taps by 64 filters) of one group, K in chunks of 16 staged in workgroup memory (two 16 x 64
@@ -26,9 +26,15 @@
 //   along K, i.e. along the batch, which is contiguous in x and in dz: coalesced. This replaces the
 //   one-thread-per-weight serial loop over batch x positions of tfjs-webgpu's conv2DBackpropFilter
 //   by a tiled GEMM with 4 x 4 register blocking, and the groups give M/P times more workgroups.
-//   Tiles: q_tiles = ceil(Q / 64), f_tiles = ceil(F / 64), tiles = q_tiles * f_tiles * G; workgroup
-//   id wg.x + wg.y * num_workgroups.x: q tile fastest, then f tile, then the group.
-//   Summation order per element and group: K ascending (modules, then b) in float32; then the groups.
+//   Slices: when the groups give too few workgroups for a GPU (P = M has one group of K = M*B), the
+//   host cuts each group's K into params.slices slices of params.k_per (a multiple of 16) and the
+//   partials become (G * slices, C, k, k, F), slot g * slices + s; reduce then sums all slots, so
+//   partial[g] of cuda-convnet is the sum of its slices. The host counts that scratch in the plan
+//   (src/backend/webgpu/backward.ts weightActsSplit); with G * slices == 1 dw is written directly.
+//   Tiles: q_tiles = ceil(Q / 64), f_tiles = ceil(F / 64), tiles = q_tiles * f_tiles * G * slices;
+//   workgroup id wg.x + wg.y * num_workgroups.x: q tile fastest, then f tile, then the slot.
+//   A thread's 4 taps (c, i, j) and 4 filters are decoded once, before the K loop.
+//   Summation order per element and slot: K ascending (modules, then b) in float32; then the slots.
 
 struct Params {
   x_off: u32,
@@ -48,6 +54,9 @@ struct Params {
   cols_cc: u32,
   partial_sum: u32,
   groups: u32,
+  // K = partial_sum * batch per group, cut into `slices` of k_per
+  slices: u32,
+  k_per: u32,
   q_total: u32,
   q_tiles: u32,
   f_tiles: u32,
@@ -87,21 +96,29 @@ fn module_of(g: u32, kk: u32) -> vec4<u32> {
   return vec4<u32>(oy, ox, b, 1u);
 }
 
-fn x_at(q: u32, md: vec4<u32>) -> f32 {
-  if (md.w == 0u || q >= params.q_total) {
-    return 0.0;
+// Tap q as (c * rows, i - pad, j - pad, 1 if q exists).
+fn tap_of(q: u32) -> vec4<i32> {
+  if (q >= params.q_total) {
+    return vec4<i32>(0);
   }
   let k = params.filter_size;
   let c = q / (k * k);
   let r = q - c * k * k;
   let i = r / k;
   let j = r - i * k;
-  let y = i32(md.x * params.stride + i) - i32(params.pad);
-  let x = i32(md.y * params.stride + j) - i32(params.pad);
+  return vec4<i32>(i32(c * params.rows), i32(i) - i32(params.pad), i32(j) - i32(params.pad), 1);
+}
+
+fn x_at(tap: vec4<i32>, md: vec4<u32>) -> f32 {
+  if (md.w == 0u || tap.w == 0) {
+    return 0.0;
+  }
+  let y = i32(md.x * params.stride) + tap.y;
+  let x = i32(md.y * params.stride) + tap.z;
   if (y < 0 || x < 0 || y >= i32(params.rows) || x >= i32(params.cols)) {
     return 0.0;
   }
-  return arena[params.x_off + ((c * params.rows + u32(y)) * params.cols + u32(x)) * params.batch + md.z];
+  return arena[params.x_off + ((u32(tap.x) + u32(y)) * params.cols + u32(x)) * params.batch + md.z];
 }
 
 fn dz_at(f: u32, md: vec4<u32>) -> f32 {
@@ -124,7 +141,10 @@ fn main(
   let q0 = (wid % params.q_tiles) * TILE;
   let rest = wid / params.q_tiles;
   let f0 = (rest % params.f_tiles) * TILE;
-  let g = rest / params.f_tiles;
+  let slot = rest / params.f_tiles;
+  let g = slot / params.slices;
+  let k_begin = (slot - g * params.slices) * params.k_per;
+  let k_stop = min(params.partial_sum * params.batch, k_begin + params.k_per);
   let tid = lid.y * WG + lid.x;
   // staging slot of this thread: K fastest (along the batch: coalesced), then 4 taps / 4 filters
   let kk_l = tid % K_CHUNK;
@@ -133,13 +153,16 @@ fn main(
   var a1 = vec4<f32>(0.0);
   var a2 = vec4<f32>(0.0);
   var a3 = vec4<f32>(0.0);
-  let k_total = params.partial_sum * params.batch;
-  for (var k0 = 0u; k0 < k_total; k0 += K_CHUNK) {
-    let md = module_of(g, k0 + kk_l);
+  let taps = array<vec4<i32>, 4>(tap_of(q0 + 4u * t_l), tap_of(q0 + 4u * t_l + 1u), tap_of(q0 + 4u * t_l + 2u), tap_of(q0 + 4u * t_l + 3u));
+  for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
+    var md = vec4<u32>(0u);
+    if (k0 + kk_l < k_stop) {
+      md = module_of(g, k0 + kk_l);
+    }
     var xv = vec4<f32>(0.0);
     var dv = vec4<f32>(0.0);
     for (var e = 0u; e < 4u; e++) {
-      xv[e] = x_at(q0 + 4u * t_l + e, md);
+      xv[e] = x_at(taps[e], md);
       dv[e] = dz_at(f0 + 4u * t_l + e, md);
     }
     x_stage[kk_l * WG + t_l] = xv;
@@ -157,8 +180,8 @@ fn main(
   }
   let acc = array<vec4<f32>, 4>(a0, a1, a2, a3);
   var out = params.dw_off;
-  if (params.groups > 1u) {
-    out = params.scratch_off + g * params.q_total * params.filters;
+  if (params.groups * params.slices > 1u) {
+    out = params.scratch_off + slot * params.q_total * params.filters;
   }
   let f = f0 + 4u * lid.x;
   for (var r = 0u; r < 4u; r++) {
@@ -187,7 +210,7 @@ fn reduce(
     return;
   }
   var s = arena[params.scratch_off + e];
-  for (var g = 1u; g < params.groups; g++) {
+  for (var g = 1u; g < params.groups * params.slices; g++) {
     s += arena[params.scratch_off + g * size + e];
   }
   arena[params.dw_off + e] = s;

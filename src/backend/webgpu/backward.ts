@@ -7,7 +7,7 @@
  * Offsets are in float32 elements.
  */
 import { ValueError } from '../../errors.js';
-import type { BackwardStep, NinGradWeightStep } from '../../ops/backward.js';
+import type { BackwardStep, NinGradWeightStep, WeightActsStep } from '../../ops/backward.js';
 import { ACT_CODES, workgroupGrid } from './kernels.js';
 import { WGSL } from './shaders.generated.js';
 
@@ -71,6 +71,25 @@ export function ninGradWeightSplit(step: Pick<NinGradWeightStep, 'units' | 'chan
   return { slices, kPer, scratchBytes: slices > 1 ? 4 * slices * step.units * step.channels : 0 };
 }
 
+/**
+ * How the WebGPU weight gradient cuts each partialSum group's K = P * batch into slices when the
+ * groups alone give too few workgroups (fewer than about 256: P = M has a single group of K = M B
+ * and only ceil(C k^2 / 64) ceil(F / 64) tiles). Each slice has at least 256 rows of K. The
+ * partial sums are then (groups * slices, C, k, k, F): `scratchBytes` is what the plan must hold
+ * (at least the step's own scratchBytes; 0 with a single slot). The result is the same sum in
+ * another float32 order.
+ */
+export function weightActsSplit(step: Pick<WeightActsStep, 'channels' | 'filterSize' | 'filters' | 'batch' | 'effectivePartialSum' | 'groups'>): { slices: number; kPer: number; scratchBytes: number } {
+  const q = step.channels * step.filterSize * step.filterSize;
+  const tiles = ceilDiv(q, TILE) * ceilDiv(step.filters, TILE) * step.groups;
+  const k = step.effectivePartialSum * step.batch;
+  const wanted = Math.max(1, Math.min(ceilDiv(256, tiles), Math.floor(k / 256)));
+  const kPer = ceilDiv(ceilDiv(k, wanted), K_CHUNK) * K_CHUNK;
+  const slices = ceilDiv(k, kPer);
+  const slots = step.groups * slices;
+  return { slices, kPer, scratchBytes: slots > 1 ? 4 * slots * q * step.filters : 0 };
+}
+
 /** The passes of one backward step, in order. */
 export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPerDimension = 65535): BackwardLaunch[] {
   const grid = (count: number): [number, number] => workgroupGrid(Math.max(count, 1), maxPerDimension);
@@ -105,21 +124,23 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
       const q = step.channels * step.filterSize * step.filterSize;
       const qTiles = ceilDiv(q, TILE);
       const fTiles = ceilDiv(step.filters, TILE);
-      const tiles = qTiles * fTiles * step.groups;
+      const { slices, kPer } = weightActsSplit(step);
+      const slots = step.groups * slices;
+      const tiles = qTiles * fTiles * slots;
       const params = uniform([
-        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), step.groups > 1 ? at.scratch : 0, step.channels, step.rows, step.cols,
+        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), slots > 1 ? at.scratch : 0, step.channels, step.rows, step.cols,
         step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.colsCC, step.effectivePartialSum, step.groups,
-        q, qTiles, fTiles, tiles, 0, 0, 0,
+        slices, kPer, q, qTiles, fTiles, tiles, 0, 0, 0,
       ]);
       const main: BackwardLaunch = { file: 'weight_acts', entry: 'main', constants: {}, params, workgroups: grid(tiles) };
-      if (step.groups === 1) return [main];
+      if (slots === 1) return [main];
       return [main, { file: 'weight_acts', entry: 'reduce', constants: {}, params, workgroups: grid(ceilDiv(q * step.filters, FLAT)) }];
     }
     case 'weight_grad_layout': {
       const q = step.channels * step.filterSize * step.filterSize;
       return [{
         file: 'weight_acts', entry: 'to_param_layout', constants: {},
-        params: uniform([0, 0, at.tensor(step.weightGrad), 0, step.channels, 0, 0, 0, step.filters, step.filterSize, 0, 0, 0, 0, 0, 0, 0, q, 0, 0, 0,
+        params: uniform([0, 0, at.tensor(step.weightGrad), 0, step.channels, 0, 0, 0, step.filters, step.filterSize, 0, 0, 0, 0, 0, 0, 0, 1, 0, q, 0, 0, 0,
           at.tensor(step.paramGrad), step.weightLayout === 'fckk' ? 0 : 1, step.flipFilters ? 1 : 0]),
         workgroups: grid(ceilDiv(q * step.filters, FLAT)),
       }];
