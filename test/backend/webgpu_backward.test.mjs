@@ -197,7 +197,9 @@ it('img_acts matches the oracle: every geometry, batch size and tile edge', asyn
     const weights = new Float32Array(8 + w.data.length);
     weights.set(w.data, 8);
     const step = { op: 'img_acts', index: 0, ...g, preActGrad: 0, weight: 0, inputGrad: 1 };
-    const arena = await runLaunches(backwardLaunches(step, offsets(ids, [8])), L.data(), weights);
+    const launches = backwardLaunches(step, offsets(ids, [8]));
+    assert.is(launches[0].entry, c.B % 4 === 0 ? 'main_vec4' : 'main_scalar', 'vec4 along the batch exactly when B % 4 == 0');
+    const arena = await runLaunches(launches, L.data(), weights);
     const ref = imgActsC01b(f64(dz), f64(w), c.pad, c.s, c.H, c.W);
     const mag = imgActsC01b(absOf(dz), absOf(w), c.pad, c.s, c.H, c.W);
     expectClose(arena.subarray(ids[1], ids[1] + ref.data.length), ref, (i) => tolerance(c.k * c.k * c.F, 1, mag.data[i], ref.data[i]), `img_acts ${JSON.stringify(c)}`);

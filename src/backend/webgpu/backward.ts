@@ -111,8 +111,9 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
       const n = step.rows * step.cols * step.batch;
       const cTiles = ceilDiv(step.channels, TILE);
       const tiles = cTiles * ceilDiv(n, TILE);
+      const vec4 = step.batch % 4 === 0 && at.tensor(step.preActGrad) % 4 === 0 && at.tensor(step.inputGrad) % 4 === 0;
       return [{
-        file: 'img_acts', entry: 'main', constants: {},
+        file: 'img_acts', entry: vec4 ? 'main_vec4' : 'main_scalar', constants: {},
         params: uniform([
           at.tensor(step.preActGrad), at.tensor(step.inputGrad), at.weight(step.weight), step.channels, step.rows, step.cols, step.batch, step.filters,
           step.filterSize, step.stride, step.pad, step.outRows, step.outCols, n, cTiles, tiles,
