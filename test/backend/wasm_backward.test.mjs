@@ -1,7 +1,8 @@
 // The backward C kernels of build/kernels.wasm (src/cpu/c: act_grad.c, img_acts.c, weight_acts.c,
 // max_pool_grad.c, nin_grad.c), called directly on a fresh instance of the module and compared with
 // the float64 oracles of test/reference/backward.mjs (themselves checked against finite
-// differences) on random inputs: shape (element count) first, then values.
+// differences) on random inputs: shape (element count) first, then values. Steps go through the
+// glue (src/backend/wasm/backward.ts runBackwardStep); the kernels' own argument checks directly.
 //
 // Tolerances. A kernel that sums N float32 products errs, in any order, by at most
 // gamma_{N+2} sum|terms| (Higham 3.1, u = 2^-24): test/reference/layers.mjs tolerance(N, 1, mag,
@@ -11,8 +12,10 @@
 // bound fails as soon as one term is dropped, doubled or misplaced.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { wasmBackend, kernelsModule, ACT_KIND, BIAS_MODE } from '../../dist/backend/wasm/index.js';
+import { wasmBackend, kernelsModule } from '../../dist/backend/wasm/index.js';
 import { weightActsStep, checkDerivativeFromOutput } from '../../dist/ops/backward.js';
+import { runBackwardStep, backwardScratchBytes } from '../../dist/backend/wasm/backward.js';
+import { RuntimeError } from '../../dist/errors.js';
 import { ValueError, NotImplementedError } from '../../dist/errors.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
@@ -98,7 +101,9 @@ Act('every nonlinearity x bias mode x batch size: dz = dy act\'(y) and the bias 
         const pdz = inPlace ? pdy : K.alloc(dy.data.length);
         const nb = mode === 'tied' ? F : F * P;
         const pdb = K.alloc(nb);
-        assert.is(K.k.bias_act_grad(py, pdy, pdz, pdb, F, P, B, BIAS_MODE[mode], ACT_KIND[kind], params[0] ?? 0, params[1] ?? 0), 0);
+        const ids = [py, pdy, pdz, pdb];
+        const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B };
+        runBackwardStep(K.k, step, { tensor: (id) => ids[id], weight: () => 0, scratch: 0 });
         const label = `${kind} ${mode} (${F}, ${P}, ${B})${inPlace ? ' in place' : ''}`;
         const dz = K.read(pdz, dy.data.length);
         const ref = actGrad(kind, params, f64(y), f64(dy));
@@ -148,8 +153,9 @@ Conv('img_acts matches the oracle: shapes, values, every geometry and batch size
     const pw = K.put(w);
     const nx = c.C * c.H * c.W * c.B;
     const pdx = K.alloc(nx);
-    const scratch = K.k.kernels_reserve(K.k.img_acts_scratch_bytes(c.F, R, S, c.B, c.k), 16);
-    assert.is(K.k.img_acts(pdz, pw, pdx, scratch, c.C, c.H, c.W, c.B, c.F, c.k, c.s, c.pad, R, S), 0, 'img_acts returns 0');
+    const step = { op: 'img_acts', index: 0, layer: 'conv', channels: c.C, rows: c.H, cols: c.W, batch: c.B, filters: c.F, filterSize: c.k, stride: c.s, pad: c.pad, outRows: R, outCols: S, preActGrad: 0, weight: 0, inputGrad: 1 };
+    const scratch = K.k.kernels_reserve(backwardScratchBytes(K.k, step), 16);
+    runBackwardStep(K.k, step, { tensor: (id) => [pdz, pdx][id], weight: () => pw, scratch });
     const ref = imgActsC01b(f64(dz), f64(w), c.pad, c.s, c.H, c.W);
     assert.equal(ref.shape, [c.C, c.H, c.W, c.B]);
     const mag = imgActsC01b(absOf(dz), absOf(w), c.pad, c.s, c.H, c.W);
@@ -181,8 +187,9 @@ Conv('weight_acts: every legal partialSum (and 0) matches the oracle and each ot
       const px = mem.put(x);
       const pdz = mem.put(dz);
       const pdw = mem.alloc(K);
+      assert.is(backwardScratchBytes(mem.k, step), step.scratchBytes);
       const partials = step.scratchBytes ? mem.k.kernels_reserve(step.scratchBytes, 16) : 0;
-      assert.is(mem.k.weight_acts(px, pdz, pdw, partials, c.C, c.H, c.W, c.B, c.F, c.k, c.s, c.pad, R, S, P), 0, `weight_acts P=${P}`);
+      runBackwardStep(mem.k, step, { tensor: (id) => [px, pdz, pdw][id], weight: () => 0, scratch: partials });
       const dw = mem.read(pdw, K);
       const N = R * S * c.B + step.groups;
       const tol = (i) => tolerance(N, 1, mag.data[i], ref.dw.data[i]);
@@ -221,6 +228,9 @@ Conv("an illegal partialSum raises pylearn2's ValueError; the kernel refuses it 
   const scratch = K.alloc(9 * 2 * 9 * 16);
   assert.is(K.k.weight_acts(px, pdz, pdw, scratch, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 4), -1);
   assert.is(K.k.weight_acts(px, pdz, pdw, 0, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 3), -1, 'no scratch for 3 groups');
+  // the glue reports a refusal as a RuntimeError naming the layer and the op
+  const step = { ...weightActsStep(geo, 3, ids), effectivePartialSum: 4 };
+  assert.throws(() => runBackwardStep(K.k, step, { tensor: (id) => [px, pdz, pdw][id], weight: () => 0, scratch }), (e) => e instanceof RuntimeError && /conv1: the weight_acts kernel refused/.test(e.message));
 });
 
 Conv('weight_grad_layout maps the kernel-layout gradient back onto both parameter layouts, flipped or not, exactly', () => {
@@ -231,7 +241,8 @@ Conv('weight_grad_layout maps the kernel-layout gradient back onto both paramete
       const K = kernels();
       const pin = K.put(dwk);
       const pout = K.alloc(dwk.data.length);
-      assert.is(K.k.weight_grad_layout(pin, pout, C, k, F, layout === 'fckk' ? 0 : 1, flip ? 1 : 0), 0);
+      const step = { op: 'weight_grad_layout', index: 0, layer: 'l', weightGrad: 0, paramGrad: 1, weightLayout: layout, flipFilters: flip, channels: C, filterSize: k, filters: F };
+      runBackwardStep(K.k, step, { tensor: (id) => [pin, pout][id], weight: () => 0, scratch: 0 });
       const ref = kernelGradToParam(f64(dwk), layout, flip);
       expectClose(K.read(pout, dwk.data.length), ref, () => 0, `weight_grad_layout ${layout} flip ${flip}`);
     }
@@ -260,7 +271,8 @@ Pool('max_pool_grad matches the oracle, ties included: partial windows, overlaps
     const py = K.put({ data: Float32Array.from(y.data), shape: y.shape });
     const pdy = K.put(dy);
     const pdx = K.alloc(x.data.length);
-    assert.is(K.k.max_pool_grad(px, py, pdy, pdx, c.C, c.H, c.W, c.B, c.P, c.s, R, S), 0);
+    const step = { op: 'max_pool_grad', index: 0, layer: 'pool', input: 0, output: 1, outputGrad: 2, inputGrad: 3, channels: c.C, rows: c.H, cols: c.W, batch: c.B, poolSize: c.P, stride: c.s, outRows: R, outCols: S };
+    runBackwardStep(K.k, step, { tensor: (id) => [px, py, pdy, pdx][id], weight: () => 0, scratch: 0 });
     const ref = maxPoolGradC01b(f64(x), f64(dy), c.P, c.s);
     const mag = maxPoolGradC01b(f64(x), absOf(dy), c.P, c.s);
     const overlap = Math.ceil(c.P / c.s) ** 2;
@@ -285,8 +297,11 @@ Nin('NIN gradients match the oracle for every N remainder mod 8 and channel rema
     const pdz = K.put(dz);
     const pdx = K.alloc(C * N);
     const pdw = K.alloc(U * C);
-    assert.is(K.k.nin_grad_input(pdz, pw, pdx, C, U, N), 0);
-    assert.is(K.k.nin_grad_weight(px, pdz, pdw, C, U, N), 0);
+    // N as positions x batch: the glue multiplies them back
+    const geo = { index: 0, layer: 'nin', channels: C, units: U, positions: 1, batch: N };
+    const at = { tensor: (id) => [px, pdz, pdx, pdw][id], weight: () => pw, scratch: 0 };
+    runBackwardStep(K.k, { op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, at);
+    runBackwardStep(K.k, { op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3 }, at);
     const ref = ninGrad(f64(x), f64(w), f64(dz));
     const mag = ninGrad(absOf(x), absOf(w), absOf(dz));
     expectClose(K.read(pdx, C * N), ref.dx, (i) => tolerance(U, 1, mag.dx.data[i], ref.dx.data[i]), `nin dx C ${C} U ${U} N ${N}`);

@@ -1,0 +1,77 @@
+/**
+ * How the WASM backend runs each backward step (src/ops/backward.ts) with the C kernels of
+ * build/kernels.wasm (act_grad.c, img_acts.c, weight_acts.c, max_pool_grad.c, nin_grad.c): the
+ * scratch bytes a step needs, and one call per step. Addresses are byte addresses in the kernels
+ * module's memory; every tensor is float32 in C order.
+ */
+import { RuntimeError } from '../../errors.js';
+import type { BackwardStep } from '../../ops/backward.js';
+import { ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+
+/** Byte addresses of a backward step's operands. */
+export interface WasmBackwardAddresses {
+  /** Address of an arena tensor by id. */
+  tensor(id: number): number;
+  /**
+   * Address of a parameter's kernel form by index: conv W in kernel layout (C, k, k, F) (flipped as
+   * the forward uses it, not packed), NIN W (U, C) as stored.
+   */
+  weight(index: number): number;
+  /** Address of the step's scratch (backwardScratchBytes bytes, 16-byte aligned). */
+  scratch: number;
+}
+
+/** Scratch bytes a backward step needs on this backend (0 for most). */
+export function backwardScratchBytes(k: KernelsExports, step: BackwardStep): number {
+  switch (step.op) {
+    case 'img_acts':
+      return k.img_acts_scratch_bytes(step.filters, step.outRows, step.outCols, step.batch, step.filterSize);
+    case 'weight_acts':
+      return step.scratchBytes;
+    default:
+      return 0;
+  }
+}
+
+/** Runs one backward step; a kernel that refuses its arguments is a RuntimeError (the glue's bug). */
+export function runBackwardStep(k: KernelsExports, step: BackwardStep, at: WasmBackwardAddresses): void {
+  let rc: number;
+  switch (step.op) {
+    case 'bias_act_grad': {
+      const { kind, params } = step.nonlinearity;
+      if (kind === 'softmax') throw new RuntimeError(`layer ${step.layer}: softmax has no fused derivative`);
+      rc = k.bias_act_grad(
+        at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0,
+        step.units, step.positions, step.batch, BIAS_MODE[step.biasMode], ACT_KIND[kind], params[0] ?? 0, params[1] ?? 0,
+      );
+      break;
+    }
+    case 'img_acts':
+      rc = k.img_acts(
+        at.tensor(step.preActGrad), at.weight(step.weight), at.tensor(step.inputGrad), at.scratch, step.channels, step.rows, step.cols, step.batch,
+        step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols,
+      );
+      break;
+    case 'weight_acts':
+      rc = k.weight_acts(
+        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), step.groups > 1 ? at.scratch : 0, step.channels, step.rows,
+        step.cols, step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.effectivePartialSum,
+      );
+      break;
+    case 'weight_grad_layout':
+      rc = k.weight_grad_layout(at.tensor(step.weightGrad), at.tensor(step.paramGrad), step.channels, step.filterSize, step.filters,
+        step.weightLayout === 'fckk' ? 0 : 1, step.flipFilters ? 1 : 0);
+      break;
+    case 'max_pool_grad':
+      rc = k.max_pool_grad(at.tensor(step.input), at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.inputGrad), step.channels,
+        step.rows, step.cols, step.batch, step.poolSize, step.stride, step.outRows, step.outCols);
+      break;
+    case 'nin_grad_input':
+      rc = k.nin_grad_input(at.tensor(step.preActGrad), at.weight(step.weight), at.tensor(step.inputGrad), step.channels, step.units, step.positions * step.batch);
+      break;
+    case 'nin_grad_weight':
+      rc = k.nin_grad_weight(at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), step.channels, step.units, step.positions * step.batch);
+      break;
+  }
+  if (rc !== 0) throw new RuntimeError(`layer ${step.layer}: the ${step.op} kernel refused its arguments (code ${rc})`);
+}
