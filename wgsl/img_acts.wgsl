@@ -1,6 +1,6 @@
 // img_acts.wgsl: the input gradient of cuda-convnet's FilterActs (pylearn2 ImageActs; src/ops/backward.ts
 // ImgActsStep), in c01b. dz (F, OH, OW, B) on Lasagne's output grid, w the kernel-layout (C, k, k, F)
-// weight the forward used (already flipped when the layer flips; src/plan/weights.ts kernelWeights),
+// weight the forward used (already flipped when the layer flips; src/ops/weights.ts kernelWeights),
 // dx (C, H, W, B):
 //
 //   dx[c, y, x, b] = sum over taps (i, j) and filters f of w[c, i, j, f] * dz[f, oy, ox, b]

@@ -1,7 +1,7 @@
 /**
  * The backward step types: what a training plan runs after the forward steps, in reverse layer
- * order, on both backends (C kernels in src/cpu/c, WGSL kernels in wgsl/). Like the forward steps
- * (src/plan/steps.ts) every tensor is float32 in C order, batch innermost (c01b for the conv and
+ * order, on both backends (C kernels in src/backend/wasm/c, WGSL kernels in wgsl/). Like the forward steps
+ * (src/ops/steps.ts) every tensor is float32 in C order, batch innermost (c01b for the conv and
  * pool ops); fields named like the forward ones mean the same. Tensor fields are tensor ids of the
  * training plan; gradients of parameters are tensors too (the plan lays them out with the rest).
  *
@@ -14,9 +14,9 @@
  * A float64 reference of each op is test/reference/backward.mjs.
  */
 import { NotImplementedError, ValueError } from '../errors.js';
-import type { NonlinearityKind } from '../nonlinearities.js';
-import { partialSum as plannerPartialSum } from '../plan/planner.js';
-import type { BiasMode, FilterActsStep, TransposeStep } from '../plan/steps.js';
+import { partialSum as plannerPartialSum } from '../planner/planner.js';
+import type { NonlinearityKind } from './codes.js';
+import type { BiasMode, FilterActsStep, StepNonlinearity, TransposeStep } from './steps.js';
 
 export interface BackwardStepBase {
   /** Position in the training plan's step list. */
@@ -45,7 +45,7 @@ export interface BiasActGradStep extends BackwardStepBase {
   /** The bias gradient tensor, or -1 when biasMode is 'none'. */
   biasGrad: number;
   biasMode: BiasMode;
-  nonlinearity: { kind: NonlinearityKind; params: number[] };
+  nonlinearity: StepNonlinearity;
   units: number;
   positions: number;
   batch: number;
@@ -58,7 +58,7 @@ export type ConvGeometry = Pick<FilterActsStep, 'channels' | 'rows' | 'cols' | '
  * The conv input gradient (cuda-convnet ImageActs):
  *   inputGrad[c, y, x, b] = sum_{f, i, j: y = oy*s + i - pad, x = ox*s + j - pad, oy < outRows, ox < outCols}
  *                           w[c, i, j, f] * preActGrad[f, oy, ox, b]
- * with w the kernel-layout (C, k, k, F) weight the forward used (flipped when the layer flips).
+ * with w the kernel-layout (C, k, k, F) weight the forward used (flipped when the layer flips, src/ops/weights.ts kernelWeights).
  */
 export interface ImgActsStep extends BackwardStepBase, ConvGeometry {
   op: 'img_acts';

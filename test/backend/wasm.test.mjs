@@ -22,18 +22,15 @@ if (!available) {
 }
 
 // A worker that never answers would hang the run (uvu has no per-test timeout): fail instead. The
-// watchdog runs only while one of this file's tests runs (uvu imports every test file before it
-// runs any, so a timer started at import would also count the other files' tests).
-let watchdog = null;
-const armWatchdog = () => {
-  clearTimeout(watchdog);
+// watchdog covers this file's suite only, from its first test to its last: `npm test` imports every
+// file before it runs any, and the others may take longer than 180 s on a loaded machine.
+let watchdog;
+const startWatchdog = () => {
   watchdog = setTimeout(() => {
     console.error('wasm.test.mjs: no progress in 180 s; a worker thread never answered');
     process.exit(1);
-  }, 180000);
-  watchdog.unref();
+  }, 180000).unref();
 };
-const disarmWatchdog = () => clearTimeout(watchdog);
 
 const { InputLayer } = lasagne.layers;
 const { ValueError, RuntimeError } = lasagne.errors;
@@ -74,9 +71,8 @@ function c01bNet(batch) {
 }
 
 const Backend = suite('wasmBackend');
-Backend.before.each(armWatchdog);
-Backend.after.each(disarmWatchdog);
-Backend.after(disarmWatchdog);
+Backend.before(startWatchdog);
+Backend.after(() => clearTimeout(watchdog));
 
 Backend('is named wasm and available without a GPU', async () => {
   assert.is(wasmBackend.name, 'wasm');

@@ -1,4 +1,4 @@
-// The backward C kernels of build/kernels.wasm (src/cpu/c: act_grad.c, img_acts.c, weight_acts.c,
+// The backward C kernels of build/kernels.wasm (src/backend/wasm/c: act_grad.c, img_acts.c, weight_acts.c,
 // max_pool_grad.c, nin_grad.c), called directly on a fresh instance of the module and compared with
 // the float64 oracles of test/reference/backward.mjs (themselves checked against finite
 // differences) on random inputs: shape (element count) first, then values. Steps go through the

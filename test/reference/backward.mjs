@@ -197,7 +197,7 @@ export function transposeGrad(dy, perm) {
 /**
  * The kernel-layout (C, k, k, F) weight gradient mapped back onto the parameter as stored: (F, C, k, k)
  * ('fckk', dimshuffle true) or (C, k, k, F) ('ckkf'), unflipped when the layer flips (the inverse of
- * src/plan/weights.ts kernelWeights, which is a permutation, so its gradient is the inverse permutation).
+ * src/ops/weights.ts kernelWeights, which is a permutation, so its gradient is the inverse permutation).
  */
 export function kernelGradToParam(dwK, layout, flip) {
   const [C, k, , F] = dwK.shape;

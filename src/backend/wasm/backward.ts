@@ -1,12 +1,13 @@
 /**
  * How the WASM backend runs each backward step (src/ops/backward.ts) with the C kernels of
- * build/kernels.wasm (act_grad.c, img_acts.c, weight_acts.c, max_pool_grad.c, nin_grad.c): the
+ * build/kernels.wasm (src/backend/wasm/c: act_grad.c, img_acts.c, weight_acts.c, max_pool_grad.c, nin_grad.c): the
  * scratch bytes a step needs, and one call per step. Addresses are byte addresses in the kernels
  * module's memory; every tensor is float32 in C order.
  */
 import { RuntimeError } from '../../errors.js';
 import type { BackwardStep } from '../../ops/backward.js';
-import { ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+import { activationOf, BIAS_CODES } from '../../ops/codes.js';
+import type { KernelsExports } from './kernels_abi.js';
 
 /** Byte addresses of a backward step's operands. */
 export interface WasmBackwardAddresses {
@@ -38,11 +39,10 @@ export function runBackwardStep(k: KernelsExports, step: BackwardStep, at: WasmB
   let rc: number;
   switch (step.op) {
     case 'bias_act_grad': {
-      const { kind, params } = step.nonlinearity;
-      if (kind === 'softmax') throw new RuntimeError(`layer ${step.layer}: softmax has no fused derivative`);
+      const act = activationOf(step.nonlinearity, step.layer);
       rc = k.bias_act_grad(
         at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0,
-        step.units, step.positions, step.batch, BIAS_MODE[step.biasMode], ACT_KIND[kind], params[0] ?? 0, params[1] ?? 0,
+        step.units, step.positions, step.batch, BIAS_CODES[step.biasMode], act.code, act.params[0], act.params[1],
       );
       break;
     }

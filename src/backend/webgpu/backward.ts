@@ -8,8 +8,9 @@
  */
 import { ValueError } from '../../errors.js';
 import type { BackwardStep, NinGradWeightStep, WeightActsStep } from '../../ops/backward.js';
-import { ACT_CODES, workgroupGrid } from './kernels.js';
-import { WGSL } from './shaders.generated.js';
+import { activationOf, BIAS_CODES } from '../../ops/codes.js';
+import { workgroupGrid } from './geometry.js';
+import { WGSL, WGSL_CODES } from './shaders.generated.js';
 
 export type BackwardFile = 'bias_act_grad' | 'img_acts' | 'weight_acts' | 'max_pool_grad' | 'nin_grad';
 
@@ -33,9 +34,12 @@ export interface BackwardOffsets {
   scratch: number;
 }
 
-/** The WGSL source of a backward kernel file (bias_act_grad gets epilogue.wgsl for the ACT codes). */
+/**
+ * The WGSL source of a backward kernel file: bias_act_grad gets the generated codes (ACT_*, BIAS_*
+ * of src/ops/codes.ts) and epilogue.wgsl (override ACT, expm1_accurate) prepended.
+ */
 export function backwardSource(file: BackwardFile): string {
-  return file === 'bias_act_grad' ? `${WGSL.epilogue}\n${WGSL.bias_act_grad}` : WGSL[file];
+  return file === 'bias_act_grad' ? `${WGSL_CODES}\n${WGSL.epilogue}\n${WGSL.bias_act_grad}` : WGSL[file];
 }
 
 const TILE = 64;
@@ -95,15 +99,14 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
   const grid = (count: number): [number, number] => workgroupGrid(Math.max(count, 1), maxPerDimension);
   switch (step.op) {
     case 'bias_act_grad': {
-      const { kind, params } = step.nonlinearity;
-      if (kind === 'softmax') throw new ValueError(`layer ${step.layer}: softmax has no fused derivative`);
+      const act = activationOf(step.nonlinearity, step.layer);
       const untied = step.biasMode === 'untied';
       const rows = untied ? step.units * step.positions : step.units;
       const rowLen = untied ? step.batch : step.positions * step.batch;
       return [{
         file: 'bias_act_grad', entry: 'main',
-        constants: { ACT: ACT_CODES[kind], BIAS: { none: 0, tied: 1, untied: 2 }[step.biasMode] },
-        params: uniform([at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0, rows, rowLen, params[0] ?? 0, params[1] ?? 0], [6, 7]),
+        constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] },
+        params: uniform([at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0, rows, rowLen, act.params[0], act.params[1]], [6, 7]),
         workgroups: grid(rows),
       }];
     }
