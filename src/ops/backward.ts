@@ -23,6 +23,13 @@ export interface BackwardStepBase {
   index: number;
   /** The layer whose gradient this is (its name or `<index>:<Class>`). */
   layer: string;
+  /**
+   * The tensor holding this step's scratch where its backend needs working memory (as for the
+   * forward steps, src/ops/steps.ts StepBase): weight_acts' partial sums (both backends; on WebGPU
+   * possibly sliced further, backward.ts weightActsSplit), img_acts' transposed dz (C),
+   * nin_grad_weight's K slices (WebGPU). Absent where no backend has sized it yet.
+   */
+  scratch?: number;
 }
 
 /**

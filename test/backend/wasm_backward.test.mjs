@@ -103,7 +103,7 @@ Act('every nonlinearity x bias mode x batch size: dz = dy act\'(y) and the bias 
         const pdb = K.alloc(nb);
         const ids = [py, pdy, pdz, pdb];
         const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B };
-        runBackwardStep(K.k, step, { tensor: (id) => ids[id], weight: () => 0, scratch: 0 });
+        runBackwardStep(K.k, step, { tensor: (id) => ids[id], weight: () => 0 });
         const label = `${kind} ${mode} (${F}, ${P}, ${B})${inPlace ? ' in place' : ''}`;
         const dz = K.read(pdz, dy.data.length);
         const ref = actGrad(kind, params, f64(y), f64(dy));
@@ -153,9 +153,10 @@ Conv('img_acts matches the oracle: shapes, values, every geometry and batch size
     const pw = K.put(w);
     const nx = c.C * c.H * c.W * c.B;
     const pdx = K.alloc(nx);
-    const step = { op: 'img_acts', index: 0, layer: 'conv', channels: c.C, rows: c.H, cols: c.W, batch: c.B, filters: c.F, filterSize: c.k, stride: c.s, pad: c.pad, outRows: R, outCols: S, preActGrad: 0, weight: 0, inputGrad: 1 };
+    const step = { op: 'img_acts', index: 0, layer: 'conv', channels: c.C, rows: c.H, cols: c.W, batch: c.B, filters: c.F, filterSize: c.k, stride: c.s, pad: c.pad, outRows: R, outCols: S, preActGrad: 0, weight: 0, inputGrad: 1, scratch: 2 };
     const scratch = K.k.kernels_reserve(backwardScratchBytes(K.k, step), 16);
-    runBackwardStep(K.k, step, { tensor: (id) => [pdz, pdx][id], weight: () => pw, scratch });
+    runBackwardStep(K.k, step, { tensor: (id) => [pdz, pdx, scratch][id], weight: () => pw });
+    assert.throws(() => runBackwardStep(K.k, { ...step, scratch: undefined }, { tensor: (id) => [pdz, pdx][id], weight: () => pw }), (e) => e instanceof RuntimeError && /but the plan gave it none/.test(e.message));
     const ref = imgActsC01b(f64(dz), f64(w), c.pad, c.s, c.H, c.W);
     assert.equal(ref.shape, [c.C, c.H, c.W, c.B]);
     const mag = imgActsC01b(absOf(dz), absOf(w), c.pad, c.s, c.H, c.W);
@@ -189,7 +190,7 @@ Conv('weight_acts: every legal partialSum (and 0) matches the oracle and each ot
       const pdw = mem.alloc(K);
       assert.is(backwardScratchBytes(mem.k, step), step.scratchBytes);
       const partials = step.scratchBytes ? mem.k.kernels_reserve(step.scratchBytes, 16) : 0;
-      runBackwardStep(mem.k, step, { tensor: (id) => [px, pdz, pdw][id], weight: () => 0, scratch: partials });
+      runBackwardStep(mem.k, { ...step, scratch: 3 }, { tensor: (id) => [px, pdz, pdw, partials][id], weight: () => 0 });
       const dw = mem.read(pdw, K);
       const N = R * S * c.B + step.groups;
       const tol = (i) => tolerance(N, 1, mag.data[i], ref.dw.data[i]);
@@ -229,8 +230,8 @@ Conv("an illegal partialSum raises pylearn2's ValueError; the kernel refuses it 
   assert.is(K.k.weight_acts(px, pdz, pdw, scratch, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 4), -1);
   assert.is(K.k.weight_acts(px, pdz, pdw, 0, 2, 6, 6, 3, 16, 3, 2, 0, 2, 2, 3), -1, 'no scratch for 3 groups');
   // the glue reports a refusal as a RuntimeError naming the layer and the op
-  const step = { ...weightActsStep(geo, 3, ids), effectivePartialSum: 4 };
-  assert.throws(() => runBackwardStep(K.k, step, { tensor: (id) => [px, pdz, pdw][id], weight: () => 0, scratch }), (e) => e instanceof RuntimeError && /conv1: the weight_acts kernel refused/.test(e.message));
+  const step = { ...weightActsStep(geo, 3, ids), effectivePartialSum: 4, scratch: 3 };
+  assert.throws(() => runBackwardStep(K.k, step, { tensor: (id) => [px, pdz, pdw, scratch][id], weight: () => 0 }), (e) => e instanceof RuntimeError && /conv1: the weight_acts kernel refused/.test(e.message));
 });
 
 Conv('weight_grad_layout maps the kernel-layout gradient back onto both parameter layouts, flipped or not, exactly', () => {
@@ -242,7 +243,7 @@ Conv('weight_grad_layout maps the kernel-layout gradient back onto both paramete
       const pin = K.put(dwk);
       const pout = K.alloc(dwk.data.length);
       const step = { op: 'weight_grad_layout', index: 0, layer: 'l', weightGrad: 0, paramGrad: 1, weightLayout: layout, flipFilters: flip, channels: C, filterSize: k, filters: F };
-      runBackwardStep(K.k, step, { tensor: (id) => [pin, pout][id], weight: () => 0, scratch: 0 });
+      runBackwardStep(K.k, step, { tensor: (id) => [pin, pout][id], weight: () => 0 });
       const ref = kernelGradToParam(f64(dwk), layout, flip);
       expectClose(K.read(pout, dwk.data.length), ref, () => 0, `weight_grad_layout ${layout} flip ${flip}`);
     }
@@ -272,7 +273,7 @@ Pool('max_pool_grad matches the oracle, ties included: partial windows, overlaps
     const pdy = K.put(dy);
     const pdx = K.alloc(x.data.length);
     const step = { op: 'max_pool_grad', index: 0, layer: 'pool', input: 0, output: 1, outputGrad: 2, inputGrad: 3, channels: c.C, rows: c.H, cols: c.W, batch: c.B, poolSize: c.P, stride: c.s, outRows: R, outCols: S };
-    runBackwardStep(K.k, step, { tensor: (id) => [px, py, pdy, pdx][id], weight: () => 0, scratch: 0 });
+    runBackwardStep(K.k, step, { tensor: (id) => [px, py, pdy, pdx][id], weight: () => 0 });
     const ref = maxPoolGradC01b(f64(x), f64(dy), c.P, c.s);
     const mag = maxPoolGradC01b(f64(x), absOf(dy), c.P, c.s);
     const overlap = Math.ceil(c.P / c.s) ** 2;
@@ -299,7 +300,7 @@ Nin('NIN gradients match the oracle for every N remainder mod 8 and channel rema
     const pdw = K.alloc(U * C);
     // N as positions x batch: the glue multiplies them back
     const geo = { index: 0, layer: 'nin', channels: C, units: U, positions: 1, batch: N };
-    const at = { tensor: (id) => [px, pdz, pdx, pdw][id], weight: () => pw, scratch: 0 };
+    const at = { tensor: (id) => [px, pdz, pdx, pdw][id], weight: () => pw };
     runBackwardStep(K.k, { op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, at);
     runBackwardStep(K.k, { op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3 }, at);
     const ref = ninGrad(f64(x), f64(w), f64(dz));

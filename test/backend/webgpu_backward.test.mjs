@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testDevice } from './env.mjs';
-import { backwardLaunches, backwardSource, ninGradWeightSplit, weightActsSplit } from '../../dist/backend/webgpu/backward.js';
+import { backwardLaunches, backwardScratchBytes, backwardSource, ninGradWeightSplit, weightActsSplit } from '../../dist/backend/webgpu/backward.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
@@ -131,7 +131,7 @@ function expectClose(ours, ref, tol, label) {
   assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref?.data[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
 }
 
-const offsets = (ids, weights = [], scratch = 0) => ({ tensor: (id) => ids[id], weight: (i) => weights[i], scratch });
+const offsets = (ids, weights = []) => ({ tensor: (id) => ids[id], weight: (i) => weights[i] });
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
@@ -216,15 +216,18 @@ it('weight_acts: partialSum 0, 1 and a middle divisor match the oracle, partials
     const M = ccGrid(c.H, c.k, c.s, c.pad) * ccGrid(c.W, c.k, c.s, c.pad);
     const middle = [...Array(M).keys()].map((i) => i + 1).filter((d) => M % d === 0 && d > 1 && d < M);
     for (const P of [0, 1, ...middle.slice(0, 1)]) {
-      const step = weightActsStep(g, P, { index: 0, input: 0, preActGrad: 1, weightGrad: 2 });
+      const step = { ...weightActsStep(g, P, { index: 0, input: 0, preActGrad: 1, weightGrad: 2 }), scratch: 3 };
       const L = new Layout();
       const K = c.C * c.k * c.k * c.F;
       const ids = [L.put(x), L.put(dz), L.reserve(K)];
       const split = weightActsSplit(step);
+      assert.is(backwardScratchBytes(step), split.scratchBytes);
       assert.ok(split.scratchBytes >= step.scratchBytes, 'the plan holds at least the partialSum scratch');
       if (c.H === 12 && P === 0) assert.ok(split.slices > 1, 'one long group is sliced');
       const scratch = L.reserve(split.scratchBytes / 4);
-      const launches = backwardLaunches(step, offsets(ids, [], scratch));
+      ids.push(scratch);
+      const launches = backwardLaunches(step, offsets(ids));
+      if (split.scratchBytes > 0) assert.throws(() => backwardLaunches({ ...step, scratch: undefined }, offsets(ids)), /needs \d+ bytes of scratch, but the plan gave it none/);
       assert.is(launches.length, step.groups * split.slices > 1 ? 2 : 1, 'a reduction pass exactly when there are partial slots');
       const arena = await runLaunches(launches, L.data());
       const N = g.outRows * g.outCols * c.B + step.groups * split.slices;
@@ -285,13 +288,13 @@ it('NIN gradients: input and weight, tile edges, one and several K slices', asyn
     const L = new Layout();
     const ids = [L.put(x), L.put(dz), L.reserve(C * N), L.reserve(U * C)];
     const split = ninGradWeightSplit({ units: U, channels: C, positions, batch: B });
-    const scratch = L.reserve(split.scratchBytes / 4);
+    ids.push(L.reserve(split.scratchBytes / 4));
     const geo = { index: 0, layer: 'nin', channels: C, units: U, positions, batch: B };
     const weights = new Float32Array(4 + w.data.length);
     weights.set(w.data, 4);
     const launches = [
-      ...backwardLaunches({ op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, offsets(ids, [4], scratch)),
-      ...backwardLaunches({ op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3 }, offsets(ids, [4], scratch)),
+      ...backwardLaunches({ op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, offsets(ids, [4])),
+      ...backwardLaunches({ op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3, scratch: 4 }, offsets(ids, [4])),
     ];
     const arena = await runLaunches(launches, L.data(), weights);
     const ref = ninGrad(f64(x), f64(w), f64(dz));

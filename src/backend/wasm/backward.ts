@@ -9,7 +9,7 @@ import type { BackwardStep } from '../../ops/backward.js';
 import { activationOf, BIAS_CODES } from '../../ops/codes.js';
 import type { KernelsExports } from './kernels_abi.js';
 
-/** Byte addresses of a backward step's operands. */
+/** Byte addresses of a backward step's operands (its scratch is the tensor `step.scratch`, 16-byte aligned). */
 export interface WasmBackwardAddresses {
   /** Address of an arena tensor by id. */
   tensor(id: number): number;
@@ -18,8 +18,6 @@ export interface WasmBackwardAddresses {
    * the forward uses it, not packed), NIN W (U, C) as stored.
    */
   weight(index: number): number;
-  /** Address of the step's scratch (backwardScratchBytes bytes, 16-byte aligned). */
-  scratch: number;
 }
 
 /** Scratch bytes a backward step needs on this backend (0 for most). */
@@ -36,6 +34,9 @@ export function backwardScratchBytes(k: KernelsExports, step: BackwardStep): num
 
 /** Runs one backward step; a kernel that refuses its arguments is a RuntimeError (the glue's bug). */
 export function runBackwardStep(k: KernelsExports, step: BackwardStep, at: WasmBackwardAddresses): void {
+  const need = backwardScratchBytes(k, step);
+  if (need > 0 && step.scratch === undefined) throw new RuntimeError(`layer ${step.layer}: the ${step.op} step needs ${need} bytes of scratch, but the plan gave it none`);
+  const scratch = need > 0 ? at.tensor(step.scratch as number) : 0;
   let rc: number;
   switch (step.op) {
     case 'bias_act_grad': {
@@ -48,13 +49,13 @@ export function runBackwardStep(k: KernelsExports, step: BackwardStep, at: WasmB
     }
     case 'img_acts':
       rc = k.img_acts(
-        at.tensor(step.preActGrad), at.weight(step.weight), at.tensor(step.inputGrad), at.scratch, step.channels, step.rows, step.cols, step.batch,
+        at.tensor(step.preActGrad), at.weight(step.weight), at.tensor(step.inputGrad), scratch, step.channels, step.rows, step.cols, step.batch,
         step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols,
       );
       break;
     case 'weight_acts':
       rc = k.weight_acts(
-        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), step.groups > 1 ? at.scratch : 0, step.channels, step.rows,
+        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), scratch, step.channels, step.rows,
         step.cols, step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.effectivePartialSum,
       );
       break;

@@ -24,14 +24,12 @@ export interface BackwardLaunch {
   workgroups: [number, number];
 }
 
-/** Element offsets of a backward step's operands. */
+/** Element offsets of a backward step's operands (its scratch is the tensor `step.scratch`). */
 export interface BackwardOffsets {
   /** Offset of an arena tensor by id. */
   tensor(id: number): number;
   /** Offset of a parameter in the weights buffer by index (as uploaded for the forward: conv (C, k, k, F), NIN W (U, C)). */
   weight(index: number): number;
-  /** Offset of the step's scratch in the arena (weight_acts partials, nin_grad_weight slices). */
-  scratch: number;
 }
 
 /**
@@ -94,6 +92,20 @@ export function weightActsSplit(step: Pick<WeightActsStep, 'channels' | 'filterS
   return { slices, kPer, scratchBytes: slots > 1 ? 4 * slots * q * step.filters : 0 };
 }
 
+/** Scratch bytes a backward step needs on this backend (0 for most). */
+export function backwardScratchBytes(step: BackwardStep): number {
+  if (step.op === 'weight_acts') return weightActsSplit(step).scratchBytes;
+  if (step.op === 'nin_grad_weight') return ninGradWeightSplit(step).scratchBytes;
+  return 0;
+}
+
+/** The element offset of a step's scratch, which must hold `need` bytes. */
+function scratchOffset(step: BackwardStep, at: BackwardOffsets, need: number): number {
+  if (need === 0) return 0;
+  if (step.scratch === undefined) throw new ValueError(`layer ${step.layer}: the ${step.op} step needs ${need} bytes of scratch, but the plan gave it none`);
+  return at.tensor(step.scratch);
+}
+
 /** The passes of one backward step, in order. */
 export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPerDimension = 65535): BackwardLaunch[] {
   const grid = (count: number): [number, number] => workgroupGrid(Math.max(count, 1), maxPerDimension);
@@ -128,11 +140,12 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
       const q = step.channels * step.filterSize * step.filterSize;
       const qTiles = ceilDiv(q, TILE);
       const fTiles = ceilDiv(step.filters, TILE);
-      const { slices, kPer } = weightActsSplit(step);
+      const { slices, kPer, scratchBytes } = weightActsSplit(step);
       const slots = step.groups * slices;
+      const scratch = scratchOffset(step, at, scratchBytes);
       const tiles = qTiles * fTiles * slots;
       const params = uniform([
-        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), slots > 1 ? at.scratch : 0, step.channels, step.rows, step.cols,
+        at.tensor(step.input), at.tensor(step.preActGrad), at.tensor(step.weightGrad), scratch, step.channels, step.rows, step.cols,
         step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.colsCC, step.effectivePartialSum, step.groups,
         slices, kPer, q, qTiles, fTiles, tiles, 0, 0, 0,
       ]);
@@ -175,8 +188,8 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
       const n = step.positions * step.batch;
       const iTiles = ceilDiv(step.units, TILE);
       const jTiles = ceilDiv(step.channels, TILE);
-      const { slices, kPer } = ninGradWeightSplit(step);
-      const params = uniform([at.tensor(step.preActGrad), n, 1, at.tensor(step.input), 1, n, at.tensor(step.weightGrad), slices > 1 ? at.scratch : 0, step.units, step.channels, n, iTiles, jTiles, kPer, slices, iTiles * jTiles * slices]);
+      const { slices, kPer, scratchBytes } = ninGradWeightSplit(step);
+      const params = uniform([at.tensor(step.preActGrad), n, 1, at.tensor(step.input), 1, n, at.tensor(step.weightGrad), scratchOffset(step, at, scratchBytes), step.units, step.channels, n, iTiles, jTiles, kPer, slices, iTiles * jTiles * slices]);
       const main: BackwardLaunch = { file: 'nin_grad', entry: 'main', constants: { A_WEIGHTS: 0, B_K_FAST: 1 }, params, workgroups: grid(iTiles * jTiles * slices) };
       if (slices === 1) return [main];
       return [main, { file: 'nin_grad', entry: 'reduce', constants: { A_WEIGHTS: 0, B_K_FAST: 1 }, params, workgroups: grid(ceilDiv(step.units * step.channels, FLAT)) }];
