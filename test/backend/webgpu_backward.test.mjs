@@ -132,6 +132,9 @@ function expectClose(ours, ref, tol, label) {
 }
 
 const offsets = (ids, weights = []) => ({ tensor: (id) => ids[id], weight: (i) => weights[i] });
+// Every other case dispatches with at most 16 workgroups per grid dimension, so the kernels' linear
+// workgroup id over x and y (what a device's 65535 limit needs on large layers) is exercised.
+const maxDim = (n) => (n % 2 ? 16 : 65535);
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
@@ -157,7 +160,7 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
       const nb = mode === 'tied' ? F : F * P;
       ids.push(mode === 'none' ? -1 : L.reserve(nb));
       const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B };
-      const arena = await runLaunches(backwardLaunches(step, offsets(ids)), L.data());
+      const arena = await runLaunches(backwardLaunches(step, offsets(ids), maxDim(seed)), L.data());
       const label = `${kind} ${mode}${inPlace ? ' in place' : ''}`;
       const ref = actGrad(kind, params, f64(y), f64(dy));
       const tolDz = (i) => actGradTolerance(kind, params, y.data[i], dy.data[i]);
@@ -197,7 +200,7 @@ it('img_acts matches the oracle: every geometry, batch size and tile edge', asyn
     const weights = new Float32Array(8 + w.data.length);
     weights.set(w.data, 8);
     const step = { op: 'img_acts', index: 0, ...g, preActGrad: 0, weight: 0, inputGrad: 1 };
-    const launches = backwardLaunches(step, offsets(ids, [8]));
+    const launches = backwardLaunches(step, offsets(ids, [8]), maxDim(n));
     assert.is(launches[0].entry, c.B % 4 === 0 ? 'main_vec4' : 'main_scalar', 'vec4 along the batch exactly when B % 4 == 0');
     const arena = await runLaunches(launches, L.data(), weights);
     const ref = imgActsC01b(f64(dz), f64(w), c.pad, c.s, c.H, c.W);
@@ -226,7 +229,7 @@ it('weight_acts: partialSum 0, 1 and a middle divisor match the oracle, partials
       if (c.H === 12 && P === 0) assert.ok(split.slices > 1, 'one long group is sliced');
       const scratch = L.reserve(split.scratchBytes / 4);
       ids.push(scratch);
-      const launches = backwardLaunches(step, offsets(ids));
+      const launches = backwardLaunches(step, offsets(ids), maxDim(n + P));
       if (split.scratchBytes > 0) assert.throws(() => backwardLaunches({ ...step, scratch: undefined }, offsets(ids)), /needs \d+ bytes of scratch, but the plan gave it none/);
       assert.is(launches.length, step.groups * split.slices > 1 ? 2 : 1, 'a reduction pass exactly when there are partial slots');
       const arena = await runLaunches(launches, L.data());
@@ -269,7 +272,7 @@ it('max_pool_grad: ties all receive the gradient; vec4 and scalar paths, partial
     const L = new Layout();
     const ids = [L.put(x), L.put({ data: Float32Array.from(y.data) }), L.put(dy), L.reserve(x.data.length)];
     const step = { op: 'max_pool_grad', index: 0, layer: 'pool', input: 0, output: 1, outputGrad: 2, inputGrad: 3, channels: c.C, rows: c.H, cols: c.W, batch: c.B, poolSize: c.P, stride: c.s, outRows: y.shape[1], outCols: y.shape[2] };
-    const launches = backwardLaunches(step, offsets(ids));
+    const launches = backwardLaunches(step, offsets(ids), maxDim(n));
     assert.is(launches[0].entry, c.B % 4 === 0 ? 'main_vec4' : 'main_scalar');
     const arena = await runLaunches(launches, L.data());
     const ref = maxPoolGradC01b(f64(x), f64(dy), c.P, c.s);
@@ -293,8 +296,8 @@ it('NIN gradients: input and weight, tile edges, one and several K slices', asyn
     const weights = new Float32Array(4 + w.data.length);
     weights.set(w.data, 4);
     const launches = [
-      ...backwardLaunches({ op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, offsets(ids, [4])),
-      ...backwardLaunches({ op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3, scratch: 4 }, offsets(ids, [4])),
+      ...backwardLaunches({ op: 'nin_grad_input', ...geo, preActGrad: 1, weight: 0, inputGrad: 2 }, offsets(ids, [4]), maxDim(n)),
+      ...backwardLaunches({ op: 'nin_grad_weight', ...geo, input: 0, preActGrad: 1, weightGrad: 3, scratch: 4 }, offsets(ids, [4]), maxDim(n)),
     ];
     const arena = await runLaunches(launches, L.data(), weights);
     const ref = ninGrad(f64(x), f64(w), f64(dz));
