@@ -12,20 +12,25 @@
 //                                    of 4 for main_vec4)
 //   1  weights  storage, read        array<f32>: w (C, k, k, F) at params.w_off
 //   2  params   uniform              Params
-// Overrides: none.
+// Overrides: WG_C, WG_N: workgroup size (WG_N, WG_C), WG_N * WG_C = 256 (a thread computes 4
+//   channels x 4 columns, so the tile is TILE_C = 4 WG_C channels by TILE_N = 4 WG_N columns);
+//   K_CHUNK: filters per stage. The host (src/backend/webgpu/backward.ts imgActsTile) picks
+//   (16, 16, 16), or narrower channel tiles for layers with few channels (a first layer's C = 3
+//   would leave 61 of 64 tile rows idle): (4, 64, 8) for C <= 16, (2, 128, 2) for C <= 8.
+//   Workgroup memory 16 (K_CHUNK (WG_C + WG_N) + 4 WG_N) bytes, within 16 KiB for all three.
 // Entry points: main_vec4 (needs B % 4 == 0 and 16-byte aligned offsets: a thread's 4 columns are
 //   4 batch entries of one position, read and written as one vec4), main_scalar (any B).
 // Geometry: a GEMM dx(C, N) = w(C, K) x dzcol(K, N), N = H*W*B (batch innermost), K = k*k*F taps x
 //   filters, dzcol[(i, j, f), (y, x, b)] = dz[f, (y + pad - i) / s, (x + pad - j) / s, b] where that
 //   divides evenly and lands on the grid, else 0 (the col2im of cuda-convnet's ImageActs, never
-//   materialised). A workgroup of 16 x 16 threads computes a 64 x 64 tile (64 channels by 64
-//   columns), K in chunks of 16 filters of one tap staged in workgroup memory (two 16 x 64 float
-//   stages, 8 KiB); a thread computes 4 channels x 4 consecutive columns (a vec4 along the batch)
-//   with 16 vec4 FMAs per 2 workgroup-memory vec4 reads. The staging loads are coalesced: the
-//   weight stage's threads run along f (contiguous in w), the dz stage's along the columns (b, then
-//   x: contiguous in dz; one vec4 load per thread in main_vec4). Per column the tile keeps (y + pad, x + pad, b) so that a tap's source
-//   module costs two compares and two divisions. Tiles: params.c_tiles = ceil(C / 64) times
-//   ceil(N / 64) = params.tiles; workgroup id wg.x + wg.y * num_workgroups.x, channel tile fastest.
+//   materialised). A workgroup computes a TILE_C x TILE_N tile, K in chunks of K_CHUNK filters of
+//   one tap staged in workgroup memory; a thread computes 4 channels x 4 consecutive columns (a
+//   vec4 along the batch) with 16 vec4 FMAs per 2 workgroup-memory vec4 reads. The staging loads
+//   are coalesced: the weight stage's threads run along f (contiguous in w), the dz stage's along
+//   the columns (b, then x: contiguous in dz; one vec4 load per thread in main_vec4). Per column
+//   the tile keeps (y + pad, x + pad, b) so that a tap's source module costs two compares and two
+//   divisions. Tiles: params.c_tiles = ceil(C / TILE_C) times ceil(N / TILE_N) = params.tiles;
+//   workgroup id wg.x + wg.y * num_workgroups.x, channel tile fastest.
 //   Summation order per output: taps (i, j) ascending, then f ascending (float32).
 
 struct Params {
@@ -52,16 +57,18 @@ struct Params {
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-const WG: u32 = 16u;
-const TILE: u32 = 64u;
-const K_CHUNK: u32 = 16u;
+override WG_C: u32 = 16u;
+override WG_N: u32 = 16u;
+override K_CHUNK: u32 = 16u;
 
-// w_stage[kk * WG + t] = w[c0 + 4t .. c0 + 4t + 3, tap, f0 + kk]
-var<workgroup> w_stage: array<vec4<f32>, K_CHUNK * WG>;
-// d_stage[kk * WG + t] = dzcol[(tap, f0 + kk), n0 + 4t .. n0 + 4t + 3]
-var<workgroup> d_stage: array<vec4<f32>, K_CHUNK * WG>;
+const THREADS: u32 = 256u;
+
+// w_stage[kk * WG_C + t] = w[c0 + 4t .. c0 + 4t + 3, tap, f0 + kk]
+var<workgroup> w_stage: array<vec4<f32>, K_CHUNK * WG_C>;
+// d_stage[kk * WG_N + t] = dzcol[(tap, f0 + kk), n0 + 4t .. n0 + 4t + 3]
+var<workgroup> d_stage: array<vec4<f32>, K_CHUNK * WG_N>;
 // per column n0 + t (main_scalar), or per 4 columns n0 + 4t (main_vec4): (y + pad, x + pad, b, 1 if it exists)
-var<workgroup> col_info: array<vec4<i32>, TILE>;
+var<workgroup> col_info: array<vec4<i32>, 4u * WG_N>;
 
 fn column_info(n: u32) -> vec4<i32> {
   if (n >= params.n_total) {
@@ -112,8 +119,8 @@ struct Acc {
 fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
   var acc = acc_in;
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let w = w_stage[kk * WG + ly];
-    let d = d_stage[kk * WG + lx];
+    let w = w_stage[kk * WG_C + ly];
+    let d = d_stage[kk * WG_N + lx];
     acc.a0 += w.x * d;
     acc.a1 += w.y * d;
     acc.a2 += w.z * d;
@@ -122,7 +129,7 @@ fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
   return acc;
 }
 
-@compute @workgroup_size(WG, WG)
+@compute @workgroup_size(WG_N, WG_C)
 fn main_vec4(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -132,31 +139,32 @@ fn main_vec4(
   if (wid >= params.tiles) {
     return;
   }
-  let c0 = (wid % params.c_tiles) * TILE;
-  let n0 = (wid / params.c_tiles) * TILE;
-  let tid = lid.y * WG + lid.x;
+  let c0 = (wid % params.c_tiles) * (4u * WG_C);
+  let n0 = (wid / params.c_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
   // one record per 4 columns: they are 4 batch entries of one position
-  if (tid < WG) {
-    col_info[tid] = column_info(n0 + 4u * tid);
+  for (var t = tid; t < WG_N; t += THREADS) {
+    col_info[t] = column_info(n0 + 4u * t);
   }
   workgroupBarrier();
   let k = params.filter_size;
-  let w_kk = tid % K_CHUNK;
-  let w_t = tid / K_CHUNK;
-  let d_t = tid % WG;
-  let d_kk = tid / WG;
   var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var tap = 0u; tap < k * k; tap++) {
     let i = tap / k;
     let j = tap - i * k;
     for (var f0 = 0u; f0 < params.filters; f0 += K_CHUNK) {
-      w_stage[w_kk * WG + w_t] = w_stage_load(c0, w_t, i, j, f0 + w_kk);
-      let at = dz_index(col_info[d_t], i32(i), i32(j), f0 + d_kk);
-      var dv = vec4<f32>(0.0);
-      if (at >= 0) {
-        dv = arena4[u32(at) / 4u];
+      // weights along f (kk fastest), dz along the columns (t fastest)
+      for (var t = tid; t < K_CHUNK * WG_C; t += THREADS) {
+        w_stage[(t % K_CHUNK) * WG_C + t / K_CHUNK] = w_stage_load(c0, t / K_CHUNK, i, j, f0 + t % K_CHUNK);
       }
-      d_stage[d_kk * WG + d_t] = dv;
+      for (var t = tid; t < K_CHUNK * WG_N; t += THREADS) {
+        let at = dz_index(col_info[t % WG_N], i32(i), i32(j), f0 + t / WG_N);
+        var dv = vec4<f32>(0.0);
+        if (at >= 0) {
+          dv = arena4[u32(at) / 4u];
+        }
+        d_stage[t] = dv;
+      }
       workgroupBarrier();
       acc = accumulate(acc, lid.x, lid.y);
       workgroupBarrier();
@@ -174,7 +182,7 @@ fn main_vec4(
   }
 }
 
-@compute @workgroup_size(WG, WG)
+@compute @workgroup_size(WG_N, WG_C)
 fn main_scalar(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -184,33 +192,34 @@ fn main_scalar(
   if (wid >= params.tiles) {
     return;
   }
-  let c0 = (wid % params.c_tiles) * TILE;
-  let n0 = (wid / params.c_tiles) * TILE;
-  let tid = lid.y * WG + lid.x;
-  if (tid < TILE) {
-    col_info[tid] = column_info(n0 + tid);
+  let c0 = (wid % params.c_tiles) * (4u * WG_C);
+  let n0 = (wid / params.c_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  for (var t = tid; t < 4u * WG_N; t += THREADS) {
+    col_info[t] = column_info(n0 + t);
   }
   workgroupBarrier();
   let k = params.filter_size;
-  // this thread's staging slots: weights along f (kk fastest), dz along the columns (t fastest)
-  let w_kk = tid % K_CHUNK;
-  let w_t = tid / K_CHUNK;
-  let d_t = tid % WG;
-  let d_kk = tid / WG;
   var acc = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var tap = 0u; tap < k * k; tap++) {
     let i = tap / k;
     let j = tap - i * k;
     for (var f0 = 0u; f0 < params.filters; f0 += K_CHUNK) {
-      w_stage[w_kk * WG + w_t] = w_stage_load(c0, w_t, i, j, f0 + w_kk);
-      var dv = vec4<f32>(0.0);
-      for (var e = 0u; e < 4u; e++) {
-        let at = dz_index(col_info[4u * d_t + e], i32(i), i32(j), f0 + d_kk);
-        if (at >= 0) {
-          dv[e] = arena[u32(at)];
-        }
+      // weights along f (kk fastest), dz along the columns (t fastest)
+      for (var t = tid; t < K_CHUNK * WG_C; t += THREADS) {
+        w_stage[(t % K_CHUNK) * WG_C + t / K_CHUNK] = w_stage_load(c0, t / K_CHUNK, i, j, f0 + t % K_CHUNK);
       }
-      d_stage[d_kk * WG + d_t] = dv;
+      for (var t = tid; t < K_CHUNK * WG_N; t += THREADS) {
+        let d_t = t % WG_N;
+        var dv = vec4<f32>(0.0);
+        for (var e = 0u; e < 4u; e++) {
+          let at = dz_index(col_info[4u * d_t + e], i32(i), i32(j), f0 + t / WG_N);
+          if (at >= 0) {
+            dv[e] = arena[u32(at)];
+          }
+        }
+        d_stage[t] = dv;
+      }
       workgroupBarrier();
       acc = accumulate(acc, lid.x, lid.y);
       workgroupBarrier();

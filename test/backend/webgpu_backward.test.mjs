@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testDevice } from './env.mjs';
-import { backwardLaunches, backwardScratchBytes, backwardSource, ninGradWeightSplit, weightActsSplit } from '../../dist/backend/webgpu/backward.js';
+import { backwardLaunches, backwardScratchBytes, backwardSource, imgActsTile, ninGradWeightSplit, weightActsSplit } from '../../dist/backend/webgpu/backward.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
@@ -178,6 +178,9 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
 // channels / taps / filters / columns, F not a multiple of 16.
 const CONV = [
   { C: 1, H: 5, W: 7, k: 3, s: 1, pad: 1, F: 16, B: 1 },
+  // channel tiles of 16 (C <= 16) over several column tiles of 256
+  { C: 12, H: 9, W: 9, k: 3, s: 1, pad: 1, F: 16, B: 4 },
+  { C: 13, H: 6, W: 6, k: 3, s: 2, pad: 1, F: 16, B: 5 },
   { C: 2, H: 6, W: 5, k: 3, s: 2, pad: 0, F: 16, B: 2 },
   { C: 3, H: 9, W: 8, k: 5, s: 1, pad: 2, F: 32, B: 3 },
   { C: 8, H: 5, W: 6, k: 3, s: 1, pad: 1, F: 80, B: 4 },
@@ -242,6 +245,16 @@ it('weight_acts: partialSum 0, 1 and a middle divisor match the oracle, partials
       }
     }
   }
+});
+
+test('img_acts tiles: narrower channel tiles for few channels, all within 16 KiB of workgroup memory', () => {
+  for (const C of [1, 3, 4, 8, 9, 16, 17, 64, 384]) {
+    const t = imgActsTile(C);
+    assert.is(t.wgC * t.wgN, 256, `C ${C}: 256 threads`);
+    assert.ok(t.workgroupBytes <= 16384, `C ${C}: ${t.workgroupBytes} bytes`);
+    assert.ok(4 * t.wgC >= Math.min(C, 64) || C > 16, `C ${C}: the tile is no narrower than needed`);
+  }
+  assert.is(4 * imgActsTile(3).wgC, 8, 'a first layer (C = 3) uses 3 of 8 tile rows, not 3 of 64');
 });
 
 it('weight_grad_layout: kernel-layout dW to both parameter layouts, flipped or not, exactly', async () => {

@@ -92,6 +92,12 @@ export function weightActsSplit(step: Pick<WeightActsStep, 'channels' | 'filterS
   return { slices, kPer, scratchBytes: slots > 1 ? 4 * slots * q * step.filters : 0 };
 }
 
+/** img_acts' workgroup shape (WG_C, WG_N threads, K_CHUNK filters per stage) for C channels, and its workgroup memory. */
+export function imgActsTile(channels: number): { wgC: number; wgN: number; kChunk: number; workgroupBytes: number } {
+  const [wgC, wgN, kChunk] = channels > 16 ? [16, 16, 16] : channels > 8 ? [4, 64, 8] : [2, 128, 2];
+  return { wgC, wgN, kChunk, workgroupBytes: 16 * (kChunk * (wgC + wgN) + 4 * wgN) };
+}
+
 /** Scratch bytes a backward step needs on this backend (0 for most). */
 export function backwardScratchBytes(step: BackwardStep): number {
   if (step.op === 'weight_acts') return weightActsSplit(step).scratchBytes;
@@ -124,11 +130,12 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
     }
     case 'img_acts': {
       const n = step.rows * step.cols * step.batch;
-      const cTiles = ceilDiv(step.channels, TILE);
-      const tiles = cTiles * ceilDiv(n, TILE);
+      const t = imgActsTile(step.channels);
+      const cTiles = ceilDiv(step.channels, 4 * t.wgC);
+      const tiles = cTiles * ceilDiv(n, 4 * t.wgN);
       const vec4 = step.batch % 4 === 0 && at.tensor(step.preActGrad) % 4 === 0 && at.tensor(step.inputGrad) % 4 === 0;
       return [{
-        file: 'img_acts', entry: vec4 ? 'main_vec4' : 'main_scalar', constants: {},
+        file: 'img_acts', entry: vec4 ? 'main_vec4' : 'main_scalar', constants: { WG_C: t.wgC, WG_N: t.wgN, K_CHUNK: t.kChunk },
         params: uniform([
           at.tensor(step.preActGrad), at.tensor(step.inputGrad), at.weight(step.weight), step.channels, step.rows, step.cols, step.batch, step.filters,
           step.filterSize, step.stride, step.pad, step.outRows, step.outCols, n, cTiles, tiles,
