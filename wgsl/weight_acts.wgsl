@@ -15,13 +15,18 @@
 //                                    (element offsets); to_param_layout: dw -> params.param_off
 //   1  weights  storage, read        array<f32>: not read
 //   2  params   uniform              Params
-// Overrides: none.
+// Overrides: WG_F, WG_Q: workgroup size (WG_F, WG_Q), WG_F * WG_Q = 256 (a thread computes 4 taps x
+//   4 filters, so a tile is TILE_Q = 4 WG_Q taps by TILE_F = 4 WG_F filters); K_CHUNK: rows of K per
+//   stage (8 or 16: each thread stages at most two tap vec4s and one filter vec4 per chunk, all of
+//   one row of K). The host (src/backend/webgpu/backward.ts weightActsTile) fits TILE_F to F:
+//   (16, 16, 16) when 64 divides F, (8, 32, 16) when 32 does, else (4, 64, 8); workgroup memory
+//   16 K_CHUNK (WG_Q + WG_F) bytes, at most 10 KiB.
 // Entry points: main (any B), reduce (G * slices > 1: dw = slot 0 + slot 1 + ... in order, one
 //   thread per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep).
 // Geometry (main): per group, a GEMM dw(Q, F) = xcol(Q, K) x dzcol(K, F), Q = C*k*k taps, K = P*B
-//   (the group's modules, batch innermost). A workgroup of 16 x 16 threads computes a 64 x 64 tile
-//   (64 taps by 64 filters) of one group, K in chunks of 16 staged in workgroup memory (two 16 x 64
-//   float stages, 8 KiB); a thread computes 4 taps x 4 filters (a vec4 along f, the layout of dw),
+//   (the group's modules, batch innermost). A workgroup computes a TILE_Q x TILE_F tile of one
+//   group, K in chunks of K_CHUNK staged in workgroup memory; a thread computes 4 taps x 4 filters
+//   (a vec4 along f, the layout of dw),
 //   16 vec4 FMAs per 2 workgroup-memory vec4 reads. Both stages are loaded with the threads running
 //   along K, i.e. along the batch, which is contiguous in x and in dz: coalesced. This replaces the
 //   one-thread-per-weight serial loop over batch x positions of tfjs-webgpu's conv2DBackpropFilter
@@ -31,7 +36,7 @@
 //   partials become (G * slices, C, k, k, F), slot g * slices + s; reduce then sums all slots, so
 //   partial[g] of cuda-convnet is the sum of its slices. The host counts that scratch in the plan
 //   (src/backend/webgpu/backward.ts weightActsSplit); with G * slices == 1 dw is written directly.
-//   Tiles: q_tiles = ceil(Q / 64), f_tiles = ceil(F / 64), tiles = q_tiles * f_tiles * G * slices;
+//   Tiles: q_tiles = ceil(Q / TILE_Q), f_tiles = ceil(F / TILE_F), tiles = q_tiles * f_tiles * G * slices;
 //   workgroup id wg.x + wg.y * num_workgroups.x: q tile fastest, then f tile, then the slot.
 //   A thread's 4 taps (c, i, j) and 4 filters are decoded once, before the K loop.
 //   Summation order per element and slot: K ascending (modules, then b) in float32; then the slots.
@@ -71,14 +76,16 @@ struct Params {
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-const WG: u32 = 16u;
-const TILE: u32 = 64u;
-const K_CHUNK: u32 = 16u;
+override WG_F: u32 = 16u;
+override WG_Q: u32 = 16u;
+override K_CHUNK: u32 = 16u;
 
-// x_stage[kk * WG + t] = xcol[q0 + 4t .. q0 + 4t + 3, k0 + kk]
-var<workgroup> x_stage: array<vec4<f32>, K_CHUNK * WG>;
-// d_stage[kk * WG + t] = dzcol[k0 + kk, f0 + 4t .. f0 + 4t + 3]
-var<workgroup> d_stage: array<vec4<f32>, K_CHUNK * WG>;
+const THREADS: u32 = 256u;
+
+// x_stage[kk * WG_Q + t] = xcol[q0 + 4t .. q0 + 4t + 3, k0 + kk]
+var<workgroup> x_stage: array<vec4<f32>, K_CHUNK * WG_Q>;
+// d_stage[kk * WG_F + t] = dzcol[k0 + kk, f0 + 4t .. f0 + 4t + 3]
+var<workgroup> d_stage: array<vec4<f32>, K_CHUNK * WG_F>;
 
 // Column kk of group g's K: (oy, ox, b, 1 if it exists and is inside Lasagne's grid).
 fn module_of(g: u32, kk: u32) -> vec4<u32> {
@@ -128,7 +135,12 @@ fn dz_at(f: u32, md: vec4<u32>) -> f32 {
   return arena[params.dz_off + ((f * params.out_rows + md.x) * params.out_cols + md.y) * params.batch + md.z];
 }
 
-@compute @workgroup_size(WG, WG)
+// The 4 taps q .. q + 3, decoded.
+fn taps_of(q: u32) -> array<vec4<i32>, 4> {
+  return array<vec4<i32>, 4>(tap_of(q), tap_of(q + 1u), tap_of(q + 2u), tap_of(q + 3u));
+}
+
+@compute @workgroup_size(WG_F, WG_Q)
 fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -138,39 +150,60 @@ fn main(
   if (wid >= params.tiles) {
     return;
   }
-  let q0 = (wid % params.q_tiles) * TILE;
+  let q0 = (wid % params.q_tiles) * (4u * WG_Q);
   let rest = wid / params.q_tiles;
-  let f0 = (rest % params.f_tiles) * TILE;
+  let f0 = (rest % params.f_tiles) * (4u * WG_F);
   let slot = rest / params.f_tiles;
   let g = slot / params.slices;
   let k_begin = (slot - g * params.slices) * params.k_per;
   let k_stop = min(params.partial_sum * params.batch, k_begin + params.k_per);
-  let tid = lid.y * WG + lid.x;
-  // staging slot of this thread: K fastest (along the batch: coalesced), then 4 taps / 4 filters
+  let tid = lid.y * WG_F + lid.x;
+  // staging slots of this thread, all in row kk_l of the chunk (K fastest: along the batch,
+  // coalesced): tap groups t_a and t_b (the second when the stage has more than 256 vec4s) and
+  // filter group t_a; THREADS is a multiple of K_CHUNK, so every slot of a thread has the same kk
   let kk_l = tid % K_CHUNK;
-  let t_l = tid / K_CHUNK;
+  let t_a = tid / K_CHUNK;
+  let t_b = (tid + THREADS) / K_CHUNK;
+  let x_slots = K_CHUNK * WG_Q;
+  let taps_a = taps_of(q0 + 4u * t_a);
+  var taps_b = taps_a;
+  if (tid + THREADS < x_slots) {
+    taps_b = taps_of(q0 + 4u * t_b);
+  }
   var a0 = vec4<f32>(0.0);
   var a1 = vec4<f32>(0.0);
   var a2 = vec4<f32>(0.0);
   var a3 = vec4<f32>(0.0);
-  let taps = array<vec4<i32>, 4>(tap_of(q0 + 4u * t_l), tap_of(q0 + 4u * t_l + 1u), tap_of(q0 + 4u * t_l + 2u), tap_of(q0 + 4u * t_l + 3u));
   for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
     var md = vec4<u32>(0u);
     if (k0 + kk_l < k_stop) {
       md = module_of(g, k0 + kk_l);
     }
-    var xv = vec4<f32>(0.0);
+    var xa = vec4<f32>(0.0);
+    var xb = vec4<f32>(0.0);
     var dv = vec4<f32>(0.0);
     for (var e = 0u; e < 4u; e++) {
-      xv[e] = x_at(taps[e], md);
-      dv[e] = dz_at(f0 + 4u * t_l + e, md);
+      xa[e] = x_at(taps_a[e], md);
+      if (tid + THREADS < x_slots) {
+        xb[e] = x_at(taps_b[e], md);
+      }
+      if (tid < K_CHUNK * WG_F) {
+        dv[e] = dz_at(f0 + 4u * t_a + e, md);
+      }
     }
-    x_stage[kk_l * WG + t_l] = xv;
-    d_stage[kk_l * WG + t_l] = dv;
+    if (tid < x_slots) {
+      x_stage[kk_l * WG_Q + t_a] = xa;
+    }
+    if (tid + THREADS < x_slots) {
+      x_stage[kk_l * WG_Q + t_b] = xb;
+    }
+    if (tid < K_CHUNK * WG_F) {
+      d_stage[kk_l * WG_F + t_a] = dv;
+    }
     workgroupBarrier();
     for (var kk = 0u; kk < K_CHUNK; kk++) {
-      let xq = x_stage[kk * WG + lid.y];
-      let d = d_stage[kk * WG + lid.x];
+      let xq = x_stage[kk * WG_Q + lid.y];
+      let d = d_stage[kk * WG_F + lid.x];
       a0 += xq.x * d;
       a1 += xq.y * d;
       a2 += xq.z * d;

@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testDevice } from './env.mjs';
-import { backwardLaunches, backwardScratchBytes, backwardSource, imgActsTile, ninGradWeightSplit, weightActsSplit } from '../../dist/backend/webgpu/backward.js';
+import { backwardLaunches, backwardScratchBytes, backwardSource, imgActsTile, ninGradWeightSplit, weightActsSplit, weightActsTile } from '../../dist/backend/webgpu/backward.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
@@ -187,6 +187,9 @@ const CONV = [
   { C: 2, H: 7, W: 7, k: 3, s: 3, pad: 1, F: 16, B: 5 },
   { C: 70, H: 4, W: 4, k: 2, s: 2, pad: 1, F: 16, B: 6 },
   { C: 3, H: 7, W: 6, k: 4, s: 2, pad: 1, F: 20, B: 9 },
+  // filter tiles of 64 (F = 64, 128 taps in two tiles) and of 32 (F = 96)
+  { C: 14, H: 5, W: 5, k: 3, s: 1, pad: 0, F: 64, B: 3 },
+  { C: 2, H: 5, W: 6, k: 3, s: 1, pad: 1, F: 96, B: 4 },
   // M B = 1152 rows of K in one group (partialSum 0): the WebGPU kernel cuts it into slices
   { C: 2, H: 12, W: 12, k: 3, s: 1, pad: 1, F: 16, B: 8 },
 ];
@@ -255,6 +258,16 @@ test('img_acts tiles: narrower channel tiles for few channels, all within 16 KiB
     assert.ok(4 * t.wgC >= Math.min(C, 64) || C > 16, `C ${C}: the tile is no narrower than needed`);
   }
   assert.is(4 * imgActsTile(3).wgC, 8, 'a first layer (C = 3) uses 3 of 8 tile rows, not 3 of 64');
+});
+
+test('weight_acts tiles: a filter tile that divides F where it can, within 16 KiB of workgroup memory', () => {
+  for (const F of [16, 20, 32, 48, 64, 96, 128, 384]) {
+    const t = weightActsTile(F);
+    assert.is(t.wgF * t.wgQ, 256, `F ${F}: 256 threads`);
+    assert.ok(t.workgroupBytes <= 16384, `F ${F}: ${t.workgroupBytes} bytes`);
+    assert.ok(t.kChunk * t.wgQ <= 512 && t.kChunk * t.wgF <= 256, `F ${F}: at most two tap and one filter vec4 per thread and chunk`);
+    if (F % 16 === 0) assert.is(F % (4 * t.wgF), 0, `F ${F}: no idle filter columns`);
+  }
 });
 
 it('weight_grad_layout: kernel-layout dW to both parameter layouts, flipped or not, exactly', async () => {

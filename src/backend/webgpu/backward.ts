@@ -74,6 +74,16 @@ export function ninGradWeightSplit(step: Pick<NinGradWeightStep, 'units' | 'chan
 }
 
 /**
+ * weight_acts' workgroup shape for F filters: a tile TILE_F = 4 wgF wide that divides F where it can
+ * (cuda-convnet's F is a multiple of 16: 32 filters would leave half of a 64-wide tile idle), the
+ * rest of the 256 threads along the taps; kChunk rows of K per stage; its workgroup memory.
+ */
+export function weightActsTile(filters: number): { wgF: number; wgQ: number; kChunk: number; workgroupBytes: number } {
+  const [wgF, wgQ, kChunk] = filters % 64 === 0 ? [16, 16, 16] : filters % 32 === 0 ? [8, 32, 16] : [4, 64, 8];
+  return { wgF, wgQ, kChunk, workgroupBytes: 16 * kChunk * (wgF + wgQ) };
+}
+
+/**
  * How the WebGPU weight gradient cuts each partialSum group's K = P * batch into slices when the
  * groups alone give too few workgroups (fewer than about 256: P = M has a single group of K = M B
  * and only ceil(C k^2 / 64) ceil(F / 64) tiles). Each slice has at least 256 rows of K. The
@@ -83,7 +93,8 @@ export function ninGradWeightSplit(step: Pick<NinGradWeightStep, 'units' | 'chan
  */
 export function weightActsSplit(step: Pick<WeightActsStep, 'channels' | 'filterSize' | 'filters' | 'batch' | 'effectivePartialSum' | 'groups'>): { slices: number; kPer: number; scratchBytes: number } {
   const q = step.channels * step.filterSize * step.filterSize;
-  const tiles = ceilDiv(q, TILE) * ceilDiv(step.filters, TILE) * step.groups;
+  const t = weightActsTile(step.filters);
+  const tiles = ceilDiv(q, 4 * t.wgQ) * ceilDiv(step.filters, 4 * t.wgF) * step.groups;
   const k = step.effectivePartialSum * step.batch;
   const wanted = Math.max(1, Math.min(ceilDiv(256, tiles), Math.floor(k / 256)));
   const kPer = ceilDiv(ceilDiv(k, wanted), K_CHUNK) * K_CHUNK;
@@ -145,8 +156,9 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
     }
     case 'weight_acts': {
       const q = step.channels * step.filterSize * step.filterSize;
-      const qTiles = ceilDiv(q, TILE);
-      const fTiles = ceilDiv(step.filters, TILE);
+      const t = weightActsTile(step.filters);
+      const qTiles = ceilDiv(q, 4 * t.wgQ);
+      const fTiles = ceilDiv(step.filters, 4 * t.wgF);
       const { slices, kPer, scratchBytes } = weightActsSplit(step);
       const slots = step.groups * slices;
       const scratch = scratchOffset(step, at, scratchBytes);
@@ -156,7 +168,7 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
         step.batch, step.filters, step.filterSize, step.stride, step.pad, step.outRows, step.outCols, step.colsCC, step.effectivePartialSum, step.groups,
         slices, kPer, q, qTiles, fTiles, tiles, 0, 0, 0,
       ]);
-      const main: BackwardLaunch = { file: 'weight_acts', entry: 'main', constants: {}, params, workgroups: grid(tiles) };
+      const main: BackwardLaunch = { file: 'weight_acts', entry: 'main', constants: { WG_F: t.wgF, WG_Q: t.wgQ, K_CHUNK: t.kChunk }, params, workgroups: grid(tiles) };
       if (slots === 1) return [main];
       return [main, { file: 'weight_acts', entry: 'reduce', constants: {}, params, workgroups: grid(ceilDiv(q * step.filters, FLAT)) }];
     }
