@@ -19,6 +19,11 @@ import { RuntimeError } from '../../dist/errors.js';
 import { ValueError, NotImplementedError } from '../../dist/errors.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
+import { layerBackward } from '../reference/backward.mjs';
+import { layerForward } from '../reference/layers.mjs';
+import { kernelWeights } from '../../dist/ops/weights.js';
+import * as lasagne from '../../dist/index.js';
+import { Conv2DCCLayer } from '../../dist/layers/cuda_convnet.js';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
@@ -247,6 +252,50 @@ Conv('weight_grad_layout maps the kernel-layout gradient back onto both paramete
       const ref = kernelGradToParam(f64(dwk), layout, flip);
       expectClose(K.read(pout, dwk.data.length), ref, () => 0, `weight_grad_layout ${layout} flip ${flip}`);
     }
+});
+
+Conv('a whole Conv2DCCLayer (bc01, flipped, untied, tanh): the chain bias_act_grad -> weight_acts -> img_acts -> weight_grad_layout gives the layer-level gradients', () => {
+  // What a training plan will emit for this layer (src/ops/backward.ts), with the transposes of the
+  // bc01 boundary done by the reference. The tolerance (1e-4 of the magnitude) is loose on purpose:
+  // each kernel's rounding is checked above; this checks the layouts, the flip and the chaining,
+  // where a mistake is of the order of the values.
+  lasagne.random.setRng(new lasagne.random.RandomState(3));
+  for (const [n, o] of [{ pad: 1, stride: 1, partialSum: 5 }, { pad: 2, stride: 2, partialSum: 0 }].entries()) {
+    const [B, C, H, W, F, k] = [3, 2, 7, 5, 16, 3];
+    const layer = new Conv2DCCLayer(new lasagne.layers.InputLayer([B, C, H, W]), F, k, { ...o, flipFilters: true, untieBiases: true, nonlinearity: lasagne.nonlinearities.tanh });
+    const x = randArray([B, C, H, W], 40 + n);
+    const y = layerForward(layer, x);
+    const dy = randArray(y.shape, 50 + n);
+    const ref = layerBackward(layer, x, y, dy);
+    // the magnitudes: the same chain on |x|, |W|, |dy| (act' = 1 - y^2 >= 0 for tanh)
+    const absLayer = Object.create(layer);
+    const wAbs = absOf(layer.W.getValue());
+    Object.defineProperty(absLayer, 'W', { value: { getValue: () => wAbs } });
+    const mag = layerBackward(absLayer, absOf(x), y, absOf(dy));
+    const [, , R, S] = y.shape;
+    const f32 = (a) => Float32Array.from(a.data);
+    const c01b = (a) => f32(transpose(f64(a), [1, 2, 3, 0]));
+    const geo = { layer: 'conv', channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: o.stride, pad: layer.resolvedPad, outRows: R, outCols: S };
+    const K = kernels();
+    const wK = kernelWeights({ weightLayout: 'fckk', flipFilters: true, channels: C, filterSize: k, filters: F }, layer.W.getValue());
+    // tensors: 0 x, 1 y, 2 dy (dz in place), 3 db, 4 dW kernel layout, 5 dW param layout, 6 dx, 7 partials, 8 img_acts scratch
+    const addr = [K.put({ data: c01b(x) }), K.put({ data: c01b(y) }), K.put({ data: c01b(dy) }), K.alloc(F * R * S), K.alloc(wK.length), K.alloc(wK.length), K.alloc(x.data.length)];
+    const pw = K.put({ data: wK });
+    const steps = [
+      { op: 'bias_act_grad', index: 0, layer: 'conv', output: 1, outputGrad: 2, preActGrad: 2, biasGrad: 3, biasMode: 'untied', nonlinearity: { kind: 'tanh', params: [] }, units: F, positions: R * S, batch: B },
+      { ...weightActsStep(geo, o.partialSum, { index: 1, input: 0, preActGrad: 2, weightGrad: 4 }), scratch: 7 },
+      { op: 'img_acts', index: 2, ...geo, preActGrad: 2, weight: 0, inputGrad: 6, scratch: 8 },
+      { op: 'weight_grad_layout', index: 3, layer: 'conv', weightGrad: 4, paramGrad: 5, weightLayout: 'fckk', flipFilters: true, channels: C, filterSize: k, filters: F },
+    ];
+    addr.push(K.k.kernels_reserve(Math.max(16, backwardScratchBytes(K.k, steps[1])), 16), K.k.kernels_reserve(backwardScratchBytes(K.k, steps[2]), 16));
+    for (const st of steps) runBackwardStep(K.k, st, { tensor: (id) => addr[id], weight: () => pw });
+    const close = (ours, want, m, label) => expectClose(ours, want, (i) => 1e-4 * m.data[i] + 1e-6, label);
+    const dxB = transpose({ data: K.read(addr[6], x.data.length), shape: [C, H, W, B] }, [3, 0, 1, 2]);
+    assert.equal(dxB.shape, ref.dx.shape);
+    close(dxB.data, ref.dx, mag.dx, `dx ${JSON.stringify(o)}`);
+    close(K.read(addr[5], wK.length), ref.dW, mag.dW, `dW ${JSON.stringify(o)}`);
+    close(K.read(addr[3], F * R * S), ref.db, mag.db, `db ${JSON.stringify(o)}`);
+  }
 });
 
 const Pool = suite('wasm max_pool_grad');
