@@ -14,6 +14,11 @@ import { backwardLaunches, backwardScratchBytes, backwardSource, imgActsTile, ni
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
+import { layerBackward } from '../reference/backward.mjs';
+import { layerForward } from '../reference/layers.mjs';
+import { kernelWeights } from '../../dist/ops/weights.js';
+import * as lasagne from '../../dist/index.js';
+import { Conv2DCCLayer } from '../../dist/layers/cuda_convnet.js';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
@@ -267,6 +272,43 @@ test('weight_acts tiles: a filter tile that divides F where it can, within 16 Ki
     assert.ok(t.workgroupBytes <= 16384, `F ${F}: ${t.workgroupBytes} bytes`);
     assert.ok(t.kChunk * t.wgQ <= 512 && t.kChunk * t.wgF <= 256, `F ${F}: at most two tap and one filter vec4 per thread and chunk`);
     if (F % 16 === 0) assert.is(F % (4 * t.wgF), 0, `F ${F}: no idle filter columns`);
+  }
+});
+
+it('a whole Conv2DCCLayer (bc01, flipped, untied, tanh): the chained passes give the layer-level gradients', async () => {
+  // As in wasm_backward.test.mjs: layouts, flip and chaining, within 1e-4 of the magnitude.
+  lasagne.random.setRng(new lasagne.random.RandomState(3));
+  for (const [n, o] of [{ pad: 1, stride: 1, partialSum: 5 }, { pad: 2, stride: 2, partialSum: 0 }].entries()) {
+    const [B, C, H, W, F, k] = [4, 2, 7, 5, 16, 3];
+    const layer = new Conv2DCCLayer(new lasagne.layers.InputLayer([B, C, H, W]), F, k, { ...o, flipFilters: true, untieBiases: true, nonlinearity: lasagne.nonlinearities.tanh });
+    const x = randArray([B, C, H, W], 40 + n);
+    const y = layerForward(layer, x);
+    const dy = randArray(y.shape, 50 + n);
+    const ref = layerBackward(layer, x, y, dy);
+    const absLayer = Object.create(layer);
+    const wAbs = absOf(layer.W.getValue());
+    Object.defineProperty(absLayer, 'W', { value: { getValue: () => wAbs } });
+    const mag = layerBackward(absLayer, absOf(x), y, absOf(dy));
+    const [, , R, S] = y.shape;
+    const c01b = (a) => ({ data: Float32Array.from(transpose(f64(a), [1, 2, 3, 0]).data) });
+    const geo = { layer: 'conv', channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: o.stride, pad: layer.resolvedPad, outRows: R, outCols: S };
+    const wK = kernelWeights({ weightLayout: 'fckk', flipFilters: true, channels: C, filterSize: k, filters: F }, layer.W.getValue());
+    const wa = { ...weightActsStep(geo, o.partialSum, { index: 1, input: 0, preActGrad: 2, weightGrad: 4 }), scratch: 7 };
+    const L = new Layout();
+    const ids = [L.put(c01b(x)), L.put(c01b(y)), L.put(c01b(dy)), L.reserve(F * R * S), L.reserve(wK.length), L.reserve(wK.length), L.reserve(x.data.length), L.reserve(backwardScratchBytes(wa) / 4)];
+    const steps = [
+      { op: 'bias_act_grad', index: 0, layer: 'conv', output: 1, outputGrad: 2, preActGrad: 2, biasGrad: 3, biasMode: 'untied', nonlinearity: { kind: 'tanh', params: [] }, units: F, positions: R * S, batch: B },
+      wa,
+      { op: 'img_acts', index: 2, ...geo, preActGrad: 2, weight: 0, inputGrad: 6 },
+      { op: 'weight_grad_layout', index: 3, layer: 'conv', weightGrad: 4, paramGrad: 5, weightLayout: 'fckk', flipFilters: true, channels: C, filterSize: k, filters: F },
+    ];
+    const arena = await runLaunches(steps.flatMap((st) => backwardLaunches(st, offsets(ids, [0]))), L.data(), wK);
+    const close = (ours, want, m, label) => expectClose(ours, want, (i) => 1e-4 * m.data[i] + 1e-6, label);
+    const dxB = transpose({ data: arena.slice(ids[6], ids[6] + x.data.length), shape: [C, H, W, B] }, [3, 0, 1, 2]);
+    assert.equal(dxB.shape, ref.dx.shape);
+    close(dxB.data, ref.dx, mag.dx, `dx ${JSON.stringify(o)}`);
+    close(arena.subarray(ids[5], ids[5] + wK.length), ref.dW, mag.dW, `dW ${JSON.stringify(o)}`);
+    close(arena.subarray(ids[3], ids[3] + F * R * S), ref.db, mag.db, `db ${JSON.stringify(o)}`);
   }
 });
 
