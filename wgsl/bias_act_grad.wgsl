@@ -14,15 +14,20 @@
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  array<f32>: y at params.y_off, dy at params.dy_off, dz at
-//                                    params.dz_off, db at params.db_off (element offsets)
+//                                    params.dz_off, db at params.db_off, the segments' partial sums
+//                                    (rows, segs) at params.scratch_off (element offsets)
 //   1  weights  storage, read        array<f32>: not read (the backward kernels share one layout)
 //   2  params   uniform              Params
 // Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied.
-// Entry points: main.
-// Geometry: one workgroup of WG = 64 threads per row: F rows of P*B elements (BIAS 0, 1) or F*P rows
-//   of B (BIAS 2); row wg.x + wg.y * num_workgroups.x (the host splits beyond 65535). Thread t sums
-//   elements t, t + 64, ... of its row in order, then a fixed tree over the 64 partial sums
-//   (deterministic). Global loads are coalesced across the threads.
+// Entry points: main, reduce (segs > 1 with a bias: db[row] = the row's segment sums in order, one
+//   thread per row).
+// Geometry: F rows of P*B elements (BIAS 0, 1) or F*P rows of B (BIAS 2), each cut into
+//   params.segs segments of params.seg_len elements (a multiple of WG), so that a tied bias over a
+//   long row still spreads over many workgroups. One workgroup of WG = 256 threads per segment:
+//   workgroup id wg.x + wg.y * num_workgroups.x = row * segs + seg (the host splits beyond 65535).
+//   Thread t sums elements t, t + 256, ... of its segment in order, then a fixed tree over the 256
+//   partial sums; the segment's sum is db[row] (one segment) or scratch[row * segs + seg]
+//   (deterministic throughout). Global loads are coalesced across the threads.
 
 struct Params {
   y_off: u32,
@@ -33,6 +38,9 @@ struct Params {
   row_len: u32,
   act_p0: f32,
   act_p1: f32,
+  segs: u32,
+  seg_len: u32,
+  scratch_off: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> arena: array<f32>;
@@ -41,7 +49,7 @@ struct Params {
 
 override BIAS: u32 = 0u;
 
-const WG: u32 = 64u;
+const WG: u32 = 256u;
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -88,14 +96,17 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let row = wg.x + wg.y * nwg.x;
+  let wid = wg.x + wg.y * nwg.x;
   // uniform per workgroup: every thread of a workgroup takes the same branch
-  if (row >= params.rows) {
+  if (wid >= params.rows * params.segs) {
     return;
   }
+  let row = wid / params.segs;
+  let seg = wid - row * params.segs;
   let base = row * params.row_len;
+  let stop = min(params.row_len, (seg + 1u) * params.seg_len);
   var s = 0.0;
-  for (var e = li; e < params.row_len; e += WG) {
+  for (var e = seg * params.seg_len + li; e < stop; e += WG) {
     var g = arena[params.dy_off + base + e];
     if (ACT != ACT_LINEAR) {
       g *= act_grad(arena[params.y_off + base + e]);
@@ -117,6 +128,27 @@ fn main(
     workgroupBarrier();
   }
   if (li == 0u) {
-    arena[params.db_off + row] = partial[0];
+    if (params.segs == 1u) {
+      arena[params.db_off + row] = partial[0];
+    } else {
+      arena[params.scratch_off + wid] = partial[0];
+    }
   }
+}
+
+@compute @workgroup_size(WG)
+fn reduce(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let row = (wg.x + wg.y * nwg.x) * WG + li;
+  if (row >= params.rows) {
+    return;
+  }
+  var s = 0.0;
+  for (var seg = 0u; seg < params.segs; seg++) {
+    s += arena[params.scratch_off + row * params.segs + seg];
+  }
+  arena[params.db_off + row] = s;
 }

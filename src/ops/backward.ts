@@ -27,7 +27,8 @@ export interface BackwardStepBase {
    * The tensor holding this step's scratch where its backend needs working memory (as for the
    * forward steps, src/ops/steps.ts StepBase): weight_acts' partial sums (both backends; on WebGPU
    * possibly sliced further, backward.ts weightActsSplit), img_acts' transposed dz (C),
-   * nin_grad_weight's K slices (WebGPU). Absent where no backend has sized it yet.
+   * nin_grad_weight's K slices and bias_act_grad's segment sums (WebGPU). Absent where no backend
+   * has sized it yet.
    */
   scratch?: number;
 }

@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testDevice } from './env.mjs';
-import { backwardLaunches, backwardScratchBytes, backwardSource, imgActsTile, ninGradWeightSplit, weightActsSplit, weightActsTile } from '../../dist/backend/webgpu/backward.js';
+import { backwardLaunches, backwardScratchBytes, backwardSource, biasActGradSplit, imgActsTile, ninGradWeightSplit, weightActsSplit, weightActsTile } from '../../dist/backend/webgpu/backward.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { actGrad, actGradTolerance, imgActsC01b, weightActsC01b, maxPoolGradC01b, ninGrad, biasGrad, ccGrid, kernelGradToParam } from '../reference/backward.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
@@ -154,7 +154,8 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
   let seed = 1;
   for (const [kind, params] of NL)
     for (const mode of ['none', 'tied', 'untied']) {
-      const [F, P, B] = seed % 2 ? [3, 5, 7] : [2, 70, 4];
+      // rows of 35 or 280, and of 4800 (two segments of at most 4096, summed by the reduce pass)
+      const [F, P, B] = seed % 4 === 1 ? [3, 5, 7] : seed % 4 === 3 ? [2, 70, 4] : [2, 300, 16];
       const x = randArray([F, P, B], seed++, -3, 3);
       const y = { data: Float32Array.from(x.data, (v) => nonlinearity(kind, params, v)), shape: x.shape };
       const dy = randArray([F, P, B], seed++);
@@ -164,7 +165,10 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
       ids.push(inPlace ? ids[1] : L.reserve(dy.data.length));
       const nb = mode === 'tied' ? F : F * P;
       ids.push(mode === 'none' ? -1 : L.reserve(nb));
-      const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B };
+      const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B, scratch: 4 };
+      const split = biasActGradSplit(step);
+      if (mode === 'tied' && P === 300) assert.ok(split.segs > 1 && split.scratchBytes > 0, 'long rows are cut into segments');
+      ids.push(L.reserve(split.scratchBytes / 4));
       const arena = await runLaunches(backwardLaunches(step, offsets(ids), maxDim(seed)), L.data());
       const label = `${kind} ${mode}${inPlace ? ' in place' : ''}`;
       const ref = actGrad(kind, params, f64(y), f64(dy));

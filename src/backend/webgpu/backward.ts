@@ -7,7 +7,7 @@
  * Offsets are in float32 elements.
  */
 import { ValueError } from '../../errors.js';
-import type { BackwardStep, NinGradWeightStep, WeightActsStep } from '../../ops/backward.js';
+import type { BackwardStep, BiasActGradStep, NinGradWeightStep, WeightActsStep } from '../../ops/backward.js';
 import { activationOf, BIAS_CODES } from '../../ops/codes.js';
 import { workgroupGrid } from './geometry.js';
 import { WGSL, WGSL_CODES } from './shaders.generated.js';
@@ -109,8 +109,26 @@ export function imgActsTile(channels: number): { wgC: number; wgN: number; kChun
   return { wgC, wgN, kChunk, workgroupBytes: 16 * (kChunk * (wgC + wgN) + 4 * wgN) };
 }
 
+/** Elements per workgroup of bias_act_grad (a multiple of its 256 threads). */
+const BIAS_SEGMENT = 4096;
+
+/**
+ * How bias_act_grad cuts its rows (F of positions x batch, or F x positions of batch when untied)
+ * into segments of at most 4096 elements, one workgroup each, and the float32 scratch of the
+ * segments' bias sums (0 with one segment per row or no bias).
+ */
+export function biasActGradSplit(step: Pick<BiasActGradStep, 'units' | 'positions' | 'batch' | 'biasMode'>): { rows: number; rowLen: number; segs: number; segLen: number; scratchBytes: number } {
+  const untied = step.biasMode === 'untied';
+  const rows = untied ? step.units * step.positions : step.units;
+  const rowLen = untied ? step.batch : step.positions * step.batch;
+  const segs = ceilDiv(rowLen, BIAS_SEGMENT);
+  const segLen = segs === 1 ? ceilDiv(rowLen, 256) * 256 : BIAS_SEGMENT;
+  return { rows, rowLen, segs, segLen, scratchBytes: segs > 1 && step.biasMode !== 'none' ? 4 * rows * segs : 0 };
+}
+
 /** Scratch bytes a backward step needs on this backend (0 for most). */
 export function backwardScratchBytes(step: BackwardStep): number {
+  if (step.op === 'bias_act_grad') return biasActGradSplit(step).scratchBytes;
   if (step.op === 'weight_acts') return weightActsSplit(step).scratchBytes;
   if (step.op === 'nin_grad_weight') return ninGradWeightSplit(step).scratchBytes;
   return 0;
@@ -129,15 +147,15 @@ export function backwardLaunches(step: BackwardStep, at: BackwardOffsets, maxPer
   switch (step.op) {
     case 'bias_act_grad': {
       const act = activationOf(step.nonlinearity, step.layer);
-      const untied = step.biasMode === 'untied';
-      const rows = untied ? step.units * step.positions : step.units;
-      const rowLen = untied ? step.batch : step.positions * step.batch;
-      return [{
-        file: 'bias_act_grad', entry: 'main',
-        constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] },
-        params: uniform([at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0, rows, rowLen, act.params[0], act.params[1]], [6, 7]),
-        workgroups: grid(rows),
-      }];
+      const { rows, rowLen, segs, segLen, scratchBytes } = biasActGradSplit(step);
+      const constants = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] };
+      const params = uniform([
+        at.tensor(step.output), at.tensor(step.outputGrad), at.tensor(step.preActGrad), step.biasGrad >= 0 ? at.tensor(step.biasGrad) : 0, rows, rowLen,
+        act.params[0], act.params[1], segs, segLen, scratchOffset(step, at, scratchBytes),
+      ], [6, 7]);
+      const main: BackwardLaunch = { file: 'bias_act_grad', entry: 'main', constants, params, workgroups: grid(rows * segs) };
+      if (scratchBytes === 0) return [main];
+      return [main, { file: 'bias_act_grad', entry: 'reduce', constants, params, workgroups: grid(ceilDiv(rows, 256)) }];
     }
     case 'img_acts': {
       const n = step.rows * step.cols * step.batch;
