@@ -137,9 +137,9 @@ function expectClose(ours, ref, tol, label) {
 }
 
 const offsets = (ids, weights = []) => ({ tensor: (id) => ids[id], weight: (i) => weights[i] });
-// Every other case dispatches with at most 16 workgroups per grid dimension, so the kernels' linear
+// Every other case dispatches with at most 64 workgroups per grid dimension, so the kernels' linear
 // workgroup id over x and y (what a device's 65535 limit needs on large layers) is exercised.
-const maxDim = (n) => (n % 2 ? 16 : 65535);
+const maxDim = (n) => (n % 2 ? 64 : 65535);
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
@@ -152,10 +152,14 @@ test.after(() => device?.destroy());
 
 it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act\'(y) and the bias gradient', async () => {
   let seed = 1;
+  let segmented = 0;
   for (const [kind, params] of NL)
     for (const mode of ['none', 'tied', 'untied']) {
       // rows of 35 or 280, and of 4800 (two segments of at most 4096, summed by the reduce pass)
-      const [F, P, B] = seed % 4 === 1 ? [3, 5, 7] : seed % 4 === 3 ? [2, 70, 4] : [2, 300, 16];
+      // case c = 3 * kind + mode: every mode meets every shape over the kinds
+      const c = (seed - 1) >> 1;
+      const shape = [[3, 5, 7], [2, 70, 4], [2, 300, 16]][(c + Math.floor(c / 3)) % 3];
+      const [F, P, B] = shape;
       const x = randArray([F, P, B], seed++, -3, 3);
       const y = { data: Float32Array.from(x.data, (v) => nonlinearity(kind, params, v)), shape: x.shape };
       const dy = randArray([F, P, B], seed++);
@@ -167,7 +171,10 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
       ids.push(mode === 'none' ? -1 : L.reserve(nb));
       const step = { op: 'bias_act_grad', index: 0, layer: 'l', output: 0, outputGrad: 1, preActGrad: 2, biasGrad: mode === 'none' ? -1 : 3, biasMode: mode, nonlinearity: { kind, params }, units: F, positions: P, batch: B, scratch: 4 };
       const split = biasActGradSplit(step);
-      if (mode === 'tied' && P === 300) assert.ok(split.segs > 1 && split.scratchBytes > 0, 'long rows are cut into segments');
+      if (mode === 'tied' && P === 300) {
+        assert.ok(split.segs > 1 && split.scratchBytes > 0, 'long rows are cut into segments');
+        segmented++;
+      }
       ids.push(L.reserve(split.scratchBytes / 4));
       const arena = await runLaunches(backwardLaunches(step, offsets(ids), maxDim(seed)), L.data());
       const label = `${kind} ${mode}${inPlace ? ' in place' : ''}`;
@@ -181,6 +188,7 @@ it('bias_act_grad: every nonlinearity x bias mode, in place and not: dz = dy act
       const dzErr = biasGrad({ data: Float64Array.from(dy.data, (_, i) => tolDz(i)), shape: dy.shape }, mode);
       expectClose(arena.subarray(ids[3], ids[3] + nb), db, (i) => tolerance(run, 1, mag.data[i], db.data[i]) + dzErr.data[i], `${label} db`);
     }
+  assert.ok(segmented >= 2, `${segmented} tied cases with segmented rows`);
 });
 
 // Conv geometries: pads, strides (truncated grids), every batch remainder, several tiles of 64
