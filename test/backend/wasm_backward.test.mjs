@@ -23,7 +23,7 @@ import { layerBackward } from '../reference/backward.mjs';
 import { layerForward } from '../reference/layers.mjs';
 import { kernelWeights } from '../../dist/ops/weights.js';
 import * as lasagne from '../../dist/index.js';
-import { Conv2DCCLayer } from '../../dist/layers/cuda_convnet.js';
+import { Conv2DCCLayer, NINLayer_c01b } from '../../dist/layers/cuda_convnet.js';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
@@ -362,4 +362,34 @@ Nin('NIN gradients match the oracle for every N remainder mod 8 and channel rema
 Act.run();
 Conv.run();
 Pool.run();
+Nin('a whole NINLayer_c01b (untied, sigmoid): bias_act_grad -> nin_grad_weight -> nin_grad_input gives the layer-level gradients', () => {
+  lasagne.random.setRng(new lasagne.random.RandomState(4));
+  const [C, R, S, B, U] = [5, 3, 2, 6, 7];
+  const layer = new NINLayer_c01b(new lasagne.layers.InputLayer([C, R, S, B]), U, { untieBiases: true, nonlinearity: lasagne.nonlinearities.sigmoid });
+  const x = randArray([C, R, S, B], 60);
+  const y = layerForward(layer, x);
+  const dy = randArray(y.shape, 61);
+  const ref = layerBackward(layer, x, y, dy);
+  const absLayer = Object.create(layer);
+  const wAbs = absOf(layer.W.getValue());
+  Object.defineProperty(absLayer, 'W', { value: { getValue: () => wAbs } });
+  const mag = layerBackward(absLayer, absOf(x), y, absOf(dy));
+  const K = kernels();
+  // tensors: 0 x, 1 y, 2 dy, 3 dz, 4 db, 5 dW, 6 dx
+  const addr = [K.put(x), K.put({ data: Float32Array.from(y.data) }), K.put(dy), K.alloc(dy.data.length), K.alloc(U * R * S), K.alloc(U * C), K.alloc(x.data.length)];
+  const pw = K.put(layer.W.getValue());
+  const geo = { layer: 'nin', channels: C, units: U, positions: R * S, batch: B };
+  const steps = [
+    { op: 'bias_act_grad', index: 0, layer: 'nin', output: 1, outputGrad: 2, preActGrad: 3, biasGrad: 4, biasMode: 'untied', nonlinearity: { kind: 'sigmoid', params: [] }, units: U, positions: R * S, batch: B },
+    { op: 'nin_grad_weight', index: 1, ...geo, input: 0, preActGrad: 3, weightGrad: 5 },
+    { op: 'nin_grad_input', index: 2, ...geo, preActGrad: 3, weight: 0, inputGrad: 6 },
+  ];
+  for (const st of steps) runBackwardStep(K.k, st, { tensor: (id) => addr[id], weight: () => pw });
+  const close = (ours, want, m, label) => expectClose(ours, want, (i) => 1e-4 * m.data[i] + 1e-6, label);
+  close(K.read(addr[6], x.data.length), ref.dx, mag.dx, 'dx');
+  close(K.read(addr[5], U * C), ref.dW, mag.dW, 'dW');
+  assert.equal(ref.db.shape, [U, R, S]);
+  close(K.read(addr[4], U * R * S), ref.db, mag.db, 'db');
+});
+
 Nin.run();
