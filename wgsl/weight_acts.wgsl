@@ -11,8 +11,9 @@
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  array<f32>: x at params.x_off, dz at params.dz_off, dw at
-//                                    params.dw_off, the partials (G * slices, C, k, k, F) at params.scratch_off
-//                                    (element offsets); to_param_layout: dw -> params.param_off
+//                                    params.dw_off, the partials (G * slices, C, k, k, F) at
+//                                    params.scratch_off (element offsets); to_param_layout: dw ->
+//                                    params.param_off
 //   1  weights  storage, read        array<f32>: not read
 //   2  params   uniform              Params
 // Overrides: WG_F, WG_Q: workgroup size (WG_F, WG_Q), WG_F * WG_Q = 256 (a thread computes 4 taps x
@@ -26,8 +27,7 @@
 // Geometry (main): per group, a GEMM dw(Q, F) = xcol(Q, K) x dzcol(K, F), Q = C*k*k taps, K = P*B
 //   (the group's modules, batch innermost). A workgroup computes a TILE_Q x TILE_F tile of one
 //   group, K in chunks of K_CHUNK staged in workgroup memory; a thread computes 4 taps x 4 filters
-//   (a vec4 along f, the layout of dw),
-//   16 vec4 FMAs per 2 workgroup-memory vec4 reads. Both stages are loaded with the threads running
+//   (a vec4 along f, the layout of dw), 16 vec4 FMAs per 2 workgroup-memory vec4 reads. Both stages are loaded with the threads running
 //   along K, i.e. along the batch, which is contiguous in x and in dz: coalesced. This replaces the
 //   one-thread-per-weight serial loop over batch x positions of tfjs-webgpu's conv2DBackpropFilter
 //   by a tiled GEMM with 4 x 4 register blocking, and the groups give M/P times more workgroups.
@@ -36,9 +36,9 @@
 //   partials become (G * slices, C, k, k, F), slot g * slices + s; reduce then sums all slots, so
 //   partial[g] of cuda-convnet is the sum of its slices. The host counts that scratch in the plan
 //   (src/backend/webgpu/backward.ts weightActsSplit); with G * slices == 1 dw is written directly.
-//   Tiles: q_tiles = ceil(Q / TILE_Q), f_tiles = ceil(F / TILE_F), tiles = q_tiles * f_tiles * G * slices;
-//   workgroup id wg.x + wg.y * num_workgroups.x: q tile fastest, then f tile, then the slot.
-//   A thread's 4 taps (c, i, j) and 4 filters are decoded once, before the K loop.
+//   Tiles: q_tiles = ceil(Q / TILE_Q), f_tiles = ceil(F / TILE_F), tiles = q_tiles * f_tiles * G *
+//   slices; workgroup id wg.x + wg.y * num_workgroups.x: q tile fastest, then f tile, then the slot.
+//   A thread's taps (c, i, j) are decoded once, before the K loop.
 //   Summation order per element and slot: K ascending (modules, then b) in float32; then the slots.
 
 struct Params {
