@@ -18,5 +18,6 @@ export {
 export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './plan/network.js';
 export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './plan/steps.js';
 export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
+export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './network.js';
 export { cifar10Net } from './models/cifar10.js';
