@@ -1,9 +1,26 @@
 // npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set), prints each layer,
 // its output shape and parameters, and the arena plan; then compiles it (WebGPU when an adapter
 // exists, SwiftShader included; WASM otherwise), runs it on a batch and prints the output and the
-// per-layer times.
+// per-layer times. Flags: scripts/start/flags.mjs (training's flags are refused until it exists).
 import { existsSync, mkdirSync } from 'node:fs';
 import * as lasagne from 'lasagne-webgpu';
+import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
+
+let flags;
+try {
+  flags = parseFlags(process.argv.slice(2));
+  const untrained = ['--epochs', '--out', '--predict'].filter((f) => process.argv.some((a) => a === f || a.startsWith(`${f}=`)));
+  if (untrained.length) throw new UsageError(`${untrained.join(', ')} need${untrained.length === 1 ? 's' : ''} training, which npm start does not do yet: today it runs the forward demo`);
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`npm start: ${e.message}\n(npm start -- --help lists the flags)`);
+  process.exit(e.exitCode);
+}
+if (flags.help) {
+  process.stdout.write(`${USAGE}\nNot yet: training (--epochs, --out, --predict). Today npm start builds the cuda-convnet CIFAR-10\n` +
+    'network, prints its layers and plan and runs one forward pass of its random weights; --backend,\n--seed and --batch-size (the planned batch) apply to it.\n');
+  process.exit(0);
+}
 
 // WebGPU in Node without a GPU: Dawn on Chromium's SwiftShader Vulkan driver.
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -12,12 +29,11 @@ if (!process.env.XDG_RUNTIME_DIR) {
   process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
   mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
 }
-lasagne.random.setRng(new lasagne.random.RandomState(2026));
+lasagne.random.setRng(new lasagne.random.RandomState(flags.seed));
 
-const batchSize = 128;
+const batchSize = flags.batchSize;
 // `--run-batch N` runs a smaller batch than the one planned (the tests use it on SwiftShader).
-const flag = process.argv.indexOf('--run-batch');
-const runBatch = flag > 0 ? Number(process.argv[flag + 1]) : batchSize;
+const runBatch = flags.runBatch ?? batchSize;
 const net = lasagne.cifar10Net(null);
 const layers = lasagne.getAllLayers(net);
 const fmt = (s) => (s.length === 1 ? `(${s[0] ?? 'None'},)` : `(${s.map((d) => d ?? 'None').join(', ')})`);
@@ -46,7 +62,7 @@ console.log(`arena: ${plan.arenaBytes} bytes (${mib(plan.arenaBytes)}) vs ${plan
   `${(100 * plan.arenaBytes / plan.naiveBytes).toFixed(1)}%`);
 console.log(`plan digest: ${plan.digest}`);
 
-const network = await lasagne.compile(net, { batchSize: runBatch });
+const network = await lasagne.compile(net, { batchSize: runBatch, backend: flags.backend });
 console.log(`\ncompiled for batch ${runBatch} on ${network.backend} (${network.device})`);
 const x = lasagne.ndarray(new Float32Array(runBatch * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.001) * Math.cos(i * 0.37)), [runBatch, 3, 32, 32]);
 await network.run(x); // first run: uploads the weights
