@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import * as lasagne from 'lasagne-webgpu';
 import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
+import { formatShape, layerTable, planTable } from './start/summary.mjs';
 
 let flags;
 try {
@@ -35,32 +36,12 @@ const batchSize = flags.batchSize;
 // `--run-batch N` runs a smaller batch than the one planned (the tests use it on SwiftShader).
 const runBatch = flags.runBatch ?? batchSize;
 const net = lasagne.cifar10Net(null);
-const layers = lasagne.getAllLayers(net);
-const fmt = (s) => (s.length === 1 ? `(${s[0] ?? 'None'},)` : `(${s.map((d) => d ?? 'None').join(', ')})`);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
 console.log(`cuda-convnet CIFAR-10 network (bc01 in and out), batch None, planned for batch ${batchSize}\n`);
-console.log(`${pad('layer', 9)} ${pad('class', 24)} ${pad('output shape', 20)} ${pad('parameters', 36)} ${lpad('count', 7)}`);
-for (const layer of layers) {
-  const params = [...layer.params.keys()];
-  const desc = params.map((p) => `${p.name.split('.').pop()} ${fmt(p.shape)}`).join(', ') || '-';
-  const count = params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-  console.log(`${pad(layer.name, 9)} ${pad(layer.constructor.name, 24)} ${pad(fmt(layer.outputShape), 20)} ${pad(desc, 36)} ${lpad(count, 7)}`);
-}
-console.log(`\ntotal parameters: ${lasagne.countParams(net)} (trainable ${lasagne.countParams(net, { trainable: true })}, regularizable ${lasagne.countParams(net, { regularizable: true })})`);
-
-const plan = lasagne.plan(net, { batchSize });
-const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-console.log(`\narena plan (batch ${batchSize}, ${plan.alignment}-byte alignment): one buffer, tensors share bytes when their lifetimes do not overlap\n`);
-console.log(`${pad('tensor', 9)} ${pad('shape', 20)} ${lpad('bytes', 10)} ${lpad('offset', 10)}  live steps`);
-for (const t of plan.tensors) {
-  console.log(`${pad(t.producer, 9)} ${pad(fmt(t.shape), 20)} ${lpad(t.bytes, 10)} ${lpad(t.offset, 10)}  ${t.first}-${t.last}`);
-}
-console.log(`\nkernel steps (c01b inside; inverse transposes elided): ${plan.steps.map((s) => `${s.index}:${s.op}(${s.layer})`).join(' -> ')}`);
-console.log(`arena: ${plan.arenaBytes} bytes (${mib(plan.arenaBytes)}) vs ${plan.naiveBytes} bytes (${mib(plan.naiveBytes)}) for one buffer per tensor: ` +
-  `${(100 * plan.arenaBytes / plan.naiveBytes).toFixed(1)}%`);
-console.log(`plan digest: ${plan.digest}`);
+console.log(layerTable(net));
+process.stdout.write(planTable(lasagne.plan(net, { batchSize }), batchSize));
 
 const network = await lasagne.compile(net, { batchSize: runBatch, backend: flags.backend });
 console.log(`\ncompiled for batch ${runBatch} on ${network.backend} (${network.device})`);
@@ -70,7 +51,7 @@ const t0 = performance.now();
 const y = await network.run(x);
 const wall = performance.now() - t0;
 const scores = Array.from(y.data.slice(0, 10 * 16).filter((_, i) => i % 16 === 0), (v) => v.toFixed(4));
-console.log(`output ${fmt(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
+console.log(`output ${formatShape(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
 const profile = network.profile();
 if (profile) {
   const which = network.backend === 'webgpu' ? 'GPU time (timestamp queries) of the latest timed run (the first, and every 16th after it)' : 'CPU time of the last run';
