@@ -54,14 +54,27 @@ function integer(flag, text, min, max) {
   return Number(text);
 }
 
+/** Levenshtein distance, for suggesting the flag a typo meant. */
+function distance(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
 /** Rewords parseArgs' own errors (unknown flag, missing value) in this script's terms. */
 function reword(e, argv) {
   const known = Object.keys(OPTIONS).filter((k) => k !== 'run-batch').map((k) => `--${k}`).join(', ');
   const quoted = /'(-[^']*)'/.exec(e.message)?.[1] ?? '';
-  const flag = /--[a-z-]+/.exec(quoted)?.[0] ?? quoted;
+  const flag = /--[\w-]+/.exec(quoted)?.[0] ?? quoted;
   switch (e.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(`unknown flag ${flag}; the flags are ${known}`);
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const near = Object.keys(OPTIONS).map((k) => `--${k}`).find((k) => distance(k, flag.replace(/_/g, '-')) <= 2);
+      return new UsageError(`unknown flag ${flag}; ${near ? `did you mean ${near}?` : `the flags are ${known}`}`);
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (/does not take an argument/.test(e.message)) return new UsageError(`${flag} takes no value`);
       if (/ambiguous/.test(e.message)) {

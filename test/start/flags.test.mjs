@@ -53,7 +53,9 @@ flags('numbers: only plain decimal integers in range', () => {
 });
 
 flags('bad names and values: unknown flags, positionals, missing values, a boolean given a value', () => {
-  usage(['--epoch', '3'], /^unknown flag --epoch; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --help$/);
+  usage(['--epoch', '3'], /^unknown flag --epoch; did you mean --epochs\?$/);
+  usage(['--batch_size', '3'], /^unknown flag --batch_size; did you mean --batch-size\?$/);
+  usage(['--learning-rate', '3'], /^unknown flag --learning-rate; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --help$/);
   usage(['-x'], /unknown flag -x/);
   usage(['train'], /npm start takes only flags, but got the argument "train"/);
   usage(['--epochs'], /^--epochs requires a value$/);
@@ -79,7 +81,7 @@ const start = (...args) => spawnSync(process.execPath, ['scripts/start.mjs', ...
 script('a bad flag: the message on stderr, nothing on stdout, exit code 2', () => {
   for (const [args, re] of [
     [['--batch-size', 'big'], /^npm start: --batch-size requires an integer from 1 to 4096, but got "big"\n\(npm start -- --help lists the flags\)\n$/],
-    [['--bakend', 'wasm'], /^npm start: unknown flag --bakend/],
+    [['--bakend', 'wasm'], /^npm start: unknown flag --bakend; did you mean --backend\?/],
     [['--predict', 'nowhere.npz'], /^npm start: --predict requires an existing file, but nowhere\.npz does not exist/],
     [['--epochs', '2'], /^npm start: --epochs needs training, which npm start does not do yet/],
   ]) {
