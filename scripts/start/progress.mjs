@@ -49,16 +49,19 @@ export class Progress {
 
   /**
    * `done` images of this epoch are now trained, the last `done - previous done` of them with mean
-   * loss `loss`. The running loss is the mean over all the epoch's images so far.
+   * loss `loss`. The running loss is the mean over all the epoch's images so far. Without `loss`
+   * (classifying a test set, say) the line has no loss figure.
    */
-  update(done, loss) {
+  update(done, loss = null) {
     const e = this.epoch;
     if (e === null) throw new Error('Progress.update before startEpoch');
     if (!(Number.isInteger(done) && done > e.done && done <= e.total)) {
       throw new RangeError(`Progress.update: done must grow from ${e.done} up to ${e.total}, but got ${done}`);
     }
-    e.lossSum += loss * (done - e.done);
-    e.lossCount += done - e.done;
+    if (loss !== null) {
+      e.lossSum += loss * (done - e.done);
+      e.lossCount += done - e.done;
+    }
     e.done = done;
     const t = this.now();
     if (this.tty) {
@@ -80,12 +83,9 @@ export class Progress {
     const e = this.epoch;
     if (e === null) throw new Error('Progress.endEpoch before startEpoch');
     const seconds = (this.now() - e.start) / 1000;
-    const trainLoss = e.lossCount ? e.lossSum / e.lossCount : NaN;
-    const parts = [
-      `epoch ${this.counter(e)}`,
-      `${e.done} images in ${seconds.toFixed(1)} s (${formatRate(e.done / seconds)} images/s)`,
-      `training loss ${trainLoss.toFixed(4)}`,
-    ];
+    const trainLoss = e.lossCount ? e.lossSum / e.lossCount : null;
+    const parts = [`epoch ${this.counter(e)}`, `${e.done} images in ${seconds.toFixed(1)} s (${formatRate(e.done / seconds)} images/s)`];
+    if (trainLoss !== null) parts.push(`training loss ${trainLoss.toFixed(4)}`);
     if (validationLoss !== null) parts.push(`validation loss ${validationLoss.toFixed(4)}`);
     if (validationAccuracy !== null) parts.push(`validation accuracy ${(100 * validationAccuracy).toFixed(2)}%`);
     this.stream.write(`${this.tty ? `\r${ERASE_LINE_END}` : ''}${parts.join('  ')}\n`);
@@ -105,7 +105,8 @@ export class Progress {
     const pct = `${String(Math.floor((100 * e.done) / e.total)).padStart(3)}%`;
     const count = `${String(e.done).padStart(String(e.total).length)}/${e.total}`;
     const eta = e.done === e.total ? `done in ${formatDuration(seconds)}` : `ETA ${formatDuration((e.total - e.done) / rate)}`;
-    const tail = `${pct} ${count}  ${formatRate(rate)} img/s  loss ${(e.lossSum / e.lossCount).toFixed(4)}  ${eta}`;
+    const loss = e.lossCount ? `  loss ${(e.lossSum / e.lossCount).toFixed(4)}` : '';
+    const tail = `${pct} ${count}  ${formatRate(rate)} img/s${loss}  ${eta}`;
     const head = `epoch ${this.counter(e)}`;
     if (!withBar) return `${head}  ${tail}`;
     // The bar's width depends only on the terminal and the epoch, not on the changing figures, so

@@ -114,6 +114,17 @@ progress('tty can be forced either way, and TERM=dumb is not a TTY', () => {
   }
 });
 
+progress('without losses (classifying a test set) the lines have no loss figure', () => {
+  const { writes, clock, stream, now } = fakes();
+  const p = new Progress({ stream, now });
+  p.startEpoch(1, 1, 10);
+  clock.t += 1000;
+  p.update(10);
+  const summary = p.endEpoch();
+  assert.equal(writes, ['epoch 1/1  100% 10/10  10.0 img/s  done in 0:01\n', 'epoch 1/1  10 images in 1.0 s (10.0 images/s)\n']);
+  assert.is(summary.trainLoss, null);
+});
+
 progress('misuse is refused: update before startEpoch, done not growing or past total, a bad total', () => {
   const { stream, now } = fakes();
   const p = new Progress({ stream, now });
