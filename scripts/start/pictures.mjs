@@ -93,7 +93,7 @@ function checkNDArray(a, what, rank) {
  *
  * @param {{ data: Float32Array, shape: number[] }} W (F, C, k, k), Conv2DCCLayer's W with dimshuffle
  * @param {{ title?: string, scale?: number, columns?: number }} [options] `scale`: screen pixels per
- *   weight (default 8); `columns`: filters per row (default about the square root of F)
+ *   weight (default 8); `columns`: filters per row (default about the square root of F, full rows if a divisor allows)
  * @returns {Uint8Array} the PNG file
  */
 export function filtersPng(W, { title = null, scale = 8, columns = null } = {}) {
@@ -101,7 +101,9 @@ export function filtersPng(W, { title = null, scale = 8, columns = null } = {}) 
   const [f, c, kh, kw] = W.shape;
   const rgb = c === 3;
   const tilesPerFilter = rgb ? 1 : c;
-  const cols = columns ?? Math.ceil(Math.sqrt(f));
+  // about square, but full rows when a divisor of F allows (32 filters: 8 x 4, not 6 x 6 with 2 left)
+  const side = Math.ceil(Math.sqrt(f));
+  const cols = columns ?? (Array.from({ length: side + 1 }, (_, i) => side + i).find((c) => f % c === 0) ?? side);
   const rows = Math.ceil(f / cols);
   const gap = 4;
   const tileW = kw * scale;

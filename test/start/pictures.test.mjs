@@ -48,14 +48,14 @@ filters('a grid of F grey tiles for one input channel: size, each filter scaled 
   const W = { data: noise(f * k * k, 1), shape: [f, 1, k, k] };
   const bytes = filtersPng(W);
   const png = decode(bytes);
-  // 6 columns (ceil(sqrt(32))), 6 rows; 4-pixel gaps
-  assert.is(png.width, 4 + 6 * (k * scale + 4));
-  assert.is(png.height, 4 + 6 * (k * scale + 4));
+  // 8 columns (the first divisor of 32 from ceil(sqrt(32)) = 6 up), 4 rows; 4-pixel gaps
+  assert.is(png.width, 4 + 8 * (k * scale + 4));
+  assert.is(png.height, 4 + 4 * (k * scale + 4));
   for (const i of [0, 7, 31]) {
     const w = W.data.subarray(i * 25, (i + 1) * 25);
     const lo = Math.min(...w);
     const hi = Math.max(...w);
-    const [x0, y0] = [4 + (i % 6) * (k * scale + 4), 4 + Math.floor(i / 6) * (k * scale + 4)];
+    const [x0, y0] = [4 + (i % 8) * (k * scale + 4), 4 + Math.floor(i / 8) * (k * scale + 4)];
     for (const j of [0, 6, 24]) {
       const want = Math.round((255 * (w[j] - lo)) / (hi - lo));
       const [x, y] = [x0 + (j % k) * scale + scale - 1, y0 + Math.floor(j / k) * scale + scale - 1];
@@ -70,6 +70,9 @@ filters('a grid of F grey tiles for one input channel: size, each filter scaled 
 filters('three input channels make RGB tiles; other counts put a filter\'s channels side by side', () => {
   const rgb = decode(filtersPng({ data: noise(4 * 3 * 9, 3), shape: [4, 3, 3, 3] }, { scale: 2 }));
   assert.is(rgb.width, 4 + 2 * (6 + 4));
+  // 7 filters: no divisor from 3 to 6, so ceil(sqrt(7)) = 3 columns, 3 rows
+  const seven = decode(filtersPng({ data: noise(7 * 9, 3), shape: [7, 1, 3, 3] }, { scale: 2 }));
+  assert.equal([seven.width, seven.height], [4 + 3 * (6 + 4), 4 + 3 * (6 + 4)]);
   const two = decode(filtersPng({ data: noise(4 * 2 * 9, 3), shape: [4, 2, 3, 3] }, { scale: 2, columns: 4 }));
   assert.is(two.width, 4 + 4 * (2 * 7 - 1 + 4));
   assert.is(two.height, 4 + 1 * (6 + 4));
