@@ -1,7 +1,8 @@
-// Builds the WASM backend's kernels: src/cpu/c/*.c -> build/kernels.wasm (one standalone module, no
+// Builds the WASM backend's kernels: src/backend/wasm/c/*.c -> build/kernels.wasm (one standalone module, no
 // Emscripten JS glue, no imports) -> src/backend/wasm/kernels_bytes.generated.ts (the bytes in
 // base64, so the package loads the module with no fetch or file access in Node, browsers and workers).
 //
+//   0. write src/backend/wasm/c/codes.generated.h from src/ops/codes.ts (scripts/gen_codes.mjs);
 //   1. compile each C file with Debian's Emscripten: emcc -O3 -msimd128 -mbulk-memory -c;
 //   2. link with the wasm-ld of Emscripten's LLVM (emcc's own link step always adds exports and
 //      imports the glue does not want: a function table, stackSave/stackAlloc, memory-growth notices),
@@ -18,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeCodesHeader } from './gen_codes.mjs';
 
 const COMPILE_FLAGS = ['-O3', '-msimd128', '-mbulk-memory', '-fno-math-errno', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror'];
 const STACK_BYTES = 64 * 1024;
@@ -77,7 +79,8 @@ function writeGenerated(root, base64, bytes, note) {
  */
 export function buildKernels(rootUrl = new URL('../', import.meta.url), { stubIfMissing = false } = {}) {
   const root = fileURLToPath(rootUrl);
-  const srcDir = join(root, 'src/cpu/c');
+  const srcDir = join(root, 'src/backend/wasm/c');
+  writeCodesHeader(rootUrl);
   const objDir = join(root, 'build/kernels_obj');
   mkdirSync(objDir, { recursive: true });
   let emcc;
@@ -98,7 +101,7 @@ export function buildKernels(rootUrl = new URL('../', import.meta.url), { stubIf
     try {
       sh(emcc, [...COMPILE_FLAGS, '-c', join(srcDir, name), '-o', obj], { cwd: root, env });
     } catch (e) {
-      throw new Error(`build_kernels: emcc failed on src/cpu/c/${name}:\n${e.stderr || e.message}`);
+      throw new Error(`build_kernels: emcc failed on src/backend/wasm/c/${name}:\n${e.stderr || e.message}`);
     }
     objects.push(obj);
   }
@@ -133,7 +136,7 @@ export function buildKernels(rootUrl = new URL('../', import.meta.url), { stubIf
   if (imports.length) {
     throw new Error(`build_kernels: build/kernels.wasm imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
   }
-  const generatedPath = writeGenerated(root, bytes.toString('base64'), bytes.length, 'from build/kernels.wasm (src/cpu/c/*.c)');
+  const generatedPath = writeGenerated(root, bytes.toString('base64'), bytes.length, 'from build/kernels.wasm (src/backend/wasm/c/*.c)');
   return { wasmPath, bytes: bytes.length, generatedPath, stub: null };
 }
 

@@ -1,5 +1,5 @@
 // Compares a compiled WebAssembly module with the ABI the TypeScript glue declares for it
-// (src/plan/planner_abi.ts, later the kernels module's): every declared export must exist with the
+// (src/planner/planner_abi.ts, src/backend/wasm/kernels_abi.ts): every declared export must exist with the
 // same signature, no undeclared function or memory may be exported, and the imports must match.
 // Run as a script it checks build/planner.wasm (and build/kernels.wasm when present) and exits 1
 // on any difference, which fails the build.
@@ -62,7 +62,7 @@ export function compareAbi(bytes, declared, label = 'module') {
 export async function checkAll(root) {
   const problems = [];
   const modules = [
-    ['build/planner.wasm', 'dist/plan/planner_abi.js', 'PLANNER_ABI'],
+    ['build/planner.wasm', 'dist/planner/planner_abi.js', 'PLANNER_ABI'],
     ['build/kernels.wasm', 'dist/backend/wasm/kernels_abi.js', 'KERNELS_ABI'],
   ];
   for (const [wasmPath, abiPath, exportName] of modules) {

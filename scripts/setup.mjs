@@ -5,7 +5,8 @@
 //      Fashion-MNIST data `npm start` trains on (dataset-fashion-mnist), via apt-get, when missing
 //      (skipped with --no-system);
 //   3. the planner: assembly/ -> build/planner.wasm (asc), then its embedded-bytes module;
-//   3b. the WASM kernels: src/cpu/c/ -> build/kernels.wasm (emcc), 3c. wgsl/ -> an embedded module;
+//   3b. the WASM kernels: src/backend/wasm/c/ -> build/kernels.wasm (emcc), 3c. wgsl/ -> an embedded module
+//       (both with the epilogue codes of src/ops/codes.ts, rendered by scripts/gen_codes.mjs);
 //   4. TypeScript: src/ -> dist/ (tsc);
 //   5. the glue check: every wasm export against its TypeScript declaration (fails the build).
 // Steps 3-5 are skipped when a hash of their inputs matches the stamp of their last success.
@@ -97,22 +98,23 @@ if (!args.has('--no-system')) {
 // 3. planner
 const asVersion = JSON.parse(readFileSync(join(root, 'node_modules/assemblyscript/package.json'), 'utf8')).version;
 const plannerInputs = [...filesUnder(join(root, 'assembly'), ['.ts']), join(root, 'asconfig.json'), join(root, 'scripts/gen_planner_module.mjs')];
-const plannerBuilt = stamped('planner', hashOf(plannerInputs, asVersion), ['build/planner.wasm', 'src/plan/planner_bytes.generated.ts'], () => {
+const plannerBuilt = stamped('planner', hashOf(plannerInputs, asVersion), ['build/planner.wasm', 'src/planner/planner_bytes.generated.ts'], () => {
   log('building build/planner.wasm (asc)');
   run(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), 'assembly/index.ts', '--target', 'release']);
   execFileSync(process.execPath, [join(root, 'scripts/gen_planner_module.mjs')], { cwd: root, stdio: 'inherit' });
 });
 
-// 3b. the WASM kernels: src/cpu/c/ -> build/kernels.wasm (emcc) and their embedded-bytes module
+// 3b. the WASM kernels: src/backend/wasm/c/ -> build/kernels.wasm (emcc) and their embedded-bytes module
 const emccVersion = has('emcc') ? execFileSync('emcc', ['--version'], { encoding: 'utf8' }).split('\n')[0] : 'none';
-const kernelInputs = [...filesUnder(join(root, 'src/cpu/c'), ['.c', '.h']), join(root, 'scripts/build_kernels.mjs')];
+const codesInputs = [join(root, 'src/ops/codes.ts'), join(root, 'scripts/gen_codes.mjs')];
+const kernelInputs = [...filesUnder(join(root, 'src/backend/wasm/c'), ['.c', '.h']).filter((p) => !p.endsWith('.generated.h')), ...codesInputs, join(root, 'scripts/build_kernels.mjs')];
 stamped('kernels', hashOf(kernelInputs, emccVersion), ['build/kernels.wasm', 'src/backend/wasm/kernels_bytes.generated.ts'], () => {
   log(`building build/kernels.wasm (${has('emcc') ? 'emcc' : 'no emcc here: an empty stand-in, the WASM backend reports itself unavailable'})`);
   run(process.execPath, [join(root, 'scripts/build_kernels.mjs'), '--stub-if-missing']);
 });
 
 // 3c. the WGSL kernels: wgsl/*.wgsl -> their embedded-text module
-const wgslInputs = [...filesUnder(join(root, 'wgsl'), ['.wgsl']), join(root, 'scripts/gen_wgsl_module.mjs')];
+const wgslInputs = [...filesUnder(join(root, 'wgsl'), ['.wgsl']), ...codesInputs, join(root, 'scripts/gen_wgsl_module.mjs')];
 stamped('wgsl', hashOf(wgslInputs), ['src/backend/webgpu/shaders.generated.ts'], () => {
   run(process.execPath, [join(root, 'scripts/gen_wgsl_module.mjs')]);
 });
@@ -126,6 +128,6 @@ const tsBuilt = stamped('tsc', hashOf(tsInputs), ['dist/index.js'], () => {
 });
 
 // 5. glue check
-const glueInputs = [join(root, 'build/planner.wasm'), join(root, 'dist/plan/planner_abi.js'), join(root, 'build/kernels.wasm'), join(root, 'dist/backend/wasm/kernels_abi.js'), join(root, 'scripts/check_glue.mjs')];
+const glueInputs = [join(root, 'build/planner.wasm'), join(root, 'dist/planner/planner_abi.js'), join(root, 'build/kernels.wasm'), join(root, 'dist/backend/wasm/kernels_abi.js'), join(root, 'scripts/check_glue.mjs')];
 stamped('glue', hashOf(glueInputs), [], () => run(process.execPath, [join(root, 'scripts/check_glue.mjs')]));
 if (!plannerBuilt && !tsBuilt) log('up to date');

@@ -6,7 +6,7 @@
  * import { Conv2DCCLayer, MaxPool2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
  * ```
  */
-export * as layers from './layers/index.js';
+export * as layers from './layers_api.js';
 export * as init from './init.js';
 export * as nonlinearities from './nonlinearities.js';
 export * as errors from './errors.js';
@@ -15,9 +15,9 @@ export { ndarray, type NDArray, type Shape } from './ndarray.js';
 export {
   getAllLayers, getOutputShape, getAllParams, countParams, getAllParamValues, setAllParamValues,
 } from './layers/helper.js';
-export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './plan/network.js';
-export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './plan/steps.js';
+export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './compile/plan.js';
+export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './ops/steps.js';
 export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
 export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
-export { compile, Network, type CompileOptions, type LayerTiming } from './network.js';
+export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
 export { cifar10Net } from './models/cifar10.js';

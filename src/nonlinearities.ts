@@ -15,18 +15,10 @@ import { asNDArray, formatShape } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
 
-/** The nonlinearities a backend can generate code for (Lasagne's snake_case names). */
-export type NonlinearityKind =
-  | 'sigmoid'
-  | 'softmax'
-  | 'tanh'
-  | 'scaled_tanh'
-  | 'rectify'
-  | 'leaky_rectify'
-  | 'elu'
-  | 'selu'
-  | 'softplus'
-  | 'linear';
+import { ACTIVATIONS, type NonlinearityKind } from './ops/codes.js';
+
+/** The nonlinearities a backend can generate code for (Lasagne's snake_case names; the table is src/ops/codes.ts). */
+export type { NonlinearityKind };
 
 /** A nonlinearity: a callable that also describes itself to the backends. */
 export interface Nonlinearity {
@@ -43,18 +35,10 @@ export interface Nonlinearity {
   readonly elementwise: boolean;
 }
 
-/** Number of entries of `params` for each kind. */
+/** Number of entries of `params` for each kind (the elementwise ones from src/ops/codes.ts). */
 const PARAM_COUNT: Readonly<Record<NonlinearityKind, number>> = Object.freeze({
-  sigmoid: 0,
+  ...(Object.fromEntries(Object.entries(ACTIVATIONS).map(([k, v]) => [k, v.params])) as Record<keyof typeof ACTIVATIONS, number>),
   softmax: 0,
-  tanh: 0,
-  scaled_tanh: 2,
-  rectify: 0,
-  leaky_rectify: 1,
-  elu: 0,
-  selu: 2,
-  softplus: 0,
-  linear: 0,
 });
 
 function isKind(kind: unknown): kind is NonlinearityKind {

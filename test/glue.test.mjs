@@ -1,4 +1,4 @@
-// The build-time glue check: build/planner.wasm against the ABI that src/plan/planner_abi.ts declares.
+// The build-time glue check: build/planner.wasm against the ABI that src/planner/planner_abi.ts declares.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareAbi, readModuleAbi } from '../scripts/check_glue.mjs';
-import { PLANNER_ABI } from '../dist/plan/planner_abi.js';
+import { PLANNER_ABI } from '../dist/planner/planner_abi.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const wasmBytes = readFileSync(join(root, 'build/planner.wasm'));
@@ -46,10 +46,10 @@ glue('a re-typed declaration is reported with both signatures', () => {
 glue('the check script fails the build (exit 1) on a module with a renamed export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'glue-'));
   try {
-    for (const d of ['build', 'dist/plan', 'scripts']) mkdirSync(join(dir, d), { recursive: true });
+    for (const d of ['build', 'dist/planner', 'scripts']) mkdirSync(join(dir, d), { recursive: true });
     symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
     copyFileSync(join(root, 'scripts/check_glue.mjs'), join(dir, 'scripts/check_glue.mjs'));
-    copyFileSync(join(root, 'dist/plan/planner_abi.js'), join(dir, 'dist/plan/planner_abi.js'));
+    copyFileSync(join(root, 'dist/planner/planner_abi.js'), join(dir, 'dist/planner/planner_abi.js'));
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(join(dir, 'build/planner.wasm'), wasmBytes);
     const good = spawnSync(process.execPath, [join(dir, 'scripts/check_glue.mjs')], { encoding: 'utf8' });

@@ -4,21 +4,13 @@
 // module, so each formula is written once.
 //
 // Bindings: none.
-// Overrides: ACT (u32, one of the ACT_* constants below; default linear).
+// Overrides: ACT (u32, one of the ACT_* codes of src/ops/codes.ts, prepended as the generated
+// `codes` consts; default linear).
 // Uniform data: the kernel passes its `act` parameters as a vec2<f32>:
 //   scaled_tanh (scaleIn, scaleOut); leaky_rectify (leakiness, -); selu (scale, scaleNeg); others unused.
 
 override ACT: u32 = 0u;
 
-const ACT_LINEAR: u32 = 0u;
-const ACT_SIGMOID: u32 = 1u;
-const ACT_TANH: u32 = 2u;
-const ACT_SCALED_TANH: u32 = 3u;
-const ACT_RECTIFY: u32 = 4u;
-const ACT_LEAKY_RECTIFY: u32 = 5u;
-const ACT_ELU: u32 = 6u;
-const ACT_SELU: u32 = 7u;
-const ACT_SOFTPLUS: u32 = 8u;
 
 // The functions below use exp and arithmetic only: WGSL lets log err by 2^-21 absolute near 1 and
 // tanh inherit sinh/cosh's absolute error, which is a large relative error near 0 (SwiftShader's

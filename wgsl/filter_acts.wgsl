@@ -15,11 +15,11 @@
 //                                    bound range (multiples of 4 for main_vec4)
 //   1  weights  storage, read        array<vec4<f32>>: (C, k, k, F) row-major, the GEMM's (K, F) with
 //                                    K = C*k*k, rows params.w_stride (= F) floats apart; already flipped
-//                                    when the layer has flipFilters (src/plan/weights.ts kernelWeights)
+//                                    when the layer has flipFilters (src/ops/weights.ts kernelWeights)
 //   2  bias     storage, read        array<f32>: b[f] (BIAS 1) or b[f, oy, ox] (BIAS 2); not read for
 //                                    BIAS 0 (bind any buffer)
 //   3  params   uniform              Params
-// Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_F: workgroup size
+// Overrides: ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_F: workgroup size
 //   (WG_N, WG_F), WG_N * WG_F <= 256; RF: 1 or 2 groups of 4 filters per thread; K_CHUNK: rows of K
 //   per stage. Each thread loads at most 4 vec4s of weights and 4 of inputs per chunk (the host
 //   keeps K_CHUNK * RF * WG_F and K_CHUNK * WG_N within 4 * WG_N * WG_F). Workgroup memory:
@@ -391,10 +391,10 @@ fn rows_of(acc: Acc, g: u32) -> array<vec4<f32>, 8> {
 }
 
 fn bias_at(f: u32, n: u32) -> f32 {
-  if (BIAS == 1u) {
+  if (BIAS == BIAS_TIED) {
     return bias[f];
   }
-  if (BIAS == 2u) {
+  if (BIAS == BIAS_UNTIED) {
     return bias[f * params.positions + n / params.batch];
   }
   return 0.0;
@@ -404,7 +404,7 @@ fn bias_at(f: u32, n: u32) -> f32 {
 fn store_vec4(f: u32, n: u32, v: vec4<f32>) {
   if (f < params.filters) {
     var x = v;
-    if (BIAS != 0u) {
+    if (BIAS != BIAS_NONE) {
       x += vec4<f32>(bias_at(f, n));
     }
     arena4[(params.out_off + f * params.n_total + n) / 4u] = activate4(x, params.act);
@@ -414,7 +414,7 @@ fn store_vec4(f: u32, n: u32, v: vec4<f32>) {
 fn store_scalar(f: u32, n: u32, v: f32) {
   if (f < params.filters && n < params.n_total) {
     var x = v;
-    if (BIAS != 0u) {
+    if (BIAS != BIAS_NONE) {
       x += bias_at(f, n);
     }
     arena[params.out_off + f * params.n_total + n] = activate(x, params.act);

@@ -15,7 +15,7 @@
 //                                    multiple of 4 (= params.w_stride), padding columns 0
 //   2  bias     storage, read        array<f32>: b[u] (BIAS 1) or b[u, p] (BIAS 2); not read for BIAS 0
 //   3  params   uniform              Params
-// Overrides: ACT (epilogue.wgsl); BIAS 0 none, 1 tied, 2 untied; WG_N, WG_U: workgroup size
+// Overrides: ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_U: workgroup size
 //   (WG_N, WG_U), WG_N * WG_U <= 256; RU: 1..5 groups of 4 units per thread; K_CHUNK: channels per
 //   stage (a thread loads at most 4 vec4s of each operand per stage: the host keeps
 //   K_CHUNK * RU * WG_U and K_CHUNK * WG_N within 4 * WG_N * WG_U). Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
@@ -239,10 +239,10 @@ fn clear_acc() {
 }
 
 fn bias_at(u: u32, n: u32) -> f32 {
-  if (BIAS == 1u) {
+  if (BIAS == BIAS_TIED) {
     return bias[u];
   }
-  if (BIAS == 2u) {
+  if (BIAS == BIAS_UNTIED) {
     return bias[u * params.positions + n / params.batch];
   }
   return 0.0;
@@ -251,9 +251,9 @@ fn bias_at(u: u32, n: u32) -> f32 {
 fn store_vec4(u: u32, n: u32, v: vec4<f32>) {
   if (u < params.units) {
     var x = v;
-    if (BIAS == 1u) {
+    if (BIAS == BIAS_TIED) {
       x += vec4<f32>(bias[u]);
-    } else if (BIAS == 2u) {
+    } else if (BIAS == BIAS_UNTIED) {
       // the four columns may straddle two positions when B % 4 != 0
       x += vec4<f32>(bias_at(u, n), bias_at(u, n + 1u), bias_at(u, n + 2u), bias_at(u, n + 3u));
     }
@@ -271,7 +271,7 @@ fn store_group_vec4(a: Acc, u: u32, n: u32) {
 fn store_scalar(u: u32, n: u32, v: f32) {
   if (u < params.units && n < params.n_total) {
     var x = v;
-    if (BIAS != 0u) {
+    if (BIAS != BIAS_NONE) {
       x += bias_at(u, n);
     }
     arena[params.out_off + u * params.n_total + n] = activate(x, params.act);

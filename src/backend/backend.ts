@@ -3,10 +3,9 @@
  * arena and parameter storage, build pipelines), run it, report timings, dispose. Backends never
  * see layers, only the plan's kernel steps and the parameters.
  */
-import type { Param } from '../layers/base.js';
-import type { NetworkPlan } from '../plan/network.js';
-import type { KernelStep } from '../plan/steps.js';
-import type { NDArray } from '../ndarray.js';
+import type { KernelPlan, ParamSource } from '../ops/plan.js';
+import type { KernelStep } from '../ops/steps.js';
+export type { KernelPlan, ParamSource, PlanTensor } from '../ops/plan.js';
 
 export type BackendName = 'webgpu' | 'wasm';
 
@@ -49,33 +48,13 @@ export interface Backend {
   readonly name: BackendName;
   /** Whether this backend can run here (WebGPU: an adapter exists). Never throws. */
   available(): Promise<boolean>;
-  /** Prepares a plan for running. `params` are plan.params' Param objects, in the same order. */
-  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork>;
-}
-
-/** A tensor as the plan lays it out: C-order float32 at `offset` bytes into the arena. */
-export interface PlanTensor {
-  id: number;
-  shape: readonly number[];
-  bytes: number;
-  offset: number;
-}
-
-/** What a backend needs from a plan (src/plan/network.ts NetworkPlan has all of it). */
-export interface KernelPlan {
-  steps: readonly KernelStep[];
-  tensors: readonly PlanTensor[];
-  inputs: readonly number[];
-  outputs: readonly number[];
-  arenaBytes: number;
-  alignment?: number;
-}
-
-/** A parameter as the backends see it (src/layers/base.ts Param satisfies this). */
-export interface ParamSource {
-  readonly name: string;
-  readonly version: number;
-  getValue(): NDArray;
-  /** The stored value without a copy, where the parameter offers it. */
-  readonly valueRef?: NDArray;
+  /**
+   * Working memory each step needs on this backend, in bytes (0: none), in step order: a pure
+   * function of the steps, the same on every device of this backend (WebGPU: the split-K partial
+   * sums a GPU takes; WASM: the C kernels' padded input copy and tap table). compile() lays it out
+   * in the arena with the tensors, so `plan.arenaBytes` counts it.
+   */
+  scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]>;
+  /** Prepares a plan for running. `params` are the parameters plan.params names, in the same order. */
+  prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork>;
 }

@@ -1,7 +1,8 @@
-import { ValueError } from '../errors.js';
+import { NotImplementedError, ValueError } from '../errors.js';
 import { asNDArray, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
 import { Initializer } from '../init.js';
 import { pyRepr } from './util.js';
+import type { LowerContext } from './lower.js';
 
 /** Tags of a parameter (`trainable`, `regularizable`, or your own), as in Lasagne's `add_param`. */
 export type Tags = Record<string, boolean>;
@@ -140,8 +141,8 @@ export function checkShapeArgument(shape: unknown, what: string): Shape {
 
 /**
  * Base class of all layers (lasagne.layers.base.Layer). `incoming` is a Layer or a shape array.
- * Subclasses override `getOutputShapeFor`, and describe themselves for plans and serialisation
- * through `config()`.
+ * Subclasses override `getOutputShapeFor` and `lower` (their kernel steps, the counterpart of
+ * Lasagne's `get_output_for`), and describe themselves for plans and serialisation through `config()`.
  */
 export class Layer {
   /** The layer's name, or null. */
@@ -209,9 +210,45 @@ export class Layer {
     return param;
   }
 
+  /**
+   * Emits this layer's kernel steps for the compiler (src/compile/plan.ts), which gives `ctx`: the
+   * counterpart of Lasagne's `get_output_for`. The base class has none.
+   */
+  lower(ctx: LowerContext): void {
+    void ctx;
+    throw new NotImplementedError(`${this.constructor.name} has no kernel: networks can use InputLayer and the cuda-convnet layers`);
+  }
+
+  /**
+   * Whether this layer reads its input with the batch on the last axis (c01b) rather than the first
+   * (bc01): where the compiler puts a batch size given for an input of unknown batch.
+   */
+  readsBatchLast(): boolean {
+    return false;
+  }
+
   /** The class name and options that rebuild this layer (for plans, digests and serialisation). */
   config(): Record<string, unknown> {
     return {};
+  }
+}
+
+/** Whether a layer is where data enters a network (an InputLayer: no layer below it, no input shape). */
+export function isInputLayer(layer: Layer): boolean {
+  return layer.inputLayer === null && layer.inputShape === null;
+}
+
+/**
+ * A parameter is shaped for the input its layer was built on; planning the layer for other input
+ * shapes must not silently read it with the wrong shape.
+ */
+export function checkParamShape(label: string, what: string, param: Param, want: readonly number[]): void {
+  const have = param.shape;
+  if (!sameShape(have, want)) {
+    throw new ValueError(
+      `plan: ${label}.${what} has shape ${formatShape(have)} but these input shapes need ${formatShape(want)}; ` +
+        `build the layer on an input of the shape you plan for`,
+    );
   }
 }
 

@@ -18,15 +18,17 @@
  * 4-D input; filter sizes, strides and pool sizes must be positive; an empty output is an error.
  */
 import { RuntimeError, ValueError } from '../errors.js';
-import { formatShape, type Shape } from '../ndarray.js';
+import { formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Constant, GlorotUniform } from '../init.js';
 import { identity, isNonlinearity, rectify, type Nonlinearity } from '../nonlinearities.js';
 import {
-  checkConv, checkConvEarly, checkPool, convGridLength, convOutputLength, poolOutputLength, resolvePad,
-  type PadSpec,
-} from '../plan/planner.js';
-import { Layer, Param, checkParamSpec, type ParamSpec } from './base.js';
+  checkConv, checkConvEarly, checkConvRun, checkPool, checkPoolRun, convGridLength, convOutputLength, partialSum,
+  poolOutputLength, resolvePad, type PadSpec,
+} from '../planner/planner.js';
+import type { BiasMode } from '../ops/codes.js';
+import { Layer, Param, checkParamShape, checkParamSpec, type ParamSpec } from './base.js';
+import type { LowerContext, Rotation } from './lower.js';
 import { asBool, asInt, asIntTuple, pyRepr } from './util.js';
 
 /** Lasagne's `nonlinearity=None` means identity; anything else must be one of ours (kernels know it). */
@@ -38,6 +40,15 @@ function checkNonlinearity(value: unknown, owner: string): Nonlinearity {
       `new nonlinearities.LeakyRectify({ leakiness: 0.1 })) or null for identity, but got ${pyRepr(value)}; ` +
       `arbitrary functions cannot run inside the GPU and WASM kernels`,
   );
+}
+
+function biasMode(b: Param | null, untied: boolean): BiasMode {
+  return b === null ? 'none' : untied ? 'untied' : 'tied';
+}
+
+/** Lasagne's bc01 layers compute in c01b: they read and write rotation 1 of their declared layout. */
+function kernelRotation(dimshuffle: boolean): Rotation {
+  return dimshuffle ? 1 : 0; // bc01 -> c01b
 }
 
 function requireRank(shape: Shape, rank: number, owner: string, layout: string): void {
@@ -159,15 +170,11 @@ export class Conv2DCCLayer extends Layer {
     this.numGroups = numGroups;
     this.nonlinearity = nonlinearity;
 
-    const wShape: (number | null)[] = dimshuffle ? [nf, channels, fs[0], fs[1]] : [channels, fs[0], fs[1], nf];
+    const wShape = Conv2DCCLayer.#weightShape(dimshuffle, nf, channels, fs);
     const wSpec: ParamSpec = opts.W === undefined ? new GlorotUniform(dimshuffle ? {} : { c01b: true }) : opts.W;
     checkParamSpec(wSpec, wShape, this.paramName('W'));
     const bSpec = opts.b === undefined ? new Constant({ val: 0 }) : opts.b;
-    let bShape: (number | null)[] = [nf];
-    if (bSpec !== null && untieBiases) {
-      const out = this.outputShape;
-      bShape = dimshuffle ? [nf, out[2], out[3]] : [nf, out[1], out[2]];
-    }
+    const bShape = bSpec !== null && untieBiases ? this.#untiedBiasShape(this.outputShape) : [nf];
     if (bSpec !== null) checkParamSpec(bSpec, bShape, this.paramName('b'));
 
     checkConv(L, {
@@ -183,6 +190,51 @@ export class Conv2DCCLayer extends Layer {
 
   private paramName(name: string): string {
     return this.name !== null ? `${this.name}.${name}` : name;
+  }
+
+  /** W's shape: (F, C, k, k) for dimshuffle true, (C, k, k, F) for false. */
+  static #weightShape(dimshuffle: boolean, F: number, C: number | null, fs: readonly [number, number]): (number | null)[] {
+    return dimshuffle ? [F, C, fs[0], fs[1]] : [C, fs[0], fs[1], F];
+  }
+
+  /** The untied b's shape for an output shape: (F, rows, cols) of the output's spatial axes. */
+  #untiedBiasShape(outputShape: Shape): (number | null)[] {
+    const r = kernelRotation(this.dimshuffle);
+    return [this.numFilters, outputShape[(1 + r) % 4], outputShape[(2 + r) % 4]];
+  }
+
+  override readsBatchLast(): boolean {
+    return !this.dimshuffle;
+  }
+
+  /**
+   * One filter_acts step in c01b (with transposes around it for dimshuffle true, elided between
+   * neighbours); raises FilterActs' run-time errors and, with training, checks partialSum.
+   */
+  override lower(ctx: LowerContext): void {
+    const name = ctx.label;
+    const r = kernelRotation(this.dimshuffle);
+    const input = ctx.input(r);
+    const [c, rows, cols, batch] = input.shape;
+    const output = ctx.output(r);
+    const [, outRows, outCols] = output.shape;
+    const k = this.filterSize[0];
+    const s = this.stride[0];
+    checkConvRun(name, k, s);
+    checkParamShape(name, 'W', this.W, Conv2DCCLayer.#weightShape(this.dimshuffle, this.numFilters, c, this.filterSize) as number[]);
+    if (this.b !== null && this.untieBiases) checkParamShape(name, 'b', this.b, this.#untiedBiasShape(ctx.outputShape) as number[]);
+    if (this.nonlinearity.kind === 'softmax') throw new ValueError(`plan: ${name} uses softmax, which needs a 2-D input; Conv2DCCLayer outputs are 4-D`);
+    ctx.emit({
+      op: 'filter_acts', input: input.id, output: output.id,
+      weight: ctx.param(this.W), weightLayout: this.dimshuffle ? 'fckk' : 'ckkf', flipFilters: this.flipFilters,
+      bias: ctx.param(this.b), biasMode: biasMode(this.b, this.untieBiases),
+      nonlinearity: { kind: this.nonlinearity.kind, params: [...this.nonlinearity.params] },
+      channels: c, rows, cols, batch, filters: this.numFilters, filterSize: k, stride: s, pad: this.resolvedPad, outRows, outCols,
+    });
+    if (ctx.training) {
+      const [rowsCC, colsCC] = this.moduleGrid(rows, cols);
+      ctx.weightGradient({ rowsCC, colsCC, ...partialSum(name, rowsCC, colsCC, this.partialSum ?? 0, c, k, this.numFilters) });
+    }
   }
 
   /** The number of input channels (`inputShape[1]` for bc01, `inputShape[0]` for c01b). */
@@ -282,6 +334,22 @@ export class MaxPool2DCCLayer extends Layer {
     void this.outputShape;
   }
 
+  override readsBatchLast(): boolean {
+    return !this.dimshuffle;
+  }
+
+  /** One max_pool step in c01b; raises MaxPool's run-time error (a region larger than the image). */
+  override lower(ctx: LowerContext): void {
+    const name = ctx.label;
+    const r = kernelRotation(this.dimshuffle);
+    const input = ctx.input(r);
+    const [c, rows, cols, batch] = input.shape;
+    const output = ctx.output(r);
+    const [, outRows, outCols] = output.shape;
+    checkPoolRun(name, this.poolSize, rows, cols);
+    ctx.emit({ op: 'max_pool', input: input.id, output: output.id, channels: c, rows, cols, batch, poolSize: this.poolSize, stride: this.stride, outRows, outCols });
+  }
+
   override getOutputShapeFor(inputShape: Shape): Shape {
     const len = (i: number | null) => poolOutputLength(i, this.poolSize, this.stride, 0, false, 'MaxPool2DCCLayer');
     if (this.dimshuffle) return [inputShape[0], inputShape[1], len(inputShape[2]), len(inputShape[3])];
@@ -308,6 +376,11 @@ export class ShuffleBC01ToC01BLayer extends Layer {
   override getOutputShapeFor(s: Shape): Shape {
     return [s[1], s[2], s[3], s[0]];
   }
+
+  /** No kernel of its own: its output is rotation 1 of its input (bc01 -> c01b). */
+  override lower(ctx: LowerContext): void {
+    ctx.rotationOfInput(1);
+  }
 }
 
 /** c01b -> bc01 (`x.transpose(3, 0, 1, 2)`); alias `c01b_to_bc01`. */
@@ -320,6 +393,15 @@ export class ShuffleC01BToBC01Layer extends Layer {
 
   override getOutputShapeFor(s: Shape): Shape {
     return [s[3], s[0], s[1], s[2]];
+  }
+
+  override readsBatchLast(): boolean {
+    return true;
+  }
+
+  /** No kernel of its own: its output is rotation 3 of its input (c01b -> bc01). */
+  override lower(ctx: LowerContext): void {
+    ctx.rotationOfInput(3);
   }
 }
 
@@ -372,8 +454,7 @@ export class NINLayer_c01b extends Layer {
     const wShape = [units, input[0]];
     checkParamSpec(wSpec, wShape, this.name !== null ? `${this.name}.W` : 'W');
     const bSpec = opts.b === undefined ? new Constant({ val: 0 }) : opts.b;
-    // untied: (U,) + output_shape[1:-1]
-    const bShape = untieBiases ? [units, ...this.outputShape.slice(1, -1)] : [units];
+    const bShape = untieBiases ? this.#untiedBiasShape(this.outputShape) : [units];
     if (bSpec !== null) checkParamSpec(bSpec, bShape, this.name !== null ? `${this.name}.b` : 'b');
     this.W = this.addParam(wSpec, wShape as number[], 'W');
     this.b = bSpec === null ? null : this.addParam(bSpec, bShape as number[], 'b', { regularizable: false });
@@ -381,6 +462,34 @@ export class NINLayer_c01b extends Layer {
 
   override getOutputShapeFor(s: Shape): Shape {
     return [this.numUnits, ...s.slice(1)];
+  }
+
+  /** The untied b's shape for an output shape: (U,) + output_shape[1:-1]. */
+  #untiedBiasShape(outputShape: Shape): (number | null)[] {
+    return [this.numUnits, ...outputShape.slice(1, -1)];
+  }
+
+  override readsBatchLast(): boolean {
+    return true;
+  }
+
+  /** One nin step: (C, ...positions, B) -> (U, ...positions, B), a GEMM over the leading axis. */
+  override lower(ctx: LowerContext): void {
+    const name = ctx.label;
+    const input = ctx.input(0);
+    const inShape = input.shape;
+    const outShape = ctx.outputShape;
+    checkParamShape(name, 'W', this.W, [this.numUnits, inShape[0]]);
+    if (this.b !== null && this.untieBiases) checkParamShape(name, 'b', this.b, this.#untiedBiasShape(outShape) as number[]);
+    if (this.nonlinearity.kind === 'softmax') throw new ValueError(`plan: ${name} uses softmax, which needs a 2-D input; NINLayer_c01b outputs are ${outShape.length}-D`);
+    const output = ctx.output(0);
+    const batch = inShape[inShape.length - 1];
+    ctx.emit({
+      op: 'nin', input: input.id, output: output.id,
+      weight: ctx.param(this.W), bias: ctx.param(this.b), biasMode: biasMode(this.b, this.untieBiases),
+      nonlinearity: { kind: this.nonlinearity.kind, params: [...this.nonlinearity.params] },
+      channels: inShape[0], units: this.numUnits, positions: shapeSize(inShape) / inShape[0] / batch, batch,
+    });
   }
 
   override config(): Record<string, unknown> {

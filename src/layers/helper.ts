@@ -1,7 +1,6 @@
 import { ValueError } from '../errors.js';
 import { asNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
-import { Layer, Param, sameShape, type Tags } from './base.js';
-import { InputLayer } from './input.js';
+import { Layer, Param, isInputLayer, sameShape, type Tags } from './base.js';
 import { pyRepr } from './util.js';
 
 function layerList(layerOrLayers: Layer | readonly Layer[], what: string): Layer[] {
@@ -66,7 +65,7 @@ export function getOutputShape(layerOrLayers: Layer | readonly Layer[], inputSha
       all.set(k, v);
     }
   } else {
-    const inputs = getAllLayers(list).filter((l) => l instanceof InputLayer);
+    const inputs = getAllLayers(list).filter(isInputLayer);
     if (inputs.length !== 1) {
       throw new ValueError(
         `get_output_shape() was called with a single input shape although the network has ${inputs.length} input layers; pass a Map from InputLayer to shape`,
@@ -76,7 +75,7 @@ export function getOutputShape(layerOrLayers: Layer | readonly Layer[], inputSha
   }
   for (const layer of getAllLayers(list, [...all.keys()])) {
     if (all.has(layer)) continue;
-    if (layer instanceof InputLayer) {
+    if (isInputLayer(layer)) {
       throw new ValueError(`get_output_shape() was called without giving an input shape for the free-floating layer ${layer.name !== null ? `'${layer.name}'` : 'InputLayer'}. Please call it with a Map mapping this layer to an input shape.`);
     }
     const below = inputsOf(layer).map((l) => (l === null ? layer.inputShape : all.get(l)));

@@ -6,7 +6,6 @@
 export { Layer, Param, type ParamSpec, type Tags } from './base.js';
 export { InputLayer, type InputLayerOptions } from './input.js';
 export { getAllLayers, getOutputShape, getAllParams, countParams, getAllParamValues, setAllParamValues } from './helper.js';
-export { convOutputLength, convInputLength, poolOutputLength } from '../plan/planner.js';
+export { convOutputLength, convInputLength, poolOutputLength } from '../planner/planner.js';
 import * as cuda_convnet from './cuda_convnet.js';
 export { cuda_convnet };
-export { getOutput, type GetOutputOptions } from '../network.js';

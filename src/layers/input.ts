@@ -2,6 +2,7 @@ import { ValueError } from '../errors.js';
 import { formatShape, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer, checkShapeArgument } from './base.js';
+import type { LowerContext } from './lower.js';
 import { pyRepr } from './util.js';
 
 export interface InputLayerOptions {
@@ -36,6 +37,11 @@ export class InputLayer extends Layer {
 
   override get outputShape(): Shape {
     return [...this.shape];
+  }
+
+  /** The input's tensor: the run writes it, no step computes it. */
+  override lower(ctx: LowerContext): void {
+    ctx.output(0);
   }
 
   override config(): Record<string, unknown> {

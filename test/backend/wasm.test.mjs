@@ -21,11 +21,16 @@ if (!available) {
   s.run();
 }
 
-// A worker that never answers would hang the run (uvu has no per-test timeout): fail instead.
-setTimeout(() => {
-  console.error('wasm.test.mjs: no progress in 180 s; a worker thread never answered');
-  process.exit(1);
-}, 180000).unref();
+// A worker that never answers would hang the run (uvu has no per-test timeout): fail instead. The
+// watchdog covers this file's suite only, from its first test to its last: `npm test` imports every
+// file before it runs any, and the others may take longer than 180 s on a loaded machine.
+let watchdog;
+const startWatchdog = () => {
+  watchdog = setTimeout(() => {
+    console.error('wasm.test.mjs: no progress in 180 s; a worker thread never answered');
+    process.exit(1);
+  }, 180000).unref();
+};
 
 const { InputLayer } = lasagne.layers;
 const { ValueError, RuntimeError } = lasagne.errors;
@@ -66,6 +71,8 @@ function c01bNet(batch) {
 }
 
 const Backend = suite('wasmBackend');
+Backend.before(startWatchdog);
+Backend.after(() => clearTimeout(watchdog));
 
 Backend('is named wasm and available without a GPU', async () => {
   assert.is(wasmBackend.name, 'wasm');

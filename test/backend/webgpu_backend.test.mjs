@@ -12,7 +12,7 @@ import { transpose } from '../reference/array.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { launchOf, pipelineKey, prepareWebGpu, stepPlan, webgpuBackend, WGSL } from '../../dist/backend/webgpu/index.js';
-import { workgroupGrid } from '../../dist/backend/webgpu/kernels.js';
+import { workgroupGrid } from '../../dist/backend/webgpu/geometry.js';
 
 
 const f32 = toFloat32;
@@ -36,7 +36,7 @@ function convPlan(o) {
 const geometry = suite('webgpu kernel geometry (no device)');
 
 geometry('every file of wgsl/ is embedded, each starting with its header comment', () => {
-  assert.equal(Object.keys(WGSL).sort(), ['epilogue', 'filter_acts', 'max_pool', 'nin', 'shuffle']);
+  assert.equal(Object.keys(WGSL).sort(), ['epilogue', 'filter_acts', 'max_pool', 'nin', 'transpose']);
   for (const [name, text] of Object.entries(WGSL)) assert.ok(text.startsWith(`// ${name}.wgsl: `), name);
 });
 

@@ -1,6 +1,6 @@
 // The WGSL kernels (wgsl/*.wgsl through src/backend/webgpu), one op at a time, against the naive
 // float64 oracles of test/reference on random inputs, through WebGPU on this machine (SwiftShader on a
-// CPU). Steps are written by hand (src/plan/steps.ts) and run through stepPlan + prepareWebGpu, so
+// CPU). Steps are written by hand (src/ops/steps.ts) and run through stepPlan + prepareWebGpu, so
 // every kernel variant is reached directly: vec4 and scalar paths (batch % 4), partial filter and
 // column tiles, several K chunks, every nonlinearity and bias mode.
 //
@@ -22,7 +22,7 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
-import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTileShape } from '../../dist/backend/webgpu/kernels.js';
+import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTileShape } from '../../dist/backend/webgpu/geometry.js';
 
 
 const { device, reason } = await testDevice({ limits: true });

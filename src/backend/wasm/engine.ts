@@ -1,12 +1,13 @@
 /**
  * One instance of build/kernels.wasm running one ExecPlan, on whichever thread owns it (the caller
  * with threads = 1, else one per worker). Its memory holds, reserved once from a fresh instance:
- * the planner's arena (tensors at the plan's offsets), every parameter slot in kernel form, and the
- * scratch of the largest filter_acts step. `run` is synchronous.
+ * the planner's arena (tensors at the plan's offsets, each filter_acts step's scratch among them) and
+ * every parameter slot in kernel form. `run` is synchronous.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { KernelStep } from '../../plan/steps.js';
-import { ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+import { BIAS_CODES, activationOf } from '../../ops/codes.js';
+import type { KernelStep } from '../../ops/steps.js';
+import type { KernelsExports } from './kernels_abi.js';
 import { KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 import type { ExecPlan } from './layout.js';
 
@@ -44,6 +45,31 @@ export function kernelsModule(): Promise<WebAssembly.Module> {
 
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
+const queries = new WeakMap<WebAssembly.Module, Promise<KernelsExports>>();
+
+/** An instance of the module for questions that need no arena (scratch sizes), one per module. */
+function queryInstance(module: WebAssembly.Module): Promise<KernelsExports> {
+  let q = queries.get(module);
+  if (q === undefined) {
+    q = syncWasm
+      ? Promise.resolve(new WebAssembly.Instance(module, {}).exports as unknown as KernelsExports)
+      : WebAssembly.instantiate(module, {}).then((i) => i.exports as unknown as KernelsExports);
+    queries.set(module, q);
+  }
+  return q;
+}
+
+/** Scratch bytes of one step as the C kernels ask for it (filter_acts: padded input copy and tap table). */
+function stepScratch(k: KernelsExports, s: KernelStep): number {
+  return s.op === 'filter_acts' ? k.filter_acts_scratch_bytes(s.channels, s.rows, s.cols, s.batch, s.filterSize, s.pad) >>> 0 : 0;
+}
+
+/** A function giving each step's scratch bytes (0: none), from the kernels module itself. */
+export async function scratchOf(module: WebAssembly.Module): Promise<(step: KernelStep) => number> {
+  const k = await queryInstance(module);
+  return (step) => stepScratch(k, step);
+}
+
 export class Engine {
   readonly plan: ExecPlan;
   readonly #k: KernelsExports;
@@ -52,6 +78,8 @@ export class Engine {
   readonly #calls: (() => number)[];
   /** Milliseconds per step of the last run. */
   readonly times: Float64Array;
+  /** Bytes of the arena reserved in the module's memory: the plan's arenaBytes, scratch included. */
+  readonly arenaBytes: number;
 
   /** Instantiates the module and reserves every buffer of `plan`. */
   static async create(module: WebAssembly.Module, plan: ExecPlan): Promise<Engine> {
@@ -70,14 +98,15 @@ export class Engine {
       return addr;
     };
     const arena = reserve(plan.arenaBytes, plan.alignment, 'the arena');
+    this.arenaBytes = plan.arenaBytes;
     this.#tensorAddr = plan.tensors.map((t) => arena + t.offset);
     this.#slotAddr = plan.slots.map((s, i) => reserve(4 * s.elements, 16, `parameter slot ${i}`));
-    let scratchBytes = 0;
-    for (const s of plan.steps) {
-      if (s.op === 'filter_acts') scratchBytes = Math.max(scratchBytes, k.filter_acts_scratch_bytes(s.channels, s.rows, s.cols, s.batch, s.filterSize, s.pad) >>> 0);
-    }
-    const scratch = reserve(scratchBytes, 16, 'convolution scratch');
-    this.#calls = plan.steps.map((s, i) => this.#call(s, plan.stepSlots[i], scratch));
+    this.#calls = plan.steps.map((s, i) => {
+      const need = stepScratch(k, s);
+      const have = s.scratch === undefined ? 0 : plan.tensors[s.scratch].bytes;
+      if (need > have) throw new RuntimeError(`wasm backend: step ${i} (${s.op} of ${s.layer}) needs ${need} bytes of scratch, but the plan gives it ${have}`);
+      return this.#call(s, plan.stepSlots[i], need > 0 ? this.#tensorAddr[s.scratch as number] : 0);
+    });
     this.times = new Float64Array(plan.steps.length);
   }
 
@@ -97,18 +126,16 @@ export class Engine {
       case 'filter_acts': {
         const w = this.#slotAddr[slots.weight];
         const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
-        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
-        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
-        const mode = BIAS_MODE[s.biasMode];
+        const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
+        const mode = BIAS_CODES[s.biasMode];
         return () =>
           k.filter_acts(src, w, b, dst, scratch, s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.pad, s.outRows, s.outCols, mode, act, p0, p1);
       }
       case 'nin': {
         const w = this.#slotAddr[slots.weight];
         const b = slots.bias < 0 ? 0 : this.#slotAddr[slots.bias];
-        const act = ACT_KIND[s.nonlinearity.kind as keyof typeof ACT_KIND];
-        const [p0 = 0, p1 = 0] = s.nonlinearity.params;
-        const mode = BIAS_MODE[s.biasMode];
+        const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
+        const mode = BIAS_CODES[s.biasMode];
         return () => k.nin(src, w, b, dst, s.channels, s.units, s.positions, s.batch, mode, act, p0, p1);
       }
     }

@@ -1,5 +1,5 @@
 /**
- * The WASM backend: runs a plan's kernel steps (src/plan/steps.ts) with the C kernels of src/cpu/c
+ * The WASM backend: runs a plan's kernel steps (src/ops/steps.ts) with the C kernels of src/backend/wasm/c
  * (build/kernels.wasm, WASM SIMD, embedded as base64 so no fetch or file access is needed).
  *
  * Memory: one module instance per prepared network (per worker with threads), whose memory holds
@@ -20,18 +20,19 @@
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { Param } from '../../layers/base.js';
-import type { NetworkPlan } from '../../plan/network.js';
-import { kernelWeights } from '../../plan/weights.js';
+import { kernelWeights } from '../../ops/weights.js';
+import { filterWeightElements } from '../../ops/steps.js';
 import type { Backend, BackendOptions, PreparedNetwork, StepTiming } from '../backend.js';
-import { Engine, kernelsModule } from './engine.js';
+import { Engine, kernelsModule, scratchOf } from './engine.js';
+import { withScratch } from '../../ops/plan.js';
+import type { KernelStep } from '../../ops/steps.js';
 import {
   batchAxes, execPlan, packFilters, placeBatch, planBatch, planFlops, sliceBatch, splitSizes, subBatchPlan,
   type ExecPlan, type KernelPlan, type ParamSource, type SharedIO, type Slot,
 } from './layout.js';
 import { WorkerPool, hardwareThreads, sharedMemorySupported, workersSupported } from './threads.js';
 
-export { KERNELS_ABI, ACT_KIND, BIAS_MODE, type KernelsExports } from './kernels_abi.js';
+export { KERNELS_ABI, type KernelsExports } from './kernels_abi.js';
 export { KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 export { kernelsModule } from './engine.js';
 export { packFilters, subBatchPlan, batchAxes, planBatch, type KernelPlan, type ParamSource, type ExecPlan } from './layout.js';
@@ -58,7 +59,7 @@ function slotData(slot: Slot, p: ParamSource): Float32Array {
   }
   if (slot.form.kind === 'raw') return Float32Array.from(v.data);
   const f = slot.form;
-  return packFilters(kernelWeights(f, v), f.channels * f.filterSize * f.filterSize, f.filters);
+  return packFilters(kernelWeights(f, v), filterWeightElements(f) / f.filters, f.filters);
 }
 
 /** Where a thread count comes from, for the description. */
@@ -81,6 +82,7 @@ export class WasmPreparedNetwork implements PreparedNetwork {
   /** Runs called and not settled. */
   #pending = 0;
   #disposed = false;
+  #workerArenaBytes = 0;
 
   private constructor(
     plan: ExecPlan, params: readonly ParamSource[], engine: Engine | null, pool: WorkerPool | null, sizes: number[],
@@ -105,8 +107,10 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
       throw new ValueError(`the wasm backend requires threads to be a positive integer, but threads=${String(requested)}`);
     }
-    const exec = execPlan(plan, params.length);
     const module = await kernelsModule();
+    const scratch = await scratchOf(module);
+    // a step plan without the kernels' scratch gets it (compiled plans hold it already)
+    const exec = execPlan(withScratch(plan, plan.steps.map(scratch)), params.length);
     const batch = planBatch(exec.steps);
     const axes = batch === null ? null : batchAxes(exec);
     let threads = 1;
@@ -117,8 +121,13 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     if (threads === 1) return new WasmPreparedNetwork(exec, params, await Engine.create(module, exec), null, [], axes, why);
     const sizes = splitSizes(batch as number, threads);
     const ax = axes as ('first' | 'last')[];
-    const plans = sizes.map((b) => subBatchPlan(exec, ax, batch as number, b));
-    if (!sharedMemorySupported()) return new WasmPreparedNetwork(exec, params, null, await WorkerPool.create(module, plans), sizes, axes, why);
+    const plans = sizes.map((b) => subBatchPlan(exec, ax, batch as number, b, scratch));
+    const workerArena = plans.reduce((n, p) => n + p.arenaBytes, 0);
+    if (!sharedMemorySupported()) {
+      const net = new WasmPreparedNetwork(exec, params, null, await WorkerPool.create(module, plans), sizes, axes, why);
+      net.#workerArenaBytes = workerArena;
+      return net;
+    }
     const sharedTensor = (id: number) => ({
       buffer: new SharedArrayBuffer(4 * exec.tensors[id].shape.reduce((a, d) => a * d, 1)),
       batch: batch as number,
@@ -134,7 +143,9 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     });
     const pool = await WorkerPool.create(module, plans, io);
     const views = { inputs: inputs.map((t) => new Float32Array(t.buffer)), outputs: outputs.map((t) => new Float32Array(t.buffer)) };
-    return new WasmPreparedNetwork(exec, params, null, pool, sizes, axes, why, views);
+    const net = new WasmPreparedNetwork(exec, params, null, pool, sizes, axes, why, views);
+    net.#workerArenaBytes = workerArena;
+    return net;
   }
 
   #uploadChanged(): void {
@@ -219,6 +230,14 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     return full;
   }
 
+  /**
+   * Bytes of arena this network reserved: on the calling thread exactly the plan's arenaBytes (its
+   * scratch included); with worker threads the sum of the workers' sub-batch arenas.
+   */
+  get arenaBytes(): number {
+    return this.#engine !== null ? this.#engine.arenaBytes : this.#workerArenaBytes;
+  }
+
   profile(): StepTiming[] | null {
     const times = this.#times;
     if (times === null) return null;
@@ -252,7 +271,11 @@ export const wasmBackend: Backend = Object.freeze({
       return false;
     }
   },
-  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork> {
-    return prepareWasm(plan as unknown as KernelPlan, params, options ?? {});
+  async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {
+    const scratch = await scratchOf(await kernelsModule());
+    return steps.map(scratch);
+  },
+  prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
+    return prepareWasm(plan, params, options ?? {});
   },
 });

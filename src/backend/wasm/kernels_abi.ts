@@ -1,12 +1,10 @@
 /**
- * The ABI of build/kernels.wasm (src/cpu/c, built by scripts/build_kernels.mjs) as the glue expects
+ * The ABI of build/kernels.wasm (src/backend/wasm/c, built by scripts/build_kernels.mjs) as the glue expects
  * it: every export's name and WebAssembly signature, checked against the compiled module at build
  * time by scripts/check_glue.mjs. Pointers are byte addresses in the module's own memory (i32);
  * kernels return 0, or -1 when a size is impossible (the glue checks sizes before calling).
  */
-import type { ModuleAbi } from '../../plan/planner_abi.js';
-import type { NonlinearityKind } from '../../nonlinearities.js';
-import type { BiasMode } from '../../plan/steps.js';
+import type { ModuleAbi } from '../../wasm_abi.js';
 
 export const KERNELS_ABI = {
   functions: {
@@ -43,19 +41,3 @@ export interface KernelsExports {
   transpose(input: number, out: number, rows: number, cols: number): number;
   nin(input: number, w: number, bias: number, out: number, C: number, U: number, positions: number, B: number, biasMode: number, act: number, p0: number, p1: number): number;
 }
-
-/** Bias mode codes (src/cpu/c/common.h BIAS_*). */
-export const BIAS_MODE: Readonly<Record<BiasMode, number>> = Object.freeze({ none: 0, tied: 1, untied: 2 });
-
-/** Nonlinearity codes (src/cpu/c/common.h ACT_*); softmax is not elementwise and has none. */
-export const ACT_KIND: Readonly<Record<Exclude<NonlinearityKind, 'softmax'>, number>> = Object.freeze({
-  linear: 0,
-  rectify: 1,
-  leaky_rectify: 2,
-  sigmoid: 3,
-  tanh: 4,
-  scaled_tanh: 5,
-  elu: 6,
-  selu: 7,
-  softplus: 8,
-});

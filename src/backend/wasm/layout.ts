@@ -1,13 +1,13 @@
 /**
  * Plain-data layout work of the WASM backend, shared by the calling thread and the workers: which
  * parameter storage ("slots") the kernels read and in what form, the packed filter layout of
- * src/cpu/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
+ * src/backend/wasm/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
  * a plan along the batch axis for worker threads. No WebAssembly here.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import type { FilterActsStep, KernelStep } from '../../plan/steps.js';
-import { ACT_KIND } from './kernels_abi.js';
+import { activationOf } from '../../ops/codes.js';
+import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep } from '../../ops/steps.js';
 import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
 export type { KernelPlan, ParamSource, PlanTensor };
 
@@ -73,15 +73,7 @@ export function stepElements(s: KernelStep): { input: number; output: number } {
 
 /** Elements of a step's weight and bias parameters. */
 export function paramElements(s: KernelStep): { weight: number; bias: number } {
-  if (s.op === 'filter_acts') {
-    const bias = s.biasMode === 'tied' ? s.filters : s.biasMode === 'untied' ? s.filters * s.outRows * s.outCols : 0;
-    return { weight: s.channels * s.filterSize * s.filterSize * s.filters, bias };
-  }
-  if (s.op === 'nin') {
-    const bias = s.biasMode === 'tied' ? s.units : s.biasMode === 'untied' ? s.units * s.positions : 0;
-    return { weight: s.units * s.channels, bias };
-  }
-  return { weight: 0, bias: 0 };
+  return s.op === 'filter_acts' || s.op === 'nin' ? stepParamElements(s) : { weight: 0, bias: 0 };
 }
 
 function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
@@ -104,16 +96,12 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
   if (s.op === 'max_pool' && ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols)) {
     fail(s, `has a pooling window starting outside the ${s.rows}x${s.cols} input`);
   }
+  if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
   const { input, output } = stepElements(s);
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
   if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
   if (s.op === 'filter_acts' || s.op === 'nin') {
-    const { kind, params } = s.nonlinearity;
-    if (!(kind in ACT_KIND)) {
-      throw new ValueError(`wasm backend: ${stepName(s)} has nonlinearity '${kind}', which is not elementwise; apply softmax to the network output instead`);
-    }
-    const want = kind === 'leaky_rectify' ? 1 : kind === 'scaled_tanh' || kind === 'selu' ? 2 : 0;
-    if (params.length !== want) fail(s, `gives ${kind} ${params.length} params`);
+    activationOf(s.nonlinearity, s.layer);
     if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias parameter`);
     if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, 'has no weight parameter');
   }
@@ -122,7 +110,7 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
 /** Checks a plan's steps against its tensors and lays out the parameter slots. */
 export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
   if (!Array.isArray(plan.steps) || plan.steps.some((s) => !['transpose', 'filter_acts', 'max_pool', 'nin'].includes((s as KernelStep).op))) {
-    throw new RuntimeError('wasm backend: the plan has no kernel steps (src/plan/steps.ts KernelStep); plan() must emit them');
+    throw new RuntimeError('wasm backend: the plan has no kernel steps (src/ops/steps.ts KernelStep); plan() must emit them');
   }
   const slots: Slot[] = [];
   const slotIndex = new Map<string, number>();
@@ -180,7 +168,7 @@ function structuredCloneStep(s: KernelStep): KernelStep {
 }
 
 /**
- * The packed filter layout of src/cpu/c/filter_acts.c: from the kernel-layout (C, k, k, F) weight
+ * The packed filter layout of src/backend/wasm/c/filter_acts.c: from the kernel-layout (C, k, k, F) weight
  * (K = C*k*k taps q, F filters), blocks of 4 filters from filter 0 and a last F % 4 blocks of one;
  * the block at filter f0 of width nb holds w[q, f0 + t] at packed[K*f0 + q*nb + t].
  */
@@ -213,6 +201,8 @@ export function planBatch(steps: readonly KernelStep[]): number | null {
  */
 export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' | 'last')[] | null {
   const axes: ('first' | 'last' | undefined)[] = plan.tensors.map(() => undefined);
+  // scratch has no batch axis: subBatchPlan sizes it for each sub-batch (its entry here is a placeholder)
+  for (const s of plan.steps) if (s.scratch !== undefined) axes[s.scratch] = 'first';
   let ok = true;
   const set = (id: number, axis: 'first' | 'last') => {
     if (axes[id] !== undefined && axes[id] !== axis) ok = false;
@@ -240,9 +230,13 @@ export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' |
  * o_i' + bytes_i' <= o_j', since bytes_i' = bytes_i*sub/batch is a multiple of 4). So the workers
  * share the planner's arena assignment, at 4-byte alignment.
  */
-export function subBatchPlan(plan: ExecPlan, axes: readonly ('first' | 'last')[], batch: number, sub: number): ExecPlan {
+export function subBatchPlan(
+  plan: ExecPlan, axes: readonly ('first' | 'last')[], batch: number, sub: number, scratchOf?: (step: KernelStep) => number,
+): ExecPlan {
   const scale = (o: number) => 4 * Math.floor((o * sub) / (4 * batch));
+  const scratchIds = new Set(plan.steps.flatMap((s) => (s.scratch === undefined ? [] : [s.scratch])));
   const tensors = plan.tensors.map((t, i) => {
+    if (scratchIds.has(i)) return { id: t.id, shape: [...t.shape], bytes: t.bytes, offset: t.offset };
     const shape = [...t.shape];
     const axis = axes[i] === 'first' ? 0 : shape.length - 1;
     if (shape[axis] !== batch) throw new RuntimeError(`wasm backend: tensor ${t.id} has shape [${t.shape.join(', ')}], not batch ${batch} on its ${axes[i]} axis`);
@@ -258,7 +252,21 @@ export function subBatchPlan(plan: ExecPlan, axes: readonly ('first' | 'last')[]
     return { ...s, batch: sub };
   });
   let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;
-  for (const t of tensors) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
+  for (const t of tensors) if (!scratchIds.has(t.id)) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
+  // Scratch: what the sub-step needs, at the scaled offset where it fits in the scaled slot (which
+  // keeps it apart from every tensor the planner kept it apart from), else past the end.
+  steps.forEach((s) => {
+    if (s.scratch === undefined) return;
+    const full = plan.tensors[s.scratch];
+    const need = 4 * Math.ceil((scratchOf ? scratchOf(s) : (full.bytes * sub) / batch) / 4);
+    const slot = 4 * Math.floor((full.bytes * sub) / (4 * batch));
+    let offset = scale(full.offset);
+    if (need > slot) {
+      offset = Math.ceil(arenaBytes / 16) * 16;
+      arenaBytes = offset + need;
+    }
+    tensors[s.scratch] = { id: full.id, shape: [need / 4], bytes: need, offset };
+  });
   return { ...plan, steps, tensors, arenaBytes, alignment: 16 };
 }
 
@@ -313,7 +321,7 @@ export function placeBatch(dst: Float32Array, shape: readonly number[], axis: 'f
 export function planFlops(steps: readonly KernelStep[]): number {
   let flops = 0;
   for (const s of steps) {
-    if (s.op === 'filter_acts') flops += 2 * s.channels * s.filterSize * s.filterSize * s.filters * s.outRows * s.outCols * s.batch;
+    if (s.op === 'filter_acts') flops += 2 * filterWeightElements(s) * s.outRows * s.outCols * s.batch;
     else if (s.op === 'nin') flops += 2 * s.channels * s.units * s.positions * s.batch;
     else flops += stepElements(s).output * (s.op === 'max_pool' ? s.poolSize * s.poolSize : 1);
   }

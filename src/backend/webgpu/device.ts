@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import type { GemmTile } from './kernels.js';
+import type { GemmTile } from './geometry.js';
 /**
  * Device acquisition: a GPUDevice given by the caller, else one default device per process (realm),
  * from the browser's `navigator.gpu` or, in Node, from the optional `webgpu` package (Dawn). The

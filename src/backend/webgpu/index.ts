@@ -1,23 +1,23 @@
 /// <reference types="@webgpu/types" />
 /**
- * The WebGPU backend: runs a plan's kernel steps (src/plan/steps.ts) with the WGSL kernels of wgsl/.
+ * The WebGPU backend: runs a plan's kernel steps (src/ops/steps.ts) with the WGSL kernels of wgsl/.
  *
  * Device: `options.device` when given (the caller keeps ownership), else one default device per
  * process from `navigator.gpu` or, in Node, the optional `webgpu` package. `available()` is false,
  * never an exception, when neither yields an adapter.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { Param } from '../../layers/base.js';
-import type { NetworkPlan } from '../../plan/network.js';
-import type { Backend, BackendOptions, PreparedNetwork } from '../backend.js';
+import type { Backend, BackendOptions, KernelPlan, ParamSource, PreparedNetwork } from '../backend.js';
+import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
-import type { GemmTile, KernelPlan } from './kernels.js';
-import { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
+import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
+import { WebGpuPreparedNetwork } from './prepared.js';
 
-export { ACT_CODES, filterActsTile, launchOf, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './kernels.js';
+export { DEFAULT_GPU_LIMITS, filterActsScratchBytes, filterActsTile, launchOf, scratchNeeds, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
 export { pipelineKey, sourceOf } from './pipelines.js';
 export { stepPlan } from './step_plan.js';
-export { WebGpuPreparedNetwork, type ParamSource } from './prepared.js';
+export { WebGpuPreparedNetwork } from './prepared.js';
+export type { ParamSource } from '../backend.js';
 export { WGSL } from './shaders.generated.js';
 
 async function handleFor(options: BackendOptions): Promise<DeviceHandle> {
@@ -40,7 +40,7 @@ export interface WebGpuPrepareOptions extends BackendOptions {
    * Default: what the adapter is. Tests set it to reach the GPU variants on SwiftShader.
    */
   cpuVariants?: boolean;
-  /** Fields of every filter_acts tile, forced (kernels.ts filterActsTile): benchmark sweeps and tests reaching every variant. */
+  /** Fields of every filter_acts tile, forced (geometry.ts filterActsTile): benchmark sweeps and tests reaching every variant. */
   tile?: Partial<GemmTile>;
 }
 
@@ -63,7 +63,10 @@ export const webgpuBackend: Backend = Object.freeze({
       return false;
     }
   },
-  prepare(plan: NetworkPlan, params: readonly Param[], options: BackendOptions): Promise<PreparedNetwork> {
+  async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {
+    return scratchNeeds(steps, DEFAULT_GPU_LIMITS);
+  },
+  prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWebGpu(plan, params, options ?? {});
   },
 });

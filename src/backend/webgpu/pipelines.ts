@@ -5,9 +5,9 @@
  * keyed by exactly what changes the code: family, defines, entry point and override constants. Pipelines are created
  * with createComputePipelineAsync and cached as promises, so concurrent prepares share one compile.
  */
-import { WGSL } from './shaders.generated.js';
+import { WGSL, WGSL_CODES } from './shaders.generated.js';
 import { SHADER_STAGE_COMPUTE } from './device.js';
-import type { KernelFamily } from './kernels.js';
+import type { KernelFamily } from './geometry.js';
 
 /** Binding shapes: the GEMM kernels bind arena, weights, bias, params; the others arena, params. */
 export type LayoutKind = 'gemm' | 'copy';
@@ -16,7 +16,7 @@ export const LAYOUT_OF: Readonly<Record<KernelFamily, LayoutKind>> = Object.free
   filter_acts: 'gemm',
   nin: 'gemm',
   max_pool: 'copy',
-  shuffle: 'copy',
+  transpose: 'copy',
 });
 
 /**
@@ -50,8 +50,8 @@ function definesKey(defines: Defines): string {
 }
 
 /**
- * The WGSL source of a family: its defines as consts, then epilogue.wgsl for the fused-activation
- * kernels, then the kernel file.
+ * The WGSL source of a family: its defines as consts, then, for the fused-activation kernels, the
+ * generated epilogue codes (src/ops/codes.ts) and epilogue.wgsl, then the kernel file.
  */
 export function sourceOf(family: KernelFamily, defines: Defines = {}): string {
   const consts = Object.keys(defines)
@@ -62,7 +62,7 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}): string {
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
-  return consts + (LAYOUT_OF[family] === 'gemm' ? `${WGSL.epilogue}\n${WGSL[family]}` : WGSL[family]);
+  return consts + (LAYOUT_OF[family] === 'gemm' ? `${WGSL_CODES}\n${WGSL.epilogue}\n${WGSL[family]}` : WGSL[family]);
 }
 
 function moduleOf(device: GPUDevice, family: KernelFamily, defines: Defines): GPUShaderModule {

@@ -10,16 +10,16 @@
  * upload and submission overlap this one's GPU work and readback. The GPU queue keeps their order.
  */
 import type { ParamSource } from '../backend.js';
-export type { ParamSource };
+import { withScratch } from '../../ops/plan.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import { kernelWeights } from '../../plan/weights.js';
+import { kernelWeights } from '../../ops/weights.js';
 import type { PreparedNetwork, StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, type DeviceHandle } from './device.js';
 import {
-  arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey,
+  arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey, scratchNeeds,
   type KernelLimits, type KernelPlan, type Launch, type ParamLayout,
-} from './kernels.js';
+} from './geometry.js';
 import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
 
 
@@ -138,6 +138,16 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
   #runs = 0;
   #disposed = false;
 
+  /** The plan this network runs (with any scratch create() added to a step plan). */
+  get plan(): KernelPlan {
+    return this.#plan;
+  }
+
+  /** Bytes of the arena buffer: the plan's arenaBytes rounded up to 16, and nothing else. */
+  get arenaBufferBytes(): number {
+    return this.#arena.size;
+  }
+
   private constructor(handle: DeviceHandle, plan: KernelPlan, params: readonly ParamSource[]) {
     this.#device = handle.device;
     this.#plan = plan;
@@ -145,9 +155,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     this.description = handle.description;
   }
 
-  /** Creates every buffer, pipeline and bind group of a plan. Validation and allocation errors reject. */
+  /**
+   * Creates every buffer, pipeline and bind group of a plan. Validation and allocation errors
+   * reject. A step plan without the scratch this device's tiles take gets it first (withScratch),
+   * so the arena buffer is exactly the plan's arenaBytes (rounded up to 16).
+   */
   static async create(handle: DeviceHandle, plan: KernelPlan, params: readonly ParamSource[]): Promise<WebGpuPreparedNetwork> {
-    const net = new WebGpuPreparedNetwork(handle, plan, params);
+    const net = new WebGpuPreparedNetwork(handle, withScratch(plan, scratchNeeds(plan.steps, limitsOf(handle))), params);
     try {
       await net.#build(handle);
     } catch (err) {
@@ -179,8 +193,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     try {
       this.#arena = this.#buffer(
         `lasagne arena (${plan.arenaBytes} bytes)`,
-        // (split-K steps keep their partial sums past the plan's tensors, within their bound range)
-        Math.max(arenaBufferBytes(plan.arenaBytes), ...launches.map((l) => l.arenaRange.offset + l.arenaRange.size)),
+        arenaBufferBytes(plan.arenaBytes),
         BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
       );
       const byKey = new Map<string, ParamBuffer>();

@@ -2,8 +2,8 @@
  * A plan for a hand-written step list, for kernel tests and benchmarks that run single ops without
  * building layers: each tensor gets its own aligned slot in the arena (no reuse), in id order.
  */
-import type { KernelStep } from '../../plan/steps.js';
-import type { KernelPlan, PlanTensor } from './kernels.js';
+import type { KernelStep } from '../../ops/steps.js';
+import type { KernelPlan, PlanTensor } from '../backend.js';
 
 export interface StepPlanOptions {
   /** Byte alignment of every tensor offset (default 256). */

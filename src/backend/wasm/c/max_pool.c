@@ -1,6 +1,6 @@
 /*
  * max_pool: cuda-convnet MaxPool (pylearn2 pool.py / conv_util.cuh kLocalPool; Lasagne
- * MaxPool2DCCLayer forward) with partial windows (src/plan/steps.ts MaxPoolStep). c01b in and out:
+ * MaxPool2DCCLayer forward) with partial windows (src/ops/steps.ts MaxPoolStep). c01b in and out:
  *
  *   out[c, oy, ox, b] = max over y in [oy*s, min(oy*s + P, H)), x in [ox*s, min(ox*s + P, W)) of in[c, y, x, b]
  *

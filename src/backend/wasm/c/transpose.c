@@ -1,6 +1,6 @@
 /*
  * transpose: the shuffle layers (Lasagne ShuffleBC01ToC01BLayer / ShuffleC01BToBC01Layer,
- * src/plan/steps.ts TransposeStep), an exact copy. Both 4-D permutations the planner emits are a
+ * src/ops/steps.ts TransposeStep), an exact copy. Both 4-D permutations the planner emits are a
  * 2-D matrix transpose of a C-order (rows, cols) array into (cols, rows):
  *
  *   perm [1, 2, 3, 0] on (d0, d1, d2, d3): rows = d0,           cols = d1*d2*d3   (bc01 -> c01b)

@@ -1,10 +1,10 @@
 /**
  * The only importer of build/planner.wasm. It instantiates the module once, when the package is
  * imported (synchronously, no GPU, no fetch: the bytes are embedded), marshals integers across
- * the boundary and turns error codes into Lasagne's exceptions (src/plan/errors.ts).
+ * the boundary and turns error codes into Lasagne's exceptions (src/planner/errors.ts).
  */
 import { ValueError } from '../errors.js';
-import { PLANNER_WASM_BASE64, CODES } from './planner_bytes.generated.js';
+import { PLANNER_WASM_BASE64, CODES, PAD_MODES } from './planner_bytes.generated.js';
 import type { PlannerExports } from './planner_abi.js';
 import { plannerError, type ErrorContext } from './errors.js';
 
@@ -28,12 +28,13 @@ export const MAX_LENGTH = 2 ** 28;
 /** Lasagne's pad argument after normalisation: an int per axis, or one of the string modes. */
 export type PadSpec = number | 'valid' | 'full' | 'same';
 
-const PAD_MODE = { int: 0, valid: 1, full: 2, same: 3 } as const;
+/** The pad-mode codes, generated from assembly/padding.ts. */
+export { PAD_MODES };
 
 /** Mode code and integer value of a pad spec; an unknown spec raises Lasagne's `Invalid pad: ...`. */
 export function padMode(pad: unknown): [mode: number, value: number] {
-  if (pad === 'valid' || pad === 'full' || pad === 'same') return [PAD_MODE[pad], 0];
-  if (typeof pad === 'number' && Number.isInteger(pad) && Math.abs(pad) <= MAX_LENGTH) return [PAD_MODE.int, pad];
+  if (pad === 'valid' || pad === 'full' || pad === 'same') return [PAD_MODES[pad], 0];
+  if (typeof pad === 'number' && Number.isInteger(pad) && Math.abs(pad) <= MAX_LENGTH) return [PAD_MODES.int, pad];
   throw new ValueError(`Invalid pad: ${typeof pad === 'string' ? pad : JSON.stringify(pad)}`);
 }
 

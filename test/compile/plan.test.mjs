@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import * as lasagne from 'lasagne-webgpu';
 import { Conv2DCCLayer, MaxPool2DCCLayer, NINLayer_c01b, ShuffleBC01ToC01BLayer } from 'lasagne-webgpu/layers/cuda_convnet';
-import { fnv1a64 } from '../../dist/plan/digest.js';
+import { fnv1a64 } from '../../dist/compile/digest.js';
 
 const { InputLayer } = lasagne.layers;
 const { ValueError, NotImplementedError } = lasagne.errors;

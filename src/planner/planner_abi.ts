@@ -4,17 +4,8 @@
  * compiled module at build time (through @webassemblyjs/wasm-parser), so a renamed or re-typed
  * export fails the build rather than a user.
  */
-export type WasmValueType = 'i32' | 'i64' | 'f32' | 'f64';
-export type FunctionSignature = readonly [params: readonly WasmValueType[], results: readonly WasmValueType[]];
-
-export interface ModuleAbi {
-  /** Exported functions by name. */
-  readonly functions: Readonly<Record<string, FunctionSignature>>;
-  /** Exported memories by name. */
-  readonly memories: readonly string[];
-  /** Imports as "module.name"; the planner has none. */
-  readonly imports: readonly string[];
-}
+import type { FunctionSignature, ModuleAbi } from '../wasm_abi.js';
+export type { FunctionSignature, ModuleAbi, WasmValueType } from '../wasm_abi.js';
 
 export const PLANNER_ABI = {
   functions: {

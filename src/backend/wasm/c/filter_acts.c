@@ -1,12 +1,12 @@
 /*
  * filter_acts: cuda-convnet FilterActs (pylearn2 filter_acts.cu; Lasagne Conv2DCCLayer forward), a
  * CORRELATION with zero padding, truncated to Lasagne's output size and fused with bias and
- * nonlinearity (src/plan/steps.ts FilterActsStep):
+ * nonlinearity (src/ops/steps.ts FilterActsStep):
  *
  *   out[f, oy, ox, b] = act(bias + sum_{c, i, j} in[c, oy*s + i - pad, ox*s + j - pad, b] * w[c, i, j, f])
  *
  * Layouts: in c01b (C, H, W, B); out c01b (F, outH, outW, B); w is the kernel-layout (C, k, k, F)
- * weight (already flipped: src/plan/weights.ts kernelWeights) PACKED in filter blocks
+ * weight (already flipped: src/ops/weights.ts kernelWeights) PACKED in filter blocks
  * (src/backend/wasm/layout.ts packFilters): with K = C*k*k and taps q = (c*k + i)*k + j, filters
  * are cut into blocks of 4 from filter 0, and a last F % 4 filters into blocks of 1; the block that
  * starts at filter f0 with width nb holds w[q, f0 + t] at packed[K*f0 + q*nb + t].

@@ -1,6 +1,6 @@
 /*
  * nin: Lasagne NINLayer_c01b forward, a GEMM over the leading axis fused with bias and nonlinearity
- * (src/plan/steps.ts NinStep). Input viewed as (C, N) with N = positions * B (batch innermost),
+ * (src/ops/steps.ts NinStep). Input viewed as (C, N) with N = positions * B (batch innermost),
  * weight W (U, C) as stored, output (U, N):
  *
  *   out[u, n] = act(bias + sum_c w[u, c] * in[c, n]);   tied b[u], untied b[u, floor(n / B)]

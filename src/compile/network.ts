@@ -1,15 +1,15 @@
 /**
  * compile() and Network: the counterpart of `theano.function([input], get_output(net))`.
  */
-import { RuntimeError, ValueError } from './errors.js';
-import { asNDArray, formatShape, type NDArray } from './ndarray.js';
-import { checkOptions } from './options.js';
-import { Layer } from './layers/base.js';
-import { InputLayer } from './layers/input.js';
-import { getAllLayers, getAllParams } from './layers/helper.js';
-import { plan as makePlan, type NetworkPlan, type PlanOptions } from './plan/network.js';
-import type { BackendName, PreparedNetwork, StepTiming } from './backend/backend.js';
-import { selectBackend, type BackendChoice } from './backend/select.js';
+import { RuntimeError, ValueError } from '../errors.js';
+import { asNDArray, formatShape, type NDArray } from '../ndarray.js';
+import { checkOptions } from '../options.js';
+import { Layer, isInputLayer } from '../layers/base.js';
+import type { InputLayer } from '../layers/input.js';
+import { getAllLayers, getAllParams } from '../layers/helper.js';
+import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
+import type { BackendName, PreparedNetwork, StepTiming } from '../backend/backend.js';
+import { selectBackend, type BackendChoice } from '../backend/select.js';
 
 export interface CompileOptions {
   /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
@@ -178,12 +178,16 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   outputs.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
-  const plan = makePlan(outputs, planOptions);
+  const bare = makePlan(outputs, planOptions);
   const backend = await selectBackend(opts.backend ?? 'auto', opts.device !== undefined);
+  const backendOptions = { device: opts.device, threads: opts.threads, profile: opts.profile };
+  // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
+  const scratch = await backend.scratchBytes(bare.steps, backendOptions);
+  const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
   const params = getAllParams(outputs);
-  const prepared = await backend.prepare(plan, params, { device: opts.device, threads: opts.threads, profile: opts.profile });
+  const prepared = await backend.prepare(plan, params, backendOptions);
   // plan.inputs lists the InputLayers in getAllLayers order.
-  const inputs = getAllLayers(outputs).filter((l): l is InputLayer => l instanceof InputLayer);
+  const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
   return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
 }
 
@@ -208,7 +212,7 @@ const outputCache = new WeakMap<Layer, { key: string; network: Promise<Network> 
 export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, NDArray>, options?: GetOutputOptions): Promise<NDArray> {
   const opts = checkOptions<GetOutputOptions>(options, ['backend', 'device', 'threads'], 'getOutput');
   if (!(layer instanceof Layer)) throw new TypeError(`getOutput: expected a Layer, but got ${typeof layer}`);
-  const inputs = getAllLayers(layer).filter((l): l is InputLayer => l instanceof InputLayer);
+  const inputs = getAllLayers(layer).filter(isInputLayer) as InputLayer[];
   const given = input instanceof Map ? input : new Map([[inputs[0], input]]);
   if (!(input instanceof Map) && inputs.length !== 1) {
     throw new ValueError(`getOutput: the network has ${inputs.length} InputLayers; pass a Map from each InputLayer to its NDArray`);

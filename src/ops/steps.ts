@@ -1,16 +1,14 @@
 /**
- * The kernel step list: what every backend runs, in order. Produced by `plan()` (src/plan/network.ts)
- * from a network of layers; both backends (src/backend/webgpu, src/backend/wasm) run exactly this
+ * The kernel step list: what every backend runs, in order. Produced by `plan()` (src/compile/plan.ts)
+ * from a network of layers, each layer emitting its own steps (`Layer.lower`); both backends (src/backend/webgpu, src/backend/wasm) run exactly this
  * list, so a network never branches on backend above src/backend.
  *
  * All tensors live in one float32 arena at the plan's byte offsets; every op reads and writes whole
  * tensors in C order. Kernels compute in c01b; `transpose` steps convert at bc01 boundaries and the
  * planner elides inverse pairs, so a stack of `dimshuffle: true` layers transposes once in, once out.
  */
-import type { NonlinearityKind } from '../nonlinearities.js';
-
-/** Bias mode: none, one per filter/unit (`b[f]`), or one per filter/unit and output position (`b[f, y, x]`). */
-export type BiasMode = 'none' | 'tied' | 'untied';
+import type { BiasMode, StepNonlinearity } from './codes.js';
+export type { BiasMode, StepNonlinearity };
 
 export interface StepBase {
   /** Position in the step list. */
@@ -20,6 +18,12 @@ export interface StepBase {
   /** Tensor ids (indices into plan.tensors). */
   input: number;
   output: number;
+  /**
+   * The tensor holding this step's scratch, where its backend needs working memory (WebGPU split-K
+   * partial sums, the C kernels' padded input copy): live during this step only, laid out in the
+   * arena like every tensor. Absent where the plan was made without a backend (`plan()`).
+   */
+  scratch?: number;
 }
 
 /**
@@ -53,7 +57,7 @@ export interface FilterActsStep extends StepBase {
   /** Index of b in plan.params, or -1. */
   bias: number;
   biasMode: BiasMode;
-  nonlinearity: { kind: NonlinearityKind; params: number[] };
+  nonlinearity: StepNonlinearity;
   channels: number;
   rows: number;
   cols: number;
@@ -95,7 +99,7 @@ export interface NinStep extends StepBase {
   weight: number;
   bias: number;
   biasMode: BiasMode;
-  nonlinearity: { kind: NonlinearityKind; params: number[] };
+  nonlinearity: StepNonlinearity;
   channels: number;
   units: number;
   /** Spatial positions per example (product of the middle axes; 1 for 2-D input). */
@@ -104,3 +108,35 @@ export interface NinStep extends StepBase {
 }
 
 export type KernelStep = TransposeStep | FilterActsStep | MaxPoolStep | NinStep;
+
+/** What a step is, without the fields the compiler fills in (its position and its layer's label). */
+export type StepSpec = KernelStep extends infer S ? (S extends KernelStep ? Omit<S, 'index' | 'layer'> : never) : never;
+
+/**
+ * A conv layer's weight gradient as cuda-convnet computes it: partial sums over groups of
+ * `effective` modules of the untruncated module grid, and the float32 scratch bytes they take.
+ */
+export interface WeightGradientPlan {
+  layer: string;
+  /** cuda-convnet's untruncated module grid. */
+  rowsCC: number;
+  colsCC: number;
+  /** The effective partial_sum (0 resolved to all modules) and its float32 scratch bytes. */
+  effective: number;
+  scratchBytes: number;
+}
+
+/** Float count of a filter_acts step's kernel-layout weight, C*k*k*F. */
+export function filterWeightElements(s: Pick<FilterActsStep, 'channels' | 'filterSize' | 'filters'>): number {
+  return s.channels * s.filterSize * s.filterSize * s.filters;
+}
+
+/** Float counts of the weight and bias a filter_acts or nin step reads (bias 0 without one). */
+export function paramElements(s: FilterActsStep | NinStep): { weight: number; bias: number } {
+  if (s.op === 'filter_acts') {
+    const perFilter = s.biasMode === 'untied' ? s.outRows * s.outCols : 1;
+    return { weight: filterWeightElements(s), bias: s.biasMode === 'none' ? 0 : s.filters * perFilter };
+  }
+  const perUnit = s.biasMode === 'untied' ? s.positions : 1;
+  return { weight: s.units * s.channels, bias: s.biasMode === 'none' ? 0 : s.units * perUnit };
+}

@@ -1,8 +1,8 @@
-// The planner's exports tested through the wasm (src/plan/planner.ts's `wasm`), and the
+// The planner's exports tested through the wasm (src/planner/planner.ts's `wasm`), and the
 // TypeScript wrappers that turn its codes into Lasagne's errors.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { wasm, CODES, convOutputLength, convGridLength, poolOutputLength, resolvePad, partialSum } from '../../dist/plan/planner.js';
+import { wasm, CODES, convOutputLength, convGridLength, poolOutputLength, resolvePad, partialSum } from '../../dist/planner/planner.js';
 import { ValueError } from '../../dist/errors.js';
 
 const PAD = { int: 0, valid: 1, full: 2, same: 3 };

@@ -1,5 +1,6 @@
 import type { NDArray } from '../ndarray.js';
 import type { FilterActsStep } from './steps.js';
+import { filterWeightElements } from './steps.js';
 
 /**
  * The conv weight in kernel layout (C, k, k, F), flipped in both spatial axes when the layer has
@@ -8,7 +9,7 @@ import type { FilterActsStep } from './steps.js';
  */
 export function kernelWeights(step: Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'>, w: NDArray): Float32Array {
   const { channels: C, filterSize: k, filters: F } = step;
-  const out = new Float32Array(C * k * k * F);
+  const out = new Float32Array(filterWeightElements(step));
   const src = w.data;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < k; i++) {

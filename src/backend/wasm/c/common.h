@@ -1,7 +1,8 @@
 /*
- * Shared by the C kernels of build/kernels.wasm (the .c files of src/cpu/c, built by scripts/build_kernels.mjs):
+ * Shared by the C kernels of build/kernels.wasm (the .c files of src/backend/wasm/c, built by scripts/build_kernels.mjs):
  * the export macro, the bias modes and nonlinearity codes of the fused epilogue, and small SIMD
- * helpers. The codes here are the ones src/backend/wasm/kernels_abi.ts passes (BIAS_MODE, ACT_KIND).
+ * helpers. The bias and nonlinearity codes (BIAS_*, ACT_*) come from codes.generated.h, generated from
+ * src/ops/codes.ts, the table both backends use.
  *
  * Every tensor is float32 in C order inside the module's one linear memory; pointers are byte
  * addresses (wasm32: i32). Kernels return 0, or KERNEL_BAD_ARGS when a size is impossible (the glue
@@ -21,26 +22,13 @@
 #define KERNEL_OK 0
 #define KERNEL_BAD_ARGS (-1)
 
-/* Bias modes (steps.ts BiasMode): none; tied b[f]; untied b[f, position]. */
-enum { BIAS_NONE = 0, BIAS_TIED = 1, BIAS_UNTIED = 2 };
 
 /*
  * Elementwise nonlinearities (src/nonlinearities.ts `applyScalar` is the formula source of truth;
  * softmax is not elementwise and never reaches a kernel). p0, p1 are the kind's params in order:
  * leaky_rectify [leakiness]; scaled_tanh [scaleIn, scaleOut]; selu [scale, scaleNeg].
  */
-enum {
-  ACT_LINEAR = 0,
-  ACT_RECTIFY = 1,
-  ACT_LEAKY_RECTIFY = 2,
-  ACT_SIGMOID = 3,
-  ACT_TANH = 4,
-  ACT_SCALED_TANH = 5,
-  ACT_ELU = 6,
-  ACT_SELU = 7,
-  ACT_SOFTPLUS = 8,
-  ACT_COUNT = 9
-};
+#include "codes.generated.h"
 
 /* The float32 formula of each kind, with the same NaN and overflow behaviour as applyScalar. */
 INLINE float act_scalar(int kind, float p0, float p1, float x) {

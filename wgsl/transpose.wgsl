@@ -1,5 +1,5 @@
-// shuffle.wgsl: the axis shuffles of ShuffleBC01ToC01BLayer (`dimshuffle(1, 2, 3, 0)`, bc01 -> c01b)
-// and ShuffleC01BToBC01Layer (`dimshuffle(3, 0, 1, 2)`, c01b -> bc01), and the same shuffles inside
+// transpose.wgsl: the axis transposes of ShuffleBC01ToC01BLayer (`dimshuffle(1, 2, 3, 0)`, bc01 -> c01b)
+// and ShuffleC01BToBC01Layer (`dimshuffle(3, 0, 1, 2)`, c01b -> bc01), and the same transposes inside
 // Conv2DCCLayer / MaxPool2DCCLayer with dimshuffle=True (lasagne/layers/cuda_convnet.py). Both are a
 // 2-D matrix transpose of the C-order data, an exact copy:
 //

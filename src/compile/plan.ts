@@ -3,19 +3,16 @@
  * their byte offsets in one arena, laid out by the planner. Deterministic: the same network gives
  * the same plan and digest on every machine and every run.
  */
-import { NotImplementedError, ValueError } from '../errors.js';
+import { ValueError } from '../errors.js';
 import { formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
-import { Layer } from '../layers/base.js';
-import { InputLayer } from '../layers/input.js';
-import { getAllLayers, getOutputShape } from '../layers/helper.js';
-import {
-  Conv2DCCLayer, MaxPool2DCCLayer, NINLayer_c01b, ShuffleBC01ToC01BLayer, ShuffleC01BToBC01Layer,
-} from '../layers/cuda_convnet.js';
-import { getAllParams } from '../layers/helper.js';
-import { checkConvRun, checkPoolRun, partialSum, planArena } from './planner.js';
+import { isInputLayer, type Layer } from '../layers/base.js';
+import type { InputLayer } from '../layers/input.js';
+import { getAllLayers, getAllParams, getOutputShape } from '../layers/helper.js';
+import type { LowerContext, Rotation } from '../layers/lower.js';
+import { planArena } from '../planner/planner.js';
+import type { KernelStep, StepSpec, WeightGradientPlan } from '../ops/steps.js';
 import { fnv1a64 } from './digest.js';
-import type { BiasMode, KernelStep } from './steps.js';
 
 export interface PlanOptions {
   /** Replaces a null batch dimension of every input (axis 0 for bc01 inputs, the last axis for c01b). */
@@ -54,22 +51,14 @@ export interface PlannedLayer {
   config: Record<string, unknown>;
 }
 
-export interface WeightGradientPlan {
-  layer: string;
-  /** cuda-convnet's untruncated module grid. */
-  rowsCC: number;
-  colsCC: number;
-  /** The effective partial_sum (0 resolved to all modules) and its float32 scratch bytes. */
-  effective: number;
-  scratchBytes: number;
-}
+export type { WeightGradientPlan };
 
 export interface NetworkPlan {
   /** Tensor ids of the inputs (InputLayers, in topological order) and the requested outputs. */
   inputs: number[];
   outputs: number[];
   tensors: PlannedTensor[];
-  /** The kernel steps every backend runs, in order (see src/plan/steps.ts). */
+  /** The kernel steps every backend runs, in order (see src/ops/steps.ts). */
   steps: KernelStep[];
   /** Parameters the steps read, in getAllParams order (what getAllParamValues returns). */
   params: { name: string; shape: number[] }[];
@@ -86,19 +75,13 @@ export interface NetworkPlan {
   digest: string;
 }
 
-/** A rotation of a 4-D tensor's axes: form r of x is x.transpose([(i + r) % 4 for i]). bc01 -> c01b is r = 1. */
-type Rotation = 0 | 1 | 2 | 3;
 const rotate = (shape: readonly number[], r: Rotation): number[] => (r === 0 ? [...shape] : shape.map((_, i) => shape[(i + r) % 4]));
 const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
-
-/** Whether a layer reads its input with the batch last (c01b) rather than first (bc01). */
-function readsBatchLast(layer: Layer): boolean {
-  if (layer instanceof Conv2DCCLayer || layer instanceof MaxPool2DCCLayer) return !layer.dimshuffle;
-  return layer instanceof ShuffleC01BToBC01Layer || layer instanceof NINLayer_c01b;
-}
+/** The transpose step that rotates a tensor by 1 or by 3. */
+const PERM_OF = { 1: [1, 2, 3, 0], 3: [3, 0, 1, 2] } as const;
 
 function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Shape> {
-  const inputs = layers.filter((l): l is InputLayer => l instanceof InputLayer);
+  const inputs = layers.filter(isInputLayer) as InputLayer[];
   const given = new Map<Layer, Shape>();
   if (opts.inputShapes instanceof Map) {
     for (const [k, v] of opts.inputShapes) {
@@ -114,7 +97,7 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
   for (const input of inputs) {
     const shape = [...(given.get(input) ?? input.shape)];
     const consumers = layers.filter((l) => l.inputLayer === input);
-    const batchAxis = consumers.some(readsBatchLast) ? shape.length - 1 : 0;
+    const batchAxis = consumers.some((l) => l.readsBatchLast()) ? shape.length - 1 : 0;
     if (shape[batchAxis] === null && opts.batchSize !== undefined) shape[batchAxis] = opts.batchSize;
     if (shape.some((d) => d === null)) {
       throw new ValueError(
@@ -125,23 +108,6 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
     shapes.set(input, shape);
   }
   return shapes;
-}
-
-/**
- * Parameters are shaped for the input a layer was built on; planning it for other input shapes must
- * not silently read a weight tensor with the wrong shape.
- */
-function checkParamShapes(layer: Conv2DCCLayer | NINLayer_c01b, name: string, wShape: number[], untiedBShape: number[]): void {
-  const expected: [string, number[], readonly number[] | undefined][] = [['W', wShape, layer.W.shape]];
-  if (layer.b !== null && layer.untieBiases) expected.push(['b', untiedBShape, layer.b.shape]);
-  for (const [what, want, have] of expected) {
-    if (have !== undefined && (have.length !== want.length || have.some((d, i) => d !== want[i]))) {
-      throw new ValueError(
-        `plan: ${name}.${what} has shape ${formatShape(have)} but these input shapes need ${formatShape(want)}; ` +
-          `build the layer on an input of the shape you plan for`,
-      );
-    }
-  }
 }
 
 /**
@@ -162,6 +128,19 @@ function checkParamShapes(layer: Conv2DCCLayer | NINLayer_c01b, name: string, wS
  * ```
  */
 export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOptions): NetworkPlan {
+  return buildPlan(outputLayer, options, []);
+}
+
+/**
+ * The plan with a backend's scratch: `scratch[i]` bytes of working memory for step i (0: none;
+ * `Backend.scratchBytes` of the same network's steps), each a tensor live during its step only, so
+ * the arena and `arenaBytes` hold every byte the backend uses. compile() plans with this.
+ */
+export function planWithScratch(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
+  return buildPlan(outputLayer, options, scratch);
+}
+
+function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
   const opts = checkOptions<PlanOptions>(options, ['batchSize', 'inputShapes', 'alignment', 'training', 'elide'], 'plan');
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
@@ -181,7 +160,7 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
     shapeOf.set(l, shapes[i] as number[]);
   });
   const params = getAllParams(outputs);
-  const paramIndex = (p: { name: string } | null) => (p === null ? -1 : params.indexOf(p as (typeof params)[number]));
+  const paramIndex = (p: object | null) => (p === null ? -1 : params.indexOf(p as (typeof params)[number]));
 
   const tensors: Omit<PlannedTensor, 'offset' | 'first' | 'last'>[] = [];
   const steps: KernelStep[] = [];
@@ -194,13 +173,16 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
     if (!forms.has(l)) forms.set(l, new Map());
     (forms.get(l) as Map<Rotation, number>).set(r, id);
   };
-  const shuffleRotation = (l: Layer): Rotation | null =>
-    l instanceof ShuffleBC01ToC01BLayer ? 1 : l instanceof ShuffleC01BToBC01Layer ? 3 : null;
+  /** Layers whose output is a rotation of their input's (shuffle layers, when elided). */
+  const aliases = new Map<Layer, Rotation>();
+  const transpose = (layer: string, src: number, out: number, by: 1 | 3) => {
+    steps.push({ op: 'transpose', index: steps.length, layer, input: src, output: out, perm: [...PERM_OF[by]], inShape: tensors[src].shape as [number, number, number, number] });
+  };
 
   /** The tensor holding rotation r of layer l's output, emitting transposes when needed. */
   const tensorFor = (l: Layer, r: Rotation): number => {
-    const shuffle = shuffleRotation(l);
-    if (shuffle !== null && elide) return tensorFor(l.inputLayer as Layer, ((r + shuffle) % 4) as Rotation);
+    const alias = aliases.get(l);
+    if (alias !== undefined) return tensorFor(l.inputLayer as Layer, ((r + alias) % 4) as Rotation);
     const have = forms.get(l) as Map<Rotation, number>;
     const found = have.get(r);
     if (found !== undefined) return found;
@@ -212,97 +194,72 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
       srcRotation = near() as Rotation;
     }
     const src = have.get(srcRotation) as number;
-    const step = (r - srcRotation + 4) % 4 === 1 ? ([1, 2, 3, 0] as [1, 2, 3, 0]) : ([3, 0, 1, 2] as [3, 0, 1, 2]);
     const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r));
-    steps.push({ op: 'transpose', index: steps.length, layer: label(l), input: src, output: out, perm: step, inShape: tensors[src].shape as [number, number, number, number] });
+    transpose(label(l), src, out, (r - srcRotation + 4) % 4 === 1 ? 1 : 3);
     have.set(r, out);
     return out;
   };
 
   const elide = opts.elide ?? true;
-  /** Without elision a layer keeps only its declared layout, so every consumer transposes again. */
-  const settle = (l: Layer) => {
-    if (elide) return;
-    const declared = tensorFor(l, 0);
-    forms.set(l, new Map([[0 as Rotation, declared]]));
-  };
   const weightGradients: WeightGradientPlan[] = [];
   for (const l of layers) {
     const name = label(l);
     const outShape = shapeOf.get(l) as number[];
-    if (l instanceof InputLayer) {
-      setForm(l, 0, newTensor(name, outShape));
-      continue;
-    }
-    const shuffle = shuffleRotation(l);
-    if (shuffle !== null) {
-      if (l.inputLayer === null) throw new ValueError(`plan: ${name} was built on a shape, not a layer; build it on an InputLayer to run it`);
-      if (!elide) {
-        const src = tensorFor(l.inputLayer, 0);
-        const out = newTensor(name, outShape);
-        steps.push({ op: 'transpose', index: steps.length, layer: name, input: src, output: out, perm: shuffle === 1 ? [1, 2, 3, 0] : [3, 0, 1, 2], inShape: tensors[src].shape as [number, number, number, number] });
-        setForm(l, 0, out);
-      }
-      continue;
-    }
-    if (!(l instanceof Conv2DCCLayer || l instanceof MaxPool2DCCLayer || l instanceof NINLayer_c01b)) {
-      throw new NotImplementedError(`${l.constructor.name} has no kernel: networks can use InputLayer and the cuda-convnet layers`);
-    }
-    if (l.inputLayer === null) throw new ValueError(`plan: ${name} was built on a shape, not a layer; build it on an InputLayer to run it`);
-    const inShape = shapeOf.get(l.inputLayer) as number[];
-    if (l instanceof Conv2DCCLayer || l instanceof MaxPool2DCCLayer) {
-      const r: Rotation = l.dimshuffle ? 1 : 0; // bc01 -> c01b is rotation 1
-      const [c, rows, cols, batch] = rotate(inShape, r);
-      const [, outRows, outCols] = rotate(outShape, r);
-      const input = tensorFor(l.inputLayer, r);
-      const output = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r));
-      setForm(l, r, output);
-      if (l instanceof Conv2DCCLayer) {
-        const k = l.filterSize[0];
-        const s = l.stride[0];
-        checkConvRun(name, k, s);
-        checkParamShapes(l, name, l.dimshuffle ? [l.numFilters, c, k, k] : [c, k, k, l.numFilters], [l.numFilters, outRows, outCols]);
-        if (l.nonlinearity.kind === 'softmax') throw new ValueError(`plan: ${name} uses softmax, which needs a 2-D input; Conv2DCCLayer outputs are 4-D`);
-        steps.push({
-          op: 'filter_acts', index: steps.length, layer: name, input, output,
-          weight: paramIndex(l.W), weightLayout: l.dimshuffle ? 'fckk' : 'ckkf', flipFilters: l.flipFilters,
-          bias: paramIndex(l.b), biasMode: biasMode(l.b, l.untieBiases),
-          nonlinearity: { kind: l.nonlinearity.kind, params: [...l.nonlinearity.params] },
-          channels: c, rows, cols, batch, filters: l.numFilters, filterSize: k, stride: s, pad: l.resolvedPad, outRows, outCols,
-        });
-        if (opts.training) {
-          const [rowsCC, colsCC] = l.moduleGrid(rows, cols);
-          weightGradients.push({ layer: name, rowsCC, colsCC, ...partialSum(name, rowsCC, colsCC, l.partialSum ?? 0, c, k, l.numFilters) });
+    const input = l.inputLayer;
+    const below = (): Layer => {
+      if (input === null) throw new ValueError(`plan: ${name} was built on a shape, not a layer; build it on an InputLayer to run it`);
+      return input;
+    };
+    const ref = (id: number) => ({ id, shape: [...tensors[id].shape] });
+    const ctx: LowerContext = {
+      label: name,
+      inputShape: input === null ? null : (shapeOf.get(input) as number[]),
+      outputShape: outShape,
+      training: opts.training === true,
+      input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
+      output: (r: Rotation = 0) => {
+        const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r));
+        setForm(l, r, id);
+        return ref(id);
+      },
+      rotationOfInput: (r: Rotation) => {
+        if (r !== 1 && r !== 3) throw new ValueError(`plan: ${name} asks for rotation ${String(r)} of its input, but a layer can rotate by 1 or 3`);
+        const src = below();
+        if (elide) {
+          aliases.set(l, r);
+          return;
         }
-      } else {
-        checkPoolRun(name, l.poolSize, rows, cols);
-        steps.push({ op: 'max_pool', index: steps.length, layer: name, input, output, channels: c, rows, cols, batch, poolSize: l.poolSize, stride: l.stride, outRows, outCols });
-      }
-      settle(l);
-      continue;
-    }
-    // NINLayer_c01b: (C, ...positions, B) -> (U, ...positions, B)
-    checkParamShapes(l, name, [l.numUnits, inShape[0]], [l.numUnits, ...outShape.slice(1, -1)]);
-    if (l.nonlinearity.kind === 'softmax') throw new ValueError(`plan: ${name} uses softmax, which needs a 2-D input; NINLayer_c01b outputs are ${outShape.length}-D`);
-    const input = tensorFor(l.inputLayer, 0);
-    const output = newTensor(name, outShape);
-    setForm(l, 0, output);
-    const batch = inShape[inShape.length - 1];
-    steps.push({
-      op: 'nin', index: steps.length, layer: name, input, output,
-      weight: paramIndex(l.W), bias: paramIndex(l.b), biasMode: biasMode(l.b, l.untieBiases),
-      nonlinearity: { kind: l.nonlinearity.kind, params: [...l.nonlinearity.params] },
-      channels: inShape[0], units: l.numUnits, positions: shapeSize(inShape) / inShape[0] / batch, batch,
-    });
+        const from = tensorFor(src, 0);
+        const out = newTensor(name, outShape);
+        transpose(name, from, out, r);
+        setForm(l, 0, out);
+      },
+      param: paramIndex,
+      emit: (step: StepSpec) => {
+        steps.push({ ...step, index: steps.length, layer: name } as KernelStep);
+      },
+      weightGradient: (g) => {
+        weightGradients.push({ layer: name, ...g });
+      },
+    };
+    l.lower(ctx);
+    // Without elision a layer keeps only its declared layout, so every consumer transposes again.
+    if (!elide && !isInputLayer(l) && forms.has(l)) forms.set(l, new Map([[0 as Rotation, tensorFor(l, 0)]]));
   }
-  const inputIds = layers.filter((l) => l instanceof InputLayer).map((l) => tensorFor(l, 0));
+  const inputIds = layers.filter(isInputLayer).map((l) => tensorFor(l, 0));
   const outputIds = outputs.map((o) => tensorFor(o, 0));
+  for (const st of steps) {
+    const need = scratch[st.index] ?? 0;
+    if (!(Number.isInteger(need) && need >= 0)) throw new ValueError(`plan: scratch for step ${st.index} must be a non-negative integer of bytes, but got ${String(need)}`);
+    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)]);
+  }
 
   // Lifetimes over the kernel steps: from the producing step (inputs: 0) to the last reader; outputs to the end.
   const lastStep = Math.max(steps.length - 1, 0);
   const live = tensors.map(() => ({ first: 0, last: 0 }));
   for (const st of steps) {
     live[st.output] = { first: st.index, last: st.index };
+    if (st.scratch !== undefined) live[st.scratch] = { first: st.index, last: st.index };
   }
   for (const st of steps) live[st.input].last = Math.max(live[st.input].last, st.index);
   for (const id of outputIds) live[id].last = lastStep;
@@ -318,8 +275,4 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
     alignment, arenaBytes: totalBytes, naiveBytes,
   };
   return { ...result, digest: fnv1a64(JSON.stringify(result)) };
-}
-
-function biasMode(b: unknown, untied: boolean): BiasMode {
-  return b === null ? 'none' : untied ? 'untied' : 'tied';
 }

@@ -1,5 +1,5 @@
 /**
- * From a kernel step (src/plan/steps.ts) to what the GPU runs: the shader family and entry point, the
+ * Launch geometry: from a kernel step (src/ops/steps.ts) to what the GPU runs: the shader family and entry point, the
  * override constants (everything that changes the pipeline, hence its cache key), the uniform words
  * (everything else), the workgroup grid, and the byte range of the arena the step reads and writes.
  * Pure functions: no device, so the geometry is testable anywhere.
@@ -7,13 +7,11 @@
 import type { KernelPlan, PlanTensor } from '../backend.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
-import type { NonlinearityKind } from '../../nonlinearities.js';
-import type { BiasMode, FilterActsStep, KernelStep, MaxPoolStep, NinStep, TransposeStep } from '../../plan/steps.js';
+import { BIAS_CODES, activationOf } from '../../ops/codes.js';
+import { filterWeightElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
 
 /** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
-export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'shuffle';
-
-
+export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
 
 /** Device limits the geometry depends on. */
 export interface KernelLimits {
@@ -48,29 +46,13 @@ export interface Launch {
   arenaRange: { offset: number; size: number };
   /**
    * A second dispatch of the same family, bind group and uniform, after the first (split-K
-   * filter_acts: split_sum adds the slices' partial sums). Its partial sums live in scratch past the
-   * plan's arena, up to arenaRange's end: the arena buffer is made that large.
+   * filter_acts: split_sum adds the slices' partial sums, kept in the step's scratch tensor).
    */
   second?: { entryPoint: string; constants: Record<string, number>; workgroups: [number, number] };
   /** Parameter buffers at bindings 1 (weights) and 2 (bias) for filter_acts and nin. */
   weight?: { param: number; layout: ParamLayout };
   bias?: { param: number; layout: ParamLayout };
 }
-
-/** The override constant ACT of wgsl/epilogue.wgsl for each elementwise nonlinearity. */
-export const ACT_CODES: Readonly<Record<Exclude<NonlinearityKind, 'softmax'>, number>> = Object.freeze({
-  linear: 0,
-  sigmoid: 1,
-  tanh: 2,
-  scaled_tanh: 3,
-  rectify: 4,
-  leaky_rectify: 5,
-  elu: 6,
-  selu: 7,
-  softplus: 8,
-});
-
-const BIAS_CODES: Readonly<Record<BiasMode, number>> = Object.freeze({ none: 0, tied: 1, untied: 2 });
 
 /** Invocations per workgroup of the GEMM kernels (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
 const GEMM_THREADS = 256;
@@ -83,15 +65,7 @@ const product = (shape: readonly number[]): number => shape.reduce((n, d) => n *
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(x));
 
-function actOf(step: FilterActsStep | NinStep): { code: number; params: [number, number] } {
-  const { kind, params } = step.nonlinearity;
-  if (kind === 'softmax' || !(kind in ACT_CODES)) {
-    throw new ValueError(
-      `the WebGPU backend fuses elementwise nonlinearities only, but layer ${step.layer} has nonlinearity=${kind}`,
-    );
-  }
-  return { code: ACT_CODES[kind], params: [params[0] ?? 0, params[1] ?? 0] };
-}
+const actOf = (step: FilterActsStep | NinStep) => activationOf(step.nonlinearity, step.layer);
 
 /** Splits a linear workgroup count over x and y. */
 export function workgroupGrid(count: number, maxPerDimension: number): [number, number] {
@@ -128,12 +102,16 @@ function tensorOf(plan: KernelPlan, id: number): PlanTensor {
  * down to the device's offset alignment, the size rounded up to 16 bytes (within the arena). Element
  * offsets in the uniform are relative to its start.
  */
-function arenaRange(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number; inOff: number; outOff: number } {
+function arenaRange(
+  plan: KernelPlan, step: KernelStep, limits: KernelLimits, withScratch = false,
+): { offset: number; size: number; inOff: number; outOff: number } {
   const input = tensorOf(plan, step.input);
   const output = tensorOf(plan, step.output);
+  const bound = [input, output];
+  if (withScratch && step.scratch !== undefined) bound.push(tensorOf(plan, step.scratch));
   const align = limits.minStorageBufferOffsetAlignment;
-  const lo = Math.floor(Math.min(input.offset, output.offset) / align) * align;
-  const hi = Math.max(input.offset + 4 * product(input.shape), output.offset + 4 * product(output.shape));
+  const lo = Math.floor(Math.min(...bound.map((t) => t.offset)) / align) * align;
+  const hi = Math.max(...bound.map((t) => t.offset + 4 * product(t.shape)));
   // the arena buffer is the plan's bytes rounded up to 16, so the rounded range stays inside it
   const size = Math.ceil((hi - lo) / 16) * 16;
   if (size > limits.maxStorageBufferBindingSize) {
@@ -145,6 +123,42 @@ function arenaRange(plan: KernelPlan, step: KernelStep, limits: KernelLimits): {
   if (input.offset % 4 !== 0 || output.offset % 4 !== 0) throw new ValueError(`layer ${step.layer}: tensor offsets must be multiples of 4 bytes`);
   return { offset: lo, size, inOff: (input.offset - lo) / 4, outOff: (output.offset - lo) / 4 };
 }
+
+/** The range of a step bound with its scratch tensor, or null where it exceeds one binding. */
+function arenaRangeOrNull(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number } | null {
+  try {
+    return arenaRange(plan, step, limits, true);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bytes of scratch a filter_acts step takes on a device with these limits: the partial sums of
+ * split K, 4 * slices * F * N (slices at most the tile's split), or 0 without a split.
+ */
+export function filterActsScratchBytes(step: FilterActsStep, limits: KernelLimits): number {
+  const K = filterWeightElements(step) / step.filters;
+  const N = step.outRows * step.outCols * step.batch;
+  const t = filterActsTile(step.filters, K, N, step.batch % 4 === 0, limits);
+  return t.split > 1 ? 4 * t.split * step.filters * N : 0;
+}
+
+/** The scratch bytes of each step of a step list (0: none) on a device with these limits. */
+export function scratchNeeds(steps: readonly KernelStep[], limits: KernelLimits): number[] {
+  return steps.map((s) => (s.op === 'filter_acts' ? filterActsScratchBytes(s, limits) : 0));
+}
+
+/**
+ * WebGPU's guaranteed limits, as a GPU (not a CPU device) would choose its tiles: the scratch a
+ * compiled plan holds, the same on every device (a device that takes fewer slices leaves part unused).
+ */
+export const DEFAULT_GPU_LIMITS: KernelLimits = Object.freeze({
+  minStorageBufferOffsetAlignment: 256,
+  maxStorageBufferBindingSize: 2 ** 27,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupsPerDimension: 65535,
+});
 
 /** The arena buffer's size: the plan's bytes rounded up to 16 (vec4 views), at least 16. */
 export function arenaBufferBytes(arenaBytes: number): number {
@@ -267,8 +281,6 @@ export function filterActsTile(F: number, K: number, N: number, vec4: boolean, l
   throw new ValueError(`filter_acts: ${problem}`);
 }
 
-/** Byte alignment of the split-K scratch past the plan's arena. */
-const SCRATCH_ALIGN = 256;
 /** Invocations per workgroup of split_sum (the shader's SPLIT_GROUP). */
 const SPLIT_GROUP = 256;
 
@@ -283,29 +295,31 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const t = filterActsTile(F, K, N, vec4, limits);
   const fTiles = ceilDiv(F, 4 * t.rf * t.wgF);
   const baseTiles = fTiles * ceilDiv(N, 4 * t.rn * t.wgN);
-  // split K: slices of kPer rows (whole stages, none empty), partial sums in scratch past the arena,
-  // bound with the step's range; without room in one binding, no split
+  // split K: slices of kPer rows (whole stages, none empty), partial sums in the step's scratch
+  // tensor, bound with its input and output; without that tensor (large enough, vec4-aligned where
+  // needed) or room in one binding, no split
   let split = 1;
   let kPer = K;
   let scratchOff = 0;
-  let size = range.size;
-  if (t.split > 1) {
-    kPer = ceilDiv(ceilDiv(K, t.split), t.kChunk) * t.kChunk;
-    const slices = ceilDiv(K, kPer);
-    const base = Math.ceil(arenaBufferBytes(plan.arenaBytes) / SCRATCH_ALIGN) * SCRATCH_ALIGN;
-    const end = base + 4 * slices * F * N;
-    if (slices > 1 && end - range.offset <= limits.maxStorageBufferBindingSize) {
+  let bound = { offset: range.offset, size: range.size };
+  if (t.split > 1 && step.scratch !== undefined) {
+    const per = ceilDiv(ceilDiv(K, t.split), t.kChunk) * t.kChunk;
+    const slices = ceilDiv(K, per);
+    const scratch = tensorOf(plan, step.scratch);
+    const wide = slices > 1 && 4 * product(scratch.shape) >= 4 * slices * F * N ? arenaRangeOrNull(plan, step, limits) : null;
+    if (wide !== null && (!vec4 || (scratch.offset - wide.offset) % 16 === 0)) {
       split = slices;
-      scratchOff = (base - range.offset) / 4;
-      size = Math.ceil((end - range.offset) / 16) * 16;
-    } else {
-      kPer = K;
+      kPer = per;
+      scratchOff = (scratch.offset - wide.offset) / 4;
+      bound = { offset: wide.offset, size: wide.size };
     }
   }
+  const inOff = split > 1 ? (tensorOf(plan, step.input).offset - bound.offset) / 4 : range.inOff;
+  const outOff = split > 1 ? (tensorOf(plan, step.output).offset - bound.offset) / 4 : range.outOff;
   const tiles = baseTiles * split;
   const act = actOf(step);
   const u = words(24);
-  u.u32.set([range.inOff, range.outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F, scratchOff, kPer, split, baseTiles]);
+  u.u32.set([inOff, outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F, scratchOff, kPer, split, baseTiles]);
   u.f32.set(act.params, 22);
   const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] };
   return {
@@ -315,7 +329,7 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
     defines: { W_ROW: t.rf * t.wgF, X_ROW: t.rn * t.wgN },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size },
+    arenaRange: bound,
     second: split > 1
       ? {
           entryPoint: vec4 ? 'split_sum_vec4' : 'split_sum_scalar',
@@ -389,19 +403,20 @@ function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits
   };
 }
 
-const SHUFFLE_TILE = 16;
+/** Side of the square tile wgsl/transpose.wgsl moves through workgroup memory. */
+const TRANSPOSE_TILE = 16;
 
 function transposeLaunch(plan: KernelPlan, step: TransposeStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);
   const [d0, d1, d2, d3] = step.inShape;
   // perm [1,2,3,0]: (d0, d1*d2*d3) -> its transpose; perm [3,0,1,2]: (d0*d1*d2, d3) -> its transpose
   const [rows, cols] = step.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
-  const colTiles = ceilDiv(cols, SHUFFLE_TILE);
-  const tiles = ceilDiv(rows, SHUFFLE_TILE) * colTiles;
+  const colTiles = ceilDiv(cols, TRANSPOSE_TILE);
+  const tiles = ceilDiv(rows, TRANSPOSE_TILE) * colTiles;
   const u = words(6);
   u.u32.set([range.inOff, range.outOff, rows, cols, colTiles, tiles]);
   return {
-    family: 'shuffle',
+    family: 'transpose',
     entryPoint: 'transpose',
     constants: {},
     uniform: u.buffer,
@@ -441,7 +456,7 @@ export function ninKernelWeights(w: Float32Array, units: number, channels: numbe
 export function paramElements(layout: ParamLayout): number {
   switch (layout.kind) {
     case 'conv':
-      return layout.step.channels * layout.step.filterSize * layout.step.filterSize * layout.step.filters;
+      return filterWeightElements(layout.step);
     case 'nin':
       return layout.channels * 4 * ceilDiv(layout.units, 4);
     case 'raw':

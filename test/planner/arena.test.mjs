@@ -1,7 +1,7 @@
 // The arena planner against brute force on small random graphs, and its invariants on large ones.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planArena, wasm, CODES } from '../../dist/plan/planner.js';
+import { planArena, wasm, CODES } from '../../dist/planner/planner.js';
 import { ValueError } from '../../dist/errors.js';
 
 function rng(seed) {

@@ -1,0 +1,108 @@
+// Every byte in the plan: compile() asks its backend for the scratch of each step (WebGPU split-K
+// partial sums, the C kernels' padded input copy and tap table) before offsets are fixed, so
+// network.plan.arenaBytes is exactly the arena the backend allocates, and nothing is allocated past it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { backendsHere } from '../backend/env.mjs';
+import * as lasagne from 'lasagne-webgpu';
+import { Conv2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
+import { uniform } from '../reference/random.mjs';
+import { layerForward, termsPerOutput, lipschitz, tolerance } from '../reference/layers.mjs';
+
+const { InputLayer } = lasagne.layers;
+const here = Object.fromEntries(await backendsHere());
+
+/** C3 of the benchmarks at batch 8: few tiles and a long K (800), so a GPU splits K; pad 2, so C copies a padded input. */
+function c3() {
+  lasagne.random.setRng(new lasagne.random.RandomState(7));
+  const input = new InputLayer([8, 32, 8, 8]);
+  return new Conv2DCCLayer(input, 64, 5, { pad: 2 });
+}
+
+function expectOracle(layer, x, ours, label) {
+  const ref = layerForward(layer, x);
+  const mag = layerForward(layer, x, { abs: true });
+  const N = termsPerOutput(layer, x.shape);
+  const L = lipschitz(layer.nonlinearity.kind, layer.nonlinearity.params);
+  assert.equal(ours.shape, ref.shape, `${label}: shape`);
+  for (let i = 0; i < ref.data.length; i++) {
+    const t = tolerance(N, L, mag.data[i], ref.data[i]);
+    if (!(Math.abs(ours.data[i] - ref.data[i]) <= t)) assert.unreachable(`${label}: element ${i} is ${ours.data[i]}, reference ${ref.data[i]}`);
+  }
+}
+
+const scratchTensors = (plan) => plan.tensors.filter((t) => t.producer.endsWith('#scratch'));
+
+const s = suite('arena scratch');
+
+s('plan() without a backend has no scratch; steps name none', () => {
+  const p = lasagne.plan(c3());
+  assert.equal(scratchTensors(p), []);
+  assert.ok(p.steps.every((st) => st.scratch === undefined));
+});
+
+if (here.wasm === null) {
+  s('wasm: the padded copy and tap table are a tensor of the plan, and the engine reserves exactly arenaBytes', async () => {
+    const { prepareWasm, kernelsModule } = await import('../../dist/backend/wasm/index.js');
+    const layer = c3();
+    const net = await lasagne.compile(layer, { backend: 'wasm', threads: 1 });
+    const step = net.plan.steps.find((st) => st.op === 'filter_acts');
+    const [scratch] = scratchTensors(net.plan);
+    assert.ok(scratch !== undefined && step.scratch === scratch.id, 'the conv step names its scratch tensor');
+    // what the C kernel itself asks for: C * (H + 2p) * (W + 2p) * B floats plus C * k * k offsets
+    const k = new WebAssembly.Instance(await kernelsModule(), {}).exports;
+    assert.is(scratch.bytes, k.filter_acts_scratch_bytes(32, 8, 8, 8, 5, 2));
+    assert.is(scratch.bytes, 4 * (32 * 12 * 12 * 8 + 32 * 25));
+    assert.ok(scratch.first === step.index && scratch.last === step.index, 'live during its step only');
+    assert.ok(scratch.offset + scratch.bytes <= net.plan.arenaBytes);
+    const prepared = await prepareWasm(net.plan, lasagne.getAllParams(layer), { threads: 1 });
+    assert.is(prepared.arenaBytes, net.plan.arenaBytes);
+    const x = { data: Float32Array.from(uniform([8, 32, 8, 8], 3).data, (v) => 2 * v - 1), shape: [8, 32, 8, 8] };
+    const [out] = await prepared.run([x.data]);
+    expectOracle(layer, x, { data: out, shape: [8, 64, 8, 8] }, 'wasm');
+    const threaded = await lasagne.compile(layer, { backend: 'wasm', threads: 3 });
+    assert.equal((await threaded.run(x)).data, out, 'three workers, each with its sub-batch scratch: the same bits');
+    prepared.dispose();
+    net.dispose();
+    threaded.dispose();
+  });
+}
+
+if (here.webgpu === null) {
+  s('webgpu: the split-K partial sums are a tensor of the plan, and the arena buffer is exactly arenaBytes', async () => {
+    const { prepareWebGpu, filterActsScratchBytes, launchOf, DEFAULT_GPU_LIMITS } = await import('../../dist/backend/webgpu/index.js');
+    const layer = c3();
+    const net = await lasagne.compile(layer, { backend: 'webgpu' });
+    const step = net.plan.steps.find((st) => st.op === 'filter_acts');
+    const [scratch] = scratchTensors(net.plan);
+    // a GPU takes 4 slices of K for 8 tiles of 64 x 64: 4 * 4 * F * N bytes of partial sums
+    assert.is(filterActsScratchBytes(step, DEFAULT_GPU_LIMITS), 4 * 4 * 64 * (8 * 8 * 8));
+    assert.ok(scratch !== undefined && step.scratch === scratch.id && scratch.bytes === 4 * 4 * 64 * 512, 'the conv step names its scratch tensor');
+    assert.ok(scratch.first === step.index && scratch.last === step.index, 'live during its step only');
+    // the GPU variants (forced here on SwiftShader) use it; the arena buffer is the plan's arenaBytes and no more
+    const prepared = await prepareWebGpu(net.plan, lasagne.getAllParams(layer), { cpuVariants: false });
+    assert.is(prepared.plan, net.plan, 'nothing added to a compiled plan');
+    assert.is(prepared.arenaBufferBytes, Math.ceil(net.plan.arenaBytes / 16) * 16);
+    const launch = launchOf(net.plan, step, { ...DEFAULT_GPU_LIMITS, maxComputeWorkgroupStorageSize: 49152 });
+    assert.ok(launch.second !== undefined, 'split K runs');
+    assert.ok(launch.arenaRange.offset + launch.arenaRange.size <= prepared.arenaBufferBytes, 'inside the arena');
+    const x = { data: Float32Array.from(uniform([8, 32, 8, 8], 3).data, (v) => 2 * v - 1), shape: [8, 32, 8, 8] };
+    const [out] = await prepared.run([x.data]);
+    expectOracle(layer, x, { data: out, shape: [8, 64, 8, 8] }, 'webgpu split K');
+    prepared.dispose();
+    net.dispose();
+  });
+
+  s('webgpu: a step plan without scratch gets it appended before anything is allocated', async () => {
+    const { prepareWebGpu, stepPlan } = await import('../../dist/backend/webgpu/index.js');
+    const layer = c3();
+    const bare = lasagne.plan(layer);
+    const small = stepPlan(bare.tensors.map((t) => t.shape), bare.steps, bare.inputs, bare.outputs);
+    const prepared = await prepareWebGpu(small, lasagne.getAllParams(layer), { cpuVariants: false });
+    assert.ok(prepared.plan.arenaBytes > small.arenaBytes, 'scratch added');
+    assert.is(prepared.arenaBufferBytes, Math.ceil(prepared.plan.arenaBytes / 16) * 16);
+    prepared.dispose();
+  });
+}
+
+s.run();
