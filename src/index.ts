@@ -20,5 +20,6 @@ export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } 
 export { loadNpz, loadNpzMembers, saveNpz, NPZ_MAX_BYTES, type LoadNpzOptions } from './io/npz.js';
 export { parseNpy, readNpyHeader, encodeNpy, NPY_MAX_HEADER_SIZE, type NpyHeader } from './io/npy.js';
 export { MAX_ELEMENTS } from './ndarray.js';
+export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
 export { cifar10Net } from './models/cifar10.js';

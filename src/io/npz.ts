@@ -73,9 +73,13 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(d: Uint8Array): number {
+/**
+ * CRC-32 of `d` as an unsigned 32-bit number (zip and gzip use the same one); pass the CRC of the
+ * bytes before `d` as `previous` to continue it over a stream that arrives in pieces.
+ */
+export function crc32(d: Uint8Array, previous = 0): number {
   const t = CRC_TABLE;
-  let c = -1;
+  let c = ~previous;
   let i = 0;
   for (const end8 = d.length - (d.length % 8); i < end8; i += 8) {
     c ^= d[i] | (d[i + 1] << 8) | (d[i + 2] << 16) | (d[i + 3] << 24);
@@ -131,7 +135,8 @@ interface Directory {
   dataLimit: number;
 }
 
-function toBytes(bytes: unknown, fn: string): Uint8Array {
+/** `bytes` as a Uint8Array view (ArrayBuffers and other realms' arrays included), else a TypeError naming `fn`. */
+export function toBytes(bytes: unknown, fn: string): Uint8Array {
   if (bytes instanceof Uint8Array) return bytes;
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   // Typed arrays and buffers from another realm (a worker, an iframe) fail instanceof.
