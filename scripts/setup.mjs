@@ -1,8 +1,9 @@
 // One set-up for `npm start`, `npm test` and `npm run build`, safe to run on a fresh machine as root
 // with nothing but the repository, and fast when nothing changed:
 //   1. npm packages from package-lock.json (npm ci) when node_modules is missing or stale;
-//   2. Debian packages the backends and browser tests need (emscripten, chromium, libvulkan1), via apt-get,
-//      when missing (skipped with --no-system);
+//   2. Debian packages the backends and browser tests need (emscripten, chromium, libvulkan1) and the
+//      Fashion-MNIST data `npm start` trains on (dataset-fashion-mnist), via apt-get, when missing
+//      (skipped with --no-system);
 //   3. the planner: assembly/ -> build/planner.wasm (asc), then its embedded-bytes module;
 //   3b. the WASM kernels: src/backend/wasm/c/ -> build/kernels.wasm (emcc), 3c. wgsl/ -> an embedded module
 //       (both with the epilogue codes of src/ops/codes.ts, rendered by scripts/gen_codes.mjs);
@@ -78,6 +79,9 @@ if (!args.has('--no-system')) {
   if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
   // Dawn (the `webgpu` package) loads Vulkan through libvulkan.so.1; chromium's SwiftShader ICD is the device without a GPU.
   if (!existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') && !existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1')) missing.push('libvulkan1');
+  // The IDX files npm start reads (scripts/start/data.mjs), in /usr/share/datasets/fashion-mnist/.
+  const fashion = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  if (!fashion.every((f) => existsSync(`/usr/share/datasets/fashion-mnist/${f}.gz`))) missing.push('dataset-fashion-mnist');
   if (missing.length) {
     if (typeof process.getuid === 'function' && process.getuid() === 0 && has('apt-get')) {
       log(`installing Debian packages: ${missing.join(' ')} (apt-get; this takes a few minutes once)`);
@@ -86,7 +90,7 @@ if (!args.has('--no-system')) {
       run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
     } else {
       log(`missing Debian packages ${missing.join(' ')}: run 'apt-get install ${missing.join(' ')}' as root; ` +
-        'the WASM backend build and the browser tests need them');
+        'the WASM backend build, the browser tests and npm start\'s data need them');
     }
   }
 }

@@ -1,9 +1,27 @@
 // npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set), prints each layer,
 // its output shape and parameters, and the arena plan; then compiles it (WebGPU when an adapter
 // exists, SwiftShader included; WASM otherwise), runs it on a batch and prints the output and the
-// per-layer times.
+// per-layer times. Flags: scripts/start/flags.mjs (training's flags are refused until it exists).
 import { existsSync, mkdirSync } from 'node:fs';
 import * as lasagne from 'lasagne-webgpu';
+import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
+import { formatShape, layerTable, planTable } from './start/summary.mjs';
+
+let flags;
+try {
+  flags = parseFlags(process.argv.slice(2));
+  const untrained = ['--epochs', '--out', '--predict'].filter((f) => process.argv.some((a) => a === f || a.startsWith(`${f}=`)));
+  if (untrained.length) throw new UsageError(`${untrained.join(', ')} need${untrained.length === 1 ? 's' : ''} training, which npm start does not do yet: today it runs the forward demo`);
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`npm start: ${e.message}\n(npm start -- --help lists the flags)`);
+  process.exit(e.exitCode);
+}
+if (flags.help) {
+  process.stdout.write(`${USAGE}\nNot yet: training (--epochs, --out, --predict). Today npm start builds the cuda-convnet CIFAR-10\n` +
+    'network, prints its layers and plan and runs one forward pass of its random weights; --backend,\n--seed and --batch-size (the planned batch) apply to it.\n');
+  process.exit(0);
+}
 
 // WebGPU in Node without a GPU: Dawn on Chromium's SwiftShader Vulkan driver.
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -12,41 +30,20 @@ if (!process.env.XDG_RUNTIME_DIR) {
   process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
   mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
 }
-lasagne.random.setRng(new lasagne.random.RandomState(2026));
+lasagne.random.setRng(new lasagne.random.RandomState(flags.seed));
 
-const batchSize = 128;
+const batchSize = flags.batchSize;
 // `--run-batch N` runs a smaller batch than the one planned (the tests use it on SwiftShader).
-const flag = process.argv.indexOf('--run-batch');
-const runBatch = flag > 0 ? Number(process.argv[flag + 1]) : batchSize;
+const runBatch = flags.runBatch ?? batchSize;
 const net = lasagne.cifar10Net(null);
-const layers = lasagne.getAllLayers(net);
-const fmt = (s) => (s.length === 1 ? `(${s[0] ?? 'None'},)` : `(${s.map((d) => d ?? 'None').join(', ')})`);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
 console.log(`cuda-convnet CIFAR-10 network (bc01 in and out), batch None, planned for batch ${batchSize}\n`);
-console.log(`${pad('layer', 9)} ${pad('class', 24)} ${pad('output shape', 20)} ${pad('parameters', 36)} ${lpad('count', 7)}`);
-for (const layer of layers) {
-  const params = [...layer.params.keys()];
-  const desc = params.map((p) => `${p.name.split('.').pop()} ${fmt(p.shape)}`).join(', ') || '-';
-  const count = params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
-  console.log(`${pad(layer.name, 9)} ${pad(layer.constructor.name, 24)} ${pad(fmt(layer.outputShape), 20)} ${pad(desc, 36)} ${lpad(count, 7)}`);
-}
-console.log(`\ntotal parameters: ${lasagne.countParams(net)} (trainable ${lasagne.countParams(net, { trainable: true })}, regularizable ${lasagne.countParams(net, { regularizable: true })})`);
+console.log(layerTable(net));
+process.stdout.write(planTable(lasagne.plan(net, { batchSize }), batchSize));
 
-const plan = lasagne.plan(net, { batchSize });
-const mib = (b) => `${(b / 2 ** 20).toFixed(2)} MiB`;
-console.log(`\narena plan (batch ${batchSize}, ${plan.alignment}-byte alignment): one buffer, tensors share bytes when their lifetimes do not overlap\n`);
-console.log(`${pad('tensor', 9)} ${pad('shape', 20)} ${lpad('bytes', 10)} ${lpad('offset', 10)}  live steps`);
-for (const t of plan.tensors) {
-  console.log(`${pad(t.producer, 9)} ${pad(fmt(t.shape), 20)} ${lpad(t.bytes, 10)} ${lpad(t.offset, 10)}  ${t.first}-${t.last}`);
-}
-console.log(`\nkernel steps (c01b inside; inverse transposes elided): ${plan.steps.map((s) => `${s.index}:${s.op}(${s.layer})`).join(' -> ')}`);
-console.log(`arena: ${plan.arenaBytes} bytes (${mib(plan.arenaBytes)}) vs ${plan.naiveBytes} bytes (${mib(plan.naiveBytes)}) for one buffer per tensor: ` +
-  `${(100 * plan.arenaBytes / plan.naiveBytes).toFixed(1)}%`);
-console.log(`plan digest: ${plan.digest}`);
-
-const network = await lasagne.compile(net, { batchSize: runBatch });
+const network = await lasagne.compile(net, { batchSize: runBatch, backend: flags.backend });
 console.log(`\ncompiled for batch ${runBatch} on ${network.backend} (${network.device})`);
 const x = lasagne.ndarray(new Float32Array(runBatch * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.001) * Math.cos(i * 0.37)), [runBatch, 3, 32, 32]);
 await network.run(x); // first run: uploads the weights
@@ -54,7 +51,7 @@ const t0 = performance.now();
 const y = await network.run(x);
 const wall = performance.now() - t0;
 const scores = Array.from(y.data.slice(0, 10 * 16).filter((_, i) => i % 16 === 0), (v) => v.toFixed(4));
-console.log(`output ${fmt(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
+console.log(`output ${formatShape(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
 const profile = network.profile();
 if (profile) {
   const which = network.backend === 'webgpu' ? 'GPU time (timestamp queries) of the latest timed run (the first, and every 16th after it)' : 'CPU time of the last run';

@@ -17,7 +17,10 @@ export {
 } from './layers/helper.js';
 export { plan, type NetworkPlan, type PlanOptions, type PlannedTensor, type PlannedLayer } from './compile/plan.js';
 export type { KernelStep, FilterActsStep, MaxPoolStep, NinStep, TransposeStep } from './ops/steps.js';
-export { loadNpz, loadNpzMembers, saveNpz } from './io/npz.js';
+export { loadNpz, loadNpzMembers, saveNpz, NPZ_MAX_BYTES, type LoadNpzOptions } from './io/npz.js';
+export { parseNpy, readNpyHeader, encodeNpy, NPY_MAX_HEADER_SIZE, type NpyHeader } from './io/npy.js';
+export { MAX_ELEMENTS } from './ndarray.js';
+export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
 export { cifar10Net } from './models/cifar10.js';
 export { spawnWorker, WorkerNetwork, type SpawnWorkerOptions, type WorkerModel, type WorkerRunOptions } from './worker/spawn_worker.js';

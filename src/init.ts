@@ -8,7 +8,7 @@
  * values match Lasagne in distribution, not bit for bit.
  */
 import { NotImplementedError, RuntimeError, ValueError } from './errors.js';
-import { formatShape, full, shapeSize } from './ndarray.js';
+import { checkElements, formatShape, full, shapeSize } from './ndarray.js';
 import type { NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
 import { getRng } from './random.js';
@@ -64,6 +64,25 @@ function resolveGain(value: unknown, owner: string, allowNegative: boolean): num
   return allowNegative ? finiteNumber(value, 'gain', owner) : nonNegative(value, 'gain', owner);
 }
 
+/** Data arrays the built-in initializers just created, and the initializer whose sample() made each. */
+const FRESH = new WeakMap<Float32Array, Initializer>();
+
+function fresh(a: NDArray, by: Initializer): NDArray {
+  FRESH.set(a.data, by);
+  return a;
+}
+
+/**
+ * @internal Whether `data` is a new sample that `by.sample()` made itself (a built-in initializer,
+ * nobody else holds it): a parameter then keeps it without a copy (one 1 GiB array rather than
+ * two). Answers true once.
+ */
+export function takeFreshSample(data: Float32Array, by: Initializer): boolean {
+  const made = FRESH.get(data) === by;
+  FRESH.delete(data);
+  return made;
+}
+
 /** The shape handed to `sample`: an array of positive integers (ValueError naming shape otherwise). */
 function sampleShape(shape: unknown, owner: string): number[] {
   const ok =
@@ -72,7 +91,9 @@ function sampleShape(shape: unknown, owner: string): number[] {
     const got = Array.isArray(shape) ? `[${shape.map(repr).join(', ')}]` : repr(shape);
     throw new ValueError(`${owner}.sample requires shape to be an array of positive integers, but shape=${got}`);
   }
-  return [...(shape as number[])];
+  const dims = [...(shape as number[])];
+  checkElements(dims, `${owner}.sample's array`);
+  return dims;
 }
 
 function product(dims: readonly number[]): number {
@@ -129,7 +150,7 @@ export class Constant extends Initializer {
   }
 
   override sample(shape: readonly number[]): NDArray {
-    return full(sampleShape(shape, 'Constant'), this.val);
+    return fresh(full(sampleShape(shape, 'Constant'), this.val), this);
   }
 
   override toString(): string {
@@ -168,7 +189,7 @@ export class Normal extends Initializer {
     const rng = getRng();
     const data = new Float32Array(shapeSize(dims));
     for (let i = 0; i < data.length; i++) data[i] = rng.normal(this.mean, this.std);
-    return { data, shape: dims };
+    return fresh({ data, shape: dims }, this);
   }
 
   override toString(): string {
@@ -232,7 +253,7 @@ export class Uniform extends Initializer {
     const [low, high] = this.range;
     const data = new Float32Array(shapeSize(dims));
     for (let i = 0; i < data.length; i++) data[i] = rng.uniform(low, high);
-    return { data, shape: dims };
+    return fresh({ data, shape: dims }, this);
   }
 
   override toString(): string {
@@ -315,7 +336,7 @@ export class Glorot extends Initializer {
       receptiveField = product(dims.slice(2));
     }
     const std = this.gain * Math.sqrt(2.0 / ((n1 + n2) * receptiveField));
-    return new this.initializer({ std }).sample(dims);
+    return fresh(new this.initializer({ std }).sample(dims), this);
   }
 
   override toString(): string {
@@ -393,7 +414,7 @@ export class He extends Initializer {
       throw shortShapeError(owner, dims);
     }
     const std = this.gain * Math.sqrt(1.0 / fanIn);
-    return new this.initializer({ std }).sample(dims);
+    return fresh(new this.initializer({ std }).sample(dims), this);
   }
 
   override toString(): string {
@@ -536,7 +557,7 @@ export class Orthogonal extends Initializer {
       const q = orthonormalColumns(a, cols, rows);
       for (let i = 0; i < q.length; i++) data[i] = this.gain * q[i];
     }
-    return { data, shape: dims };
+    return fresh({ data, shape: dims }, this);
   }
 
   override toString(): string {
@@ -591,7 +612,7 @@ export class Sparse extends Initializer {
       const rows = rng.permutation(nIn);
       for (let i = 0; i < size; i++) data[rows[i] * nOut + k] = rng.normal(0, this.std);
     }
-    return { data, shape: dims };
+    return fresh({ data, shape: dims }, this);
   }
 
   override toString(): string {

@@ -41,15 +41,43 @@ export function closestKey(key: string, valid: readonly string[]): string | null
 }
 
 /**
- * Checks an options object: `undefined` means `{}`; anything but a plain object is a `TypeError`;
- * every key must be in `valid`. Returns the object typed as `T`.
+ * Whether `x` is a plain object: `{...}` literal, `Object.create(null)`, or a plain object from
+ * another realm (a worker, an iframe), whose `Object.prototype` is a different object.
+ */
+export function isPlainObject(x: object): boolean {
+  const proto = Object.getPrototypeOf(x) as object | null;
+  if (proto === null || proto === Object.prototype) return true;
+  return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(x) === '[object Object]' &&
+    typeof (proto as { constructor?: unknown }).constructor === 'function' && (proto as { constructor: { name: string } }).constructor.name === 'Object';
+}
+
+function describeOptions(options: unknown): string {
+  if (options === null) return 'null';
+  if (Array.isArray(options)) return 'an Array';
+  if (typeof options !== 'object') return typeof options;
+  const proto = Object.getPrototypeOf(options) as { constructor?: { name?: unknown } } | null;
+  const name = proto?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object with a prototype other than Object.prototype';
+}
+
+/**
+ * Checks an options object: `undefined` means `{}`; anything but a plain object (an object literal
+ * or `Object.create(null)`; not a Map, a Date, a class instance or an object with another
+ * prototype) is a `TypeError`; every own key must be in `valid`. Returns a copy with a null
+ * prototype holding only the own enumerable properties, each read once: nothing is ever read
+ * through the prototype chain (`Object.prototype.pad = 2` changes no layer) or through a getter
+ * that could answer differently later.
  */
 export function checkOptions<T extends object>(options: unknown, valid: readonly string[], owner: string): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${owner} options must be an object, but got ${options === null ? 'null' : Array.isArray(options) ? 'an Array' : typeof options}`);
+  if (options === undefined) return Object.create(null) as Partial<T>;
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || !isPlainObject(options)) {
+    throw new TypeError(`${owner} options must be an object literal (a plain object such as { name: 'conv1' }), but got ${describeOptions(options)}`);
   }
-  for (const key of Object.keys(options)) {
+  if (Object.getOwnPropertySymbols(options).length > 0) {
+    throw new TypeError(`${owner} options must have string keys only, but got a symbol key`);
+  }
+  const keys = Object.keys(options);
+  for (const key of keys) {
     if (!valid.includes(key)) {
       const near = closestKey(key, valid);
       throw new TypeError(
@@ -58,5 +86,7 @@ export function checkOptions<T extends object>(options: unknown, valid: readonly
       );
     }
   }
-  return options as Partial<T>;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of keys) copy[key] = (options as Record<string, unknown>)[key];
+  return copy as Partial<T>;
 }

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValueError } from '../dist/errors.js';
 import { encodeNpy, parseNpy, readNpyHeader } from '../dist/io/npy.js';
-import { loadNpz, loadNpzMembers, saveNpz } from '../dist/io/npz.js';
+import { NPZ_MAX_BYTES, loadNpz, loadNpzMembers, saveNpz } from '../dist/io/npz.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8'));
@@ -308,13 +308,21 @@ npySuite('encodeNpy pads the header to 64 bytes with a final newline, as numpy',
   }
 });
 
-npySuite('a header too long for v1.0 is written as v2.0 and read back', () => {
-  const shape = new Array(23000).fill(1);
-  const out = encodeNpy({ data: new Float32Array([2.5]), shape });
-  assert.is(out[6], 2);
-  const back = parseNpy(out, 'big.npy');
-  assert.is(back.shape.length, 23000);
+npySuite("headers are read up to numpy's max_header_size (10000 bytes), shapes up to 64 dimensions", () => {
+  // numpy refuses longer headers unless told to trust the file; so do we, before decoding them
+  const shape = new Array(64).fill(1);
+  const back = parseNpy(encodeNpy({ data: new Float32Array([2.5]), shape }), 'deep.npy');
+  assert.is(back.shape.length, 64);
   assert.is(back.data[0], 2.5);
+  valueError(() => encodeNpy({ data: new Float32Array([2.5]), shape: new Array(23000).fill(1) }), ['at most 64 dimensions', '23000']);
+  const padded = (n, major) => npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }${' '.repeat(n)}`, f32bytes([2.5]), { major });
+  assert.is(parseNpy(padded(9800, 2), 'v2.npy').data[0], 2.5);
+  valueError(() => parseNpy(padded(10000, 2), 'v2.npy'), ['v2.npy', 'more than the limit of 10000', 'max_header_size']);
+  valueError(() => parseNpy(padded(10000, 1), 'v1.npy'), ['v1.npy', 'max_header_size']);
+  const huge = new Uint8Array(16);
+  huge.set([0x93, ...ascii('NUMPY'), 2, 0, 0, 0, 0, 0x20]); // a v2.0 header length of 540 MB, 16 bytes given
+  valueError(() => parseNpy(huge, 'huge.npy'), ['huge.npy', '536870912 bytes', 'max_header_size']);
+  valueError(() => parseNpy(npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (${new Array(65).fill(1).join(', ')}), }`, f32bytes([1])), 'r.npy'), ['r.npy', '64 dimensions']);
 });
 
 npySuite('header parsing: key order, trailing commas, L suffixes, double quotes, spaces', () => {
@@ -367,9 +375,12 @@ npySuite('bad headers and data are ValueErrors naming the array', () => {
   v4[6] = 4;
   valueError(() => parseNpy(v4, 'a.npy'), ['a.npy', 'version 4.0']);
   const long = good.slice();
+  long[8] = 0x10;
+  long[9] = 0x27; // 10000 bytes: allowed, but not there
+  valueError(() => parseNpy(long, 'a.npy'), ['a.npy', 'past the end']);
   long[8] = 0xff;
   long[9] = 0xff;
-  valueError(() => parseNpy(long, 'a.npy'), ['a.npy', 'past the end']);
+  valueError(() => parseNpy(long, 'a.npy'), ['a.npy', 'max_header_size']);
   for (let cut = 0; cut < good.length; cut++) valueError(() => parseNpy(good.subarray(0, cut), 'cut.npy'), 'cut.npy', `cut at ${cut}`);
 });
 
@@ -572,3 +583,118 @@ hostile('random multi-byte corruption of a compressed file loads or raises Value
 });
 
 hostile.run();
+
+// ---------------------------------------------------------------- bounded memory (issue 15, item 2)
+
+const caps = suite('loadNpz maxBytes: the decoded size is capped before anything is inflated');
+
+/** A zip of one member from raw parts: its deflated (or stored) bytes, declared size and CRC. */
+function oneMemberZip(name, comp, size, crc, method) {
+  const n = ascii(name);
+  const local = [...le32(0x04034b50), ...le16(20), 0, 0, ...le16(method), 0, 0, 0x21, 0, ...le32(crc), ...le32(comp.length), ...le32(size), ...le16(n.length), 0, 0, ...n];
+  const central = [...le32(0x02014b50), ...le16(20), ...le16(20), 0, 0, ...le16(method), 0, 0, 0x21, 0, ...le32(crc), ...le32(comp.length), ...le32(size),
+    ...le16(n.length), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...le32(0), ...n];
+  const cdOffset = local.length + comp.length;
+  const eocd = [...le32(0x06054b50), 0, 0, 0, 0, 1, 0, 1, 0, ...le32(central.length), ...le32(cdOffset), 0, 0];
+  const out = new Uint8Array(cdOffset + central.length + eocd.length);
+  out.set(local, 0);
+  out.set(comp, local.length);
+  out.set(central, cdOffset);
+  out.set(eocd, cdOffset + central.length);
+  return out;
+}
+
+/**
+ * A real deflate stream of a float32 .npy of `mib` MiB of zeros, about 1 KB per MiB: the header,
+ * then one sync-flushed block of 1 MiB of zeros repeated (each starts with a literal 0 and then
+ * copies at distance 1, valid after any zero byte), then an empty final block.
+ */
+function zeroBomb(mib) {
+  const header = npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (${mib * 2 ** 18},), }`);
+  const sync = { finishFlush: zlibConstants.Z_SYNC_FLUSH };
+  const head = deflateRawSync(header, sync);
+  const block = deflateRawSync(new Uint8Array(2 ** 20), sync);
+  const comp = new Uint8Array(head.length + mib * block.length + 2);
+  comp.set(head, 0);
+  for (let i = 0; i < mib; i++) comp.set(block, head.length + i * block.length);
+  comp.set([0x03, 0x00], comp.length - 2); // final fixed-Huffman block with only end-of-block
+  // the CRC of header + zeros, computed without building them
+  let c = 0xffffffff;
+  for (const b of header) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  for (let i = 0; i < mib * 2 ** 20; i++) c = CRC_TABLE[c & 0xff] ^ (c >>> 8);
+  const crc = (c ^ 0xffffffff) >>> 0;
+  return { bytes: oneMemberZip('arr_0.npy', comp, header.length + mib * 2 ** 20, crc, 8), size: header.length + mib * 2 ** 20 };
+}
+
+caps('a 1 MB file of 2^30 deflated zeros is refused by the default cap before it is inflated', () => {
+  // (the CRC of 1 GiB of zeros is a slow loop here: the bomb is checked against a forged CRC, which is never reached)
+  const header = npy(`{'descr': '<f4', 'fortran_order': False, 'shape': (${2 ** 28},), }`);
+  const sync = { finishFlush: zlibConstants.Z_SYNC_FLUSH };
+  const head = deflateRawSync(header, sync);
+  const block = deflateRawSync(new Uint8Array(2 ** 20), sync);
+  const comp = new Uint8Array(head.length + 1024 * block.length + 2);
+  comp.set(head, 0);
+  for (let i = 0; i < 1024; i++) comp.set(block, head.length + i * block.length);
+  comp.set([0x03, 0x00], comp.length - 2);
+  const size = header.length + 2 ** 30;
+  const bomb = oneMemberZip('arr_0.npy', comp, size, 0, 8);
+  assert.ok(bomb.length < 1.2e6, `the bomb is ${bomb.length} bytes`);
+  const before = process.memoryUsage().rss;
+  for (const load of [(b) => loadNpz(b), (b) => loadNpzMembers(b)]) {
+    valueError(() => load(bomb), ['arr_0.npy', String(size), 'maxBytes = 1073741824', 'the default, 1 GiB', 'maxBytes:']);
+  }
+  assert.ok(process.memoryUsage().rss - before < 64 * 2 ** 20, 'nothing large was allocated');
+  assert.is(NPZ_MAX_BYTES, 2 ** 30);
+});
+
+caps('within maxBytes a deflated file loads; one byte less refuses it, naming the member, its size and the option', () => {
+  const { bytes, size } = zeroBomb(4);
+  const a = loadNpz(bytes, { maxBytes: size });
+  assert.equal(a[0].shape, [2 ** 20]);
+  assert.ok(a[0].data.every((v) => v === 0));
+  valueError(() => loadNpz(bytes, { maxBytes: size - 1 }), ['arr_0.npy', `decodes to ${size} bytes`, `maxBytes = ${size - 1}`]);
+  assert.is(loadNpzMembers(bytes, { maxBytes: size }).get('arr_0').data.length, 2 ** 20);
+});
+
+caps('integer dtypes are charged as the float32 arrays they become, from the header, before inflating', () => {
+  const n = 200000;
+  const u1 = npy(`{'descr': '|u1', 'fortran_order': False, 'shape': (${n},), }`, new Uint8Array(n).fill(7));
+  for (const method of [0, 8]) {
+    const zip = oneMemberZip('arr_0.npy', method === 8 ? deflateRawSync(u1) : u1, u1.length, crc32(u1), method);
+    assert.is(loadNpz(zip, { maxBytes: 4 * n })[0].data[5], 7, `method ${method}`);
+    valueError(() => loadNpz(zip, { maxBytes: 4 * n - 1 }), ['arr_0.npy', `decodes to ${4 * n} bytes`], `method ${method}`);
+  }
+});
+
+caps('the total over members is capped, and maxBytes must be a positive integer in a plain options object', () => {
+  const m = (i) => ({ name: `arr_${i}.npy`, data: npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000,), }", f32bytes(new Array(1000).fill(1))) });
+  const zip = buildZip([m(0), m(1), m(2)]);
+  const one = m(0).data.length;
+  assert.is(loadNpz(zip, { maxBytes: 3 * one }).length, 3);
+  valueError(() => loadNpz(zip, { maxBytes: 3 * one - 1 }), ['arr_2.npy', `total to ${3 * one}`]);
+  for (const bad of [0, -1, 1.5, NaN, Infinity]) valueError(() => loadNpz(zip, { maxBytes: bad }), ["'maxBytes'", 'positive integer']);
+  assert.throws(() => loadNpz(zip, { maxBytes: '100' }), (e) => e instanceof TypeError && /maxBytes/.test(e.message));
+  assert.throws(() => loadNpz(zip, { maxbytes: 100 }), (e) => e instanceof TypeError && /did you mean 'maxBytes'/.test(e.message));
+  assert.throws(() => loadNpz(zip, new Map([['maxBytes', 1]])), (e) => e instanceof TypeError && /a Map/.test(e.message));
+});
+
+caps('parseNpy, readNpyHeader and encodeNpy are exported, as the error for a bare .npy advises', async () => {
+  const lasagne = await import('lasagne-webgpu');
+  const bare = encodeNpy({ data: new Float32Array([1, 2]), shape: [2] });
+  const msg = valueError(() => loadNpz(bare), ['parseNpy']);
+  assert.match(msg, /import \{ parseNpy \} from 'lasagne-webgpu'/);
+  assert.equal(Array.from(lasagne.parseNpy(bare, 'x.npy').data), [1, 2]);
+  assert.is(lasagne.readNpyHeader(bare, 'x.npy').descr, '<f4');
+  assert.is(typeof lasagne.encodeNpy, 'function');
+  assert.is(lasagne.NPY_MAX_HEADER_SIZE, 10000);
+  assert.is(lasagne.MAX_ELEMENTS, 2 ** 28);
+});
+
+caps("a list shape is reported as a bad shape, not as a structured dtype; more than 2^28 elements is refused", () => {
+  const msg = valueError(() => parseNpy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': [4], }", f32bytes([1, 2, 3, 4])), 'l.npy'), ['l.npy', "'shape'"]);
+  assert.not.match(msg, /structured/);
+  valueError(() => parseNpy(npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", f32bytes([1])), 's.npy'), ['s.npy', 'structured']);
+  valueError(() => readNpyHeader(npy(`{'descr': '|u1', 'fortran_order': False, 'shape': (${2 ** 28 + 1},), }`), 'big.npy', 2 ** 29), ['big.npy', 'limit of 2^28']);
+});
+
+caps.run();

@@ -6,13 +6,14 @@
 //   out[f, oy, ox, b] = act(bias + sum_{c, i, j} in[c, oy*s + i - pad, ox*s + j - pad, b] * w[c, i, j, f])
 //
 // with `in` outside [0, H) x [0, W) read as 0; bias b[f] (tied) or b[f, oy, ox] (untied). Compiled
-// with epilogue.wgsl prepended (activate(), override ACT).
+// with gemm.wgsl (the staged GEMM core: stage, loads, w_fetch, w_put, x_put) and epilogue.wgsl
+// (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
-//   0  arena    storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): all
-//                                    tensors; input c01b (C, H, W, B) at params.in_off, output c01b
+//   0  arena    storage, read_write  declared by the prepended arena_vec4.wgsl or arena_scalar.wgsl:
+//                                    all tensors; input c01b (C, H, W, B) at params.in_off, output c01b
 //                                    (F, OH, OW, B) at params.out_off, both element offsets into the
-//                                    bound range (multiples of 4 for main_vec4)
+//                                    bound range (multiples of 4 with arena_vec4.wgsl)
 //   1  weights  storage, read        array<vec4<f32>>: (C, k, k, F) row-major, the GEMM's (K, F) with
 //                                    K = C*k*k, rows params.w_stride (= F) floats apart; already flipped
 //                                    when the layer has flipFilters (src/ops/weights.ts kernelWeights)
@@ -23,15 +24,17 @@
 //   (WG_N, WG_F), WG_N * WG_F <= 256; RF: 1 or 2 groups of 4 filters per thread; K_CHUNK: rows of K
 //   per stage. Each thread loads at most 4 vec4s of weights and 4 of inputs per chunk (the host
 //   keeps K_CHUNK * RF * WG_F and K_CHUNK * WG_N within 4 * WG_N * WG_F). Workgroup memory:
-//   16 * (K_CHUNK * (RF * WG_F + WG_N) + WG_N) bytes (main_vec4; main_scalar keeps 4 * WG_N column
+//   16 * (K_CHUNK * (RF * WG_F + WG_N) + WG_N) bytes (arena_vec4; arena_scalar keeps 4 * WG_N column
 //   records), which the host keeps within the device limit. Every element is written before it is
 //   read.
-// Entry points: main_vec4 (needs B % 4 == 0 and 16-byte aligned offsets), main_scalar (any B).
+// Entry points: main, and split_sum (the second pass of split K). One source for both paths: the
+//   host prepends arena_vec4.wgsl (needs B % 4 == 0 and 16-byte aligned offsets: a vec4 of columns
+//   shares a position) or arena_scalar.wgsl (any B), whose VEC4 const selects the branches below.
 // Geometry: an implicit GEMM out(F, N) = w(K, F)^T x im2col(K, N), N = OH*OW*B, batch innermost.
 //   A workgroup computes TILE_F = 4*RF*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK
 //   rows of K staged in workgroup memory; a thread computes 4*RF filters (f0 + 4*ly + 4*WG_F*r,
-//   r < RF, 4 each) by 4 consecutive columns n0 + 4*lx .. + 3 (one vec4 along the batch in
-//   main_vec4). Software pipelined: the global loads of chunk i+1 are issued into registers before
+//   r < RF, 4 each) by 4 consecutive columns n0 + 4*lx .. + 3 (one vec4 along the batch with
+//   arena_vec4). Software pipelined: the global loads of chunk i+1 are issued into registers before
 //   chunk i is multiplied, so their latency hides behind the FMAs (on an H100 this made L2 15%
 //   faster; a second stage buffer in workgroup memory, one barrier per chunk, and 8 x 8 register
 //   tiles were both slower, and are not kept).
@@ -69,8 +72,6 @@ struct Params {
   act: vec2<f32>,
 }
 
-@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
-@group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
@@ -78,7 +79,6 @@ struct Params {
 override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_F: u32 = 16u;
-override K_CHUNK: u32 = 16u;
 override RF: u32 = 1u;
 // 1 or 2 groups of 4 columns per thread: n0 + 4*cx and, with 2, n0 + 4*(cx + WG_N)
 override RN: u32 = 1u;
@@ -88,27 +88,9 @@ override SPLIT: u32 = 1u;
 
 const MAX_LOADS: u32 = 4u;
 
-// The stage, rows of K by vec4s across: W_ROW = RF * WG_F and X_ROW = RN * WG_N are consts the host
-// prepends to this source (pipelines.ts Defines), so that a row is an array of its own: the inner
-// loop's robustness clamps (Dawn clamps every runtime index) are then min(kk, K_CHUNK - 1), folded
-// once the loop is unrolled, and min(thread's column, row - 1), hoisted out of the loop. Flat arrays
-// indexed kk * row + column cost about 20% on an H100 (L2 16.5 -> 13.6 ms without robustness).
-// w_tile[kk][t] = w[k0 + kk, f0 + 4t .. f0 + 4t + 3]
-var<workgroup> w_tile: array<array<vec4<f32>, W_ROW>, K_CHUNK>;
-// x_tile[kk][t] = im2col[k0 + kk, n0 + 4t .. n0 + 4t + 3]
-var<workgroup> x_tile: array<array<vec4<f32>, X_ROW>, K_CHUNK>;
-
-fn w_stage_put(t: u32, v: vec4<f32>) {
-  w_tile[t / W_ROW][t % W_ROW] = v;
-}
-
-fn x_stage_put(t: u32, v: vec4<f32>) {
-  x_tile[t / X_ROW][t % X_ROW] = v;
-}
-// Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); main_vec4 keeps one
-// per vec4 of columns (they share a position), main_scalar one per column.
-var<workgroup> col_info4: array<vec4<i32>, RN * WG_N>;
-var<workgroup> col_info: array<vec4<i32>, 4u * RN * WG_N>;
+// Per column n of the tile: (oy*s - pad, ox*s - pad, b, 1 if n < N else 0); one record per
+// COLS_PER_RECORD columns (arena_vec4: a vec4 of columns shares a position).
+var<workgroup> col_info: array<vec4<i32>, 4u * RN * WG_N / COLS_PER_RECORD>;
 
 // A thread's 4*RF x 4 accumulators: a<r> holds filter f0 + 4*ly + 4*WG_F*(r / 4) + r % 4.
 struct Acc {
@@ -117,11 +99,6 @@ struct Acc {
   // the second column group (RN 2)
   b0: vec4<f32>, b1: vec4<f32>, b2: vec4<f32>, b3: vec4<f32>,
   b4: vec4<f32>, b5: vec4<f32>, b6: vec4<f32>, b7: vec4<f32>,
-}
-
-// A thread's share of one chunk's global loads, held in registers between load and store.
-struct Loads {
-  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
 }
 
 fn threads() -> u32 {
@@ -238,109 +215,45 @@ fn w_load(k0: u32, f0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   return vec4<f32>(0.0);
 }
 
-fn w_fetch(k0: u32, f0: u32, tid: u32, k_stop: u32) -> Loads {
-  var l: Loads;
-  l.v0 = w_load(k0, f0, tid, k_stop);
-  if (w_stage() > threads()) {
-    l.v1 = w_load(k0, f0, tid + threads(), k_stop);
-  }
-  if (w_stage() > 2u * threads()) {
-    l.v2 = w_load(k0, f0, tid + 2u * threads(), k_stop);
-  }
-  if (w_stage() > 3u * threads()) {
-    l.v3 = w_load(k0, f0, tid + 3u * threads(), k_stop);
-  }
-  return l;
-}
-
-fn w_put(l: Loads, tid: u32) {
-  if (tid < w_stage()) {
-    w_stage_put(tid, l.v0);
-  }
-  if (tid + threads() < w_stage()) {
-    w_stage_put(tid + threads(), l.v1);
-  }
-  if (tid + 2u * threads() < w_stage()) {
-    w_stage_put(tid + 2u * threads(), l.v2);
-  }
-  if (tid + 3u * threads() < w_stage()) {
-    w_stage_put(tid + 3u * threads(), l.v3);
-  }
-}
-
-// im2col vec4 t of a stage, in row `row`, main_vec4: 4 batch-consecutive columns.
-fn x_load4(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
+// im2col vec4 t of a stage, in row `row`: 4 consecutive columns (with arena_vec4 batch-consecutive,
+// one load; else gathered one by one).
+fn x_load(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
   if (t >= x_stage()) {
     return vec4<f32>(0.0);
   }
-  let col = col_info4[t % (RN * WG_N)];
-  let base = row_base(row, col, k_stop);
-  if (base < 0) {
-    return vec4<f32>(0.0);
+  if (VEC4) {
+    let col = col_info[t % (RN * WG_N)];
+    let base = row_base(row, col, k_stop);
+    if (base < 0) {
+      return vec4<f32>(0.0);
+    }
+    return load4(params.in_off + u32(base) + u32(col.z), 4u);
   }
-  return arena4[(params.in_off + u32(base) + u32(col.z)) / 4u];
-}
-
-// The same, main_scalar: 4 columns gathered one by one.
-fn x_load1(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
   var x = vec4<f32>(0.0);
-  if (t >= x_stage()) {
-    return x;
-  }
   let c4 = 4u * (t % (RN * WG_N));
   for (var e = 0u; e < 4u; e++) {
     let col = col_info[c4 + e];
     let base = row_base(row, col, k_stop);
     if (base >= 0) {
-      x[e] = arena[params.in_off + u32(base) + u32(col.z)];
+      x[e] = load1(params.in_off + u32(base) + u32(col.z));
     }
   }
   return x;
 }
 
-fn x_fetch4(r: Rows, tid: u32, k_stop: u32) -> Loads {
+fn x_fetch(r: Rows, tid: u32, k_stop: u32) -> Loads {
   var l: Loads;
-  l.v0 = x_load4(r.s0, tid, k_stop);
+  l.v0 = x_load(r.s0, tid, k_stop);
   if (x_stage() > threads()) {
-    l.v1 = x_load4(r.s1, tid + threads(), k_stop);
+    l.v1 = x_load(r.s1, tid + threads(), k_stop);
   }
   if (x_stage() > 2u * threads()) {
-    l.v2 = x_load4(r.s2, tid + 2u * threads(), k_stop);
+    l.v2 = x_load(r.s2, tid + 2u * threads(), k_stop);
   }
   if (x_stage() > 3u * threads()) {
-    l.v3 = x_load4(r.s3, tid + 3u * threads(), k_stop);
+    l.v3 = x_load(r.s3, tid + 3u * threads(), k_stop);
   }
   return l;
-}
-
-fn x_fetch1(r: Rows, tid: u32, k_stop: u32) -> Loads {
-  var l: Loads;
-  l.v0 = x_load1(r.s0, tid, k_stop);
-  if (x_stage() > threads()) {
-    l.v1 = x_load1(r.s1, tid + threads(), k_stop);
-  }
-  if (x_stage() > 2u * threads()) {
-    l.v2 = x_load1(r.s2, tid + 2u * threads(), k_stop);
-  }
-  if (x_stage() > 3u * threads()) {
-    l.v3 = x_load1(r.s3, tid + 3u * threads(), k_stop);
-  }
-  return l;
-}
-
-fn x_put(l: Loads, tid: u32) {
-  if (tid < x_stage()) {
-    x_stage_put(tid, l.v0);
-  }
-  if (tid + threads() < x_stage()) {
-    x_stage_put(tid + threads(), l.v1);
-  }
-  if (tid + 2u * threads() < x_stage()) {
-    x_stage_put(tid + 2u * threads(), l.v2);
-  }
-  if (tid + 3u * threads() < x_stage()) {
-    x_stage_put(tid + 3u * threads(), l.v3);
-  }
 }
 
 fn accumulate(acc_in: Acc, lx: u32, ly: u32) -> Acc {
@@ -400,29 +313,27 @@ fn bias_at(f: u32, n: u32) -> f32 {
   return 0.0;
 }
 
-// Columns n .. n+3 of filter f (one vec4 along the batch: all four share a position).
-fn store_vec4(f: u32, n: u32, v: vec4<f32>) {
+// The bias of columns n .. n+3 of filter f (with arena_vec4 all four share a position).
+fn bias4(f: u32, n: u32) -> vec4<f32> {
+  if (VEC4) {
+    return vec4<f32>(bias_at(f, n));
+  }
+  return vec4<f32>(bias_at(f, n), bias_at(f, n + 1u), bias_at(f, n + 2u), bias_at(f, n + 3u));
+}
+
+// Columns n .. n + count - 1 (count <= 4) of filter f: bias, nonlinearity, store.
+fn store_cols(f: u32, n: u32, v: vec4<f32>, count: u32) {
   if (f < params.filters) {
     var x = v;
     if (BIAS != BIAS_NONE) {
-      x += vec4<f32>(bias_at(f, n));
+      x += bias4(f, n);
     }
-    arena4[(params.out_off + f * params.n_total + n) / 4u] = activate4(x, params.act);
-  }
-}
-
-fn store_scalar(f: u32, n: u32, v: f32) {
-  if (f < params.filters && n < params.n_total) {
-    var x = v;
-    if (BIAS != BIAS_NONE) {
-      x += bias_at(f, n);
-    }
-    arena[params.out_off + f * params.n_total + n] = activate(x, params.act);
+    store4(params.out_off + f * params.n_total + n, activate4(x, params.act), count);
   }
 }
 
 // SPLIT > 1: the raw sums of one K slice into scratch (no bias, no nonlinearity).
-fn store_partial4(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
+fn store_partial(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
   for (var g = 0u; g < RN; g++) {
     let n = n0 + 4u * (cell.x + WG_N * g);
     if (n < params.n_total) {
@@ -430,22 +341,7 @@ fn store_partial4(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
       for (var r = 0u; r < 4u * RF; r++) {
         let f = f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u;
         if (f < params.filters) {
-          arena4[(params.scratch_off + (slice * params.filters + f) * params.n_total + n) / 4u] = rows[r];
-        }
-      }
-    }
-  }
-}
-
-fn store_partial1(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
-  for (var g = 0u; g < RN; g++) {
-    let n = n0 + 4u * (cell.x + WG_N * g);
-    let rows = rows_of(acc, g);
-    for (var r = 0u; r < 4u * RF; r++) {
-      let f = f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u;
-      for (var e = 0u; e < 4u; e++) {
-        if (f < params.filters && n + e < params.n_total) {
-          arena[params.scratch_off + (slice * params.filters + f) * params.n_total + n + e] = rows[r][e];
+          store4(params.scratch_off + (slice * params.filters + f) * params.n_total + n, rows[r], min(4u, params.n_total - n));
         }
       }
     }
@@ -453,7 +349,7 @@ fn store_partial1(acc: Acc, slice: u32, f0: u32, n0: u32, cell: vec2<u32>) {
 }
 
 @compute @workgroup_size(WG_N, WG_F)
-fn main_vec4(
+fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -471,14 +367,14 @@ fn main_vec4(
   let n0 = (tile / params.f_tiles) * (4u * RN * WG_N);
   let tid = lid.y * WG_N + lid.x;
   let cell = lid.xy;
-  for (var t = tid; t < RN * WG_N; t += threads()) {
-    col_info4[t] = column_info(n0 + 4u * t);
+  for (var t = tid; t < 4u * RN * WG_N / COLS_PER_RECORD; t += threads()) {
+    col_info[t] = column_info(n0 + COLS_PER_RECORD * t);
   }
   workgroupBarrier();
   let step = row_of(K_CHUNK);
   var rows = rows_first(k_begin, tid);
   w_put(w_fetch(k_begin, f0, tid, k_stop), tid);
-  x_put(x_fetch4(rows, tid, k_stop), tid);
+  x_put(x_fetch(rows, tid, k_stop), tid);
   workgroupBarrier();
   var acc = zero_acc();
   for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
@@ -489,7 +385,7 @@ fn main_vec4(
     if (next < k_stop) {
       rows = rows_next(rows, step);
       wl = w_fetch(next, f0, tid, k_stop);
-      xl = x_fetch4(rows, tid, k_stop);
+      xl = x_fetch(rows, tid, k_stop);
     }
     acc = accumulate(acc, cell.x, cell.y);
     workgroupBarrier();
@@ -500,7 +396,7 @@ fn main_vec4(
     workgroupBarrier();
   }
   if (SPLIT > 1u) {
-    store_partial4(acc, slice, f0, n0, cell);
+    store_partial(acc, slice, f0, n0, cell);
     return;
   }
   for (var g = 0u; g < RN; g++) {
@@ -508,114 +404,33 @@ fn main_vec4(
     if (n < params.n_total) {
       let rows = rows_of(acc, g);
       for (var r = 0u; r < 4u * RF; r++) {
-        store_vec4(f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u, n, rows[r]);
-      }
-    }
-  }
-}
-
-@compute @workgroup_size(WG_N, WG_F)
-fn main_scalar(
-  @builtin(workgroup_id) wg: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-) {
-  let wid = wg.x + wg.y * nwg.x;
-  if (wid >= params.tiles) {
-    return;
-  }
-  // slice of K (0 without SPLIT) and tile within it
-  let slice = wid / params.base_tiles;
-  let tile = wid - slice * params.base_tiles;
-  let k_begin = slice * params.k_per;
-  let k_stop = min(params.k_total, k_begin + params.k_per);
-  let f0 = (tile % params.f_tiles) * (4u * RF * WG_F);
-  let n0 = (tile / params.f_tiles) * (4u * RN * WG_N);
-  let tid = lid.y * WG_N + lid.x;
-  let cell = lid.xy;
-  for (var t = tid; t < 4u * RN * WG_N; t += threads()) {
-    col_info[t] = column_info(n0 + t);
-  }
-  workgroupBarrier();
-  let step = row_of(K_CHUNK);
-  var rows = rows_first(k_begin, tid);
-  w_put(w_fetch(k_begin, f0, tid, k_stop), tid);
-  x_put(x_fetch1(rows, tid, k_stop), tid);
-  workgroupBarrier();
-  var acc = zero_acc();
-  for (var k0 = k_begin; k0 < k_stop; k0 += K_CHUNK) {
-    // chunk k0 is staged; the next one's loads are in flight while it is multiplied
-    let next = k0 + K_CHUNK;
-    var wl: Loads;
-    var xl: Loads;
-    if (next < k_stop) {
-      rows = rows_next(rows, step);
-      wl = w_fetch(next, f0, tid, k_stop);
-      xl = x_fetch1(rows, tid, k_stop);
-    }
-    acc = accumulate(acc, cell.x, cell.y);
-    workgroupBarrier();
-    if (next < k_stop) {
-      w_put(wl, tid);
-      x_put(xl, tid);
-    }
-    workgroupBarrier();
-  }
-  if (SPLIT > 1u) {
-    store_partial1(acc, slice, f0, n0, cell);
-    return;
-  }
-  for (var g = 0u; g < RN; g++) {
-    let n = n0 + 4u * (cell.x + WG_N * g);
-    let rows = rows_of(acc, g);
-    for (var r = 0u; r < 4u * RF; r++) {
-      for (var e = 0u; e < 4u; e++) {
-        store_scalar(f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u, n + e, rows[r][e]);
+        store_cols(f0 + 4u * (cell.y + WG_F * (r / 4u)) + r % 4u, n, rows[r], min(4u, params.n_total - n));
       }
     }
   }
 }
 
 // The second pass of split K: out[f, n] = act(bias + sum over slices, in order, of the partial
-// sums); one invocation per vec4 of columns (split_sum_vec4) or per column (split_sum_scalar),
-// SPLIT_GROUP invocations per workgroup, linear id over x and y like the GEMM.
+// sums); one invocation per record of COLS_PER_RECORD columns (a vec4 with arena_vec4, one column
+// with arena_scalar), SPLIT_GROUP invocations per workgroup, linear id over x and y like the GEMM.
 const SPLIT_GROUP: u32 = 256u;
 
 @compute @workgroup_size(SPLIT_GROUP)
-fn split_sum_vec4(
+fn split_sum(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let item = (wg.x + wg.y * nwg.x) * SPLIT_GROUP + li;
-  let per_filter = params.n_total / 4u;
+  let per_filter = params.n_total / COLS_PER_RECORD;
   if (item >= params.filters * per_filter) {
     return;
   }
   let f = item / per_filter;
-  let n = 4u * (item - f * per_filter);
+  let n = COLS_PER_RECORD * (item - f * per_filter);
   var v = vec4<f32>(0.0);
   for (var s = 0u; s < params.slices; s++) {
-    v += arena4[(params.scratch_off + (s * params.filters + f) * params.n_total + n) / 4u];
+    v += load4(params.scratch_off + (s * params.filters + f) * params.n_total + n, COLS_PER_RECORD);
   }
-  store_vec4(f, n, v);
-}
-
-@compute @workgroup_size(SPLIT_GROUP)
-fn split_sum_scalar(
-  @builtin(workgroup_id) wg: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let item = (wg.x + wg.y * nwg.x) * SPLIT_GROUP + li;
-  if (item >= params.filters * params.n_total) {
-    return;
-  }
-  let f = item / params.n_total;
-  let n = item - f * params.n_total;
-  var v = 0.0;
-  for (var s = 0u; s < params.slices; s++) {
-    v += arena[params.scratch_off + (s * params.filters + f) * params.n_total + n];
-  }
-  store_scalar(f, n, v);
+  store_cols(f, n, v, COLS_PER_RECORD);
 }

@@ -4,8 +4,20 @@
 //
 //   out[c, oy, ox, b] = max over y in [oy*s, min(oy*s + P, H)), x in [ox*s, min(ox*s + P, W)) of in[c, y, x, b]
 //
-// Positions outside the image are excluded (never read as 0 or -inf); a window is never empty. The
-// result is one of the inputs, so it is exact. Non-square images work (the CUDA op required H == W).
+// Positions outside the image are excluded (never read as 0 or -inf); a window is never empty.
+// Non-square images work (the CUDA op required H == W).
+//
+// NaN, infinities and zeros follow cuda-convnet's kernel exactly: its running maximum starts at
+// the seed -2e38 (f32 bits 0xff167699) and takes fmaxf of each element, so a NaN element never
+// wins (the other operand does) and the result is never below the seed:
+//
+//   out = max(seed, max of the window's non-NaN elements), with -0 < +0
+//
+// (an all-NaN window, or one of -inf and values below -2e38 only, gives the seed). WGSL lets an
+// implementation assume floats are never NaN, so the comparison runs on integer keys: the f32
+// bits with the magnitude bits flipped for negatives order like the floats (-0 just below +0),
+// and a NaN is replaced by the seed's key before it is compared. The result is one of the inputs
+// or the seed, so it is exact.
 //
 // Bindings (group 0):
 //   0  arena   storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): input
@@ -39,6 +51,31 @@ struct Params {
 @group(0) @binding(1) var<uniform> params: Params;
 
 const WG: u32 = 64u;
+
+// The key of the seed, f32(-2e38) (bits 0xff167699).
+const SEED_KEY: i32 = -2132178586i;
+
+// Order-preserving integer keys of f32 (NaN -> the seed's key); key_value inverts key_of.
+fn key_of(x: vec4<f32>) -> vec4<i32> {
+  let b = bitcast<vec4<i32>>(x);
+  let nan = (b & vec4<i32>(0x7fffffff)) > vec4<i32>(0x7f800000);
+  let k = b ^ ((b >> vec4<u32>(31u)) & vec4<i32>(0x7fffffff));
+  return select(k, vec4<i32>(SEED_KEY), nan);
+}
+
+fn key_value(k: vec4<i32>) -> vec4<f32> {
+  return bitcast<vec4<f32>>(k ^ ((k >> vec4<u32>(31u)) & vec4<i32>(0x7fffffff)));
+}
+
+fn key_of1(x: f32) -> i32 {
+  let b = bitcast<i32>(x);
+  let k = b ^ ((b >> 31u) & 0x7fffffff);
+  return select(k, SEED_KEY, (b & 0x7fffffff) > 0x7f800000);
+}
+
+fn key_value1(k: i32) -> f32 {
+  return bitcast<f32>(k ^ ((k >> 31u) & 0x7fffffff));
+}
 
 // Output item `item` = (c, oy, ox, b) for a batch axis of `lanes` items: `base` is the offset of
 // in[c, oy*s, ox*s, b] and `out` of out[c, oy, ox, b], in items; (rows, cols) is the window's
@@ -81,13 +118,13 @@ fn main_vec4(
   let w = window(item, lanes);
   let in0 = params.in_off / 4u + w.base;
   let row_step = params.cols * lanes;
-  var m = arena4[in0];
+  var m = vec4<i32>(SEED_KEY);
   for (var i = 0u; i < w.rows; i++) {
     for (var j = 0u; j < w.cols; j++) {
-      m = max(m, arena4[in0 + i * row_step + j * lanes]);
+      m = max(m, key_of(arena4[in0 + i * row_step + j * lanes]));
     }
   }
-  arena4[params.out_off / 4u + w.out] = m;
+  arena4[params.out_off / 4u + w.out] = key_value(m);
 }
 
 @compute @workgroup_size(WG)
@@ -104,11 +141,11 @@ fn main_scalar(
   let w = window(item, lanes);
   let in0 = params.in_off + w.base;
   let row_step = params.cols * lanes;
-  var m = arena[in0];
+  var m = SEED_KEY;
   for (var i = 0u; i < w.rows; i++) {
     for (var j = 0u; j < w.cols; j++) {
-      m = max(m, arena[in0 + i * row_step + j * lanes]);
+      m = max(m, key_of1(arena[in0 + i * row_step + j * lanes]));
     }
   }
-  arena[params.out_off + w.out] = m;
+  arena[params.out_off + w.out] = key_value1(m);
 }

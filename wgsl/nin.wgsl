@@ -4,13 +4,14 @@
 //
 //   out[u, n] = act(bias + sum_c W[u, c] * in[c, n]),  bias b[u] (tied) or b[u, n / B] (untied)
 //
-// Compiled with epilogue.wgsl prepended (activate(), override ACT).
+// Compiled with gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl) and epilogue.wgsl
+// (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
-//   0  arena    storage, read_write  array<f32> (main_scalar) or array<vec4<f32>> (main_vec4): all
-//                                    tensors; input (C, N) at params.in_off, output (U, N) at
+//   0  arena    storage, read_write  declared by the prepended arena_vec4.wgsl or arena_scalar.wgsl:
+//                                    all tensors; input (C, N) at params.in_off, output (U, N) at
 //                                    params.out_off, element offsets into the bound range (multiples of
-//                                    4 for main_vec4)
+//                                    4 with arena_vec4.wgsl)
 //   1  weights  storage, read        array<vec4<f32>>: W transposed to (C, U4), U4 = U rounded up to a
 //                                    multiple of 4 (= params.w_stride), padding columns 0
 //   2  bias     storage, read        array<f32>: b[u] (BIAS 1) or b[u, p] (BIAS 2); not read for BIAS 0
@@ -20,7 +21,8 @@
 //   stage (a thread loads at most 4 vec4s of each operand per stage: the host keeps
 //   K_CHUNK * RU * WG_U and K_CHUNK * WG_N within 4 * WG_N * WG_U). Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
 //   the device limit. Every element is written before it is read.
-// Entry points: main_vec4 (needs N % 4 == 0 and 16-byte aligned offsets), main_scalar (any N).
+// Entry point: main. One source for both paths: the host prepends arena_vec4.wgsl (needs N % 4 == 0
+//   and 16-byte aligned offsets) or arena_scalar.wgsl (any N).
 // Geometry: a workgroup computes TILE_U = 4*RU*WG_U units by TILE_N = 4*WG_N columns in chunks of
 //   K_CHUNK channels staged in workgroup memory; a thread computes 4*RU units (u0 + 4*ly + 4*WG_U*g,
 //   g < RU, 4 each) x 4 consecutive columns. The RU groups' weights are the same for a warp's
@@ -42,8 +44,6 @@ struct Params {
   act: vec2<f32>,
 }
 
-@group(0) @binding(0) var<storage, read_write> arena: array<f32>;
-@group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
@@ -52,12 +52,9 @@ override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_U: u32 = 16u;
 override RU: u32 = 1u;
-override K_CHUNK: u32 = 16u;
 
-// w_tile[kk * RU * WG_U + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3]
-var<workgroup> w_tile: array<vec4<f32>, K_CHUNK * RU * WG_U>;
-// x_tile[kk * WG_N + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3]
-var<workgroup> x_tile: array<vec4<f32>, K_CHUNK * WG_N>;
+// The stage (gemm.wgsl): w_tile[kk][t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
+// x_tile[kk][t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
 
 // Four units x four columns: r<i> is unit u + i.
 struct Acc {
@@ -78,12 +75,6 @@ fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
   return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
 }
 
-// A thread's share of one chunk's global loads, held in registers between load and store: the
-// loads of chunk i+1 are issued before chunk i is multiplied, so their latency hides behind the FMAs.
-struct Loads {
-  v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
-}
-
 fn threads() -> u32 {
   return WG_N * WG_U;
 }
@@ -96,135 +87,59 @@ fn x_stage() -> u32 {
   return K_CHUNK * WG_N;
 }
 
-fn w_load(k0: u32, u0: u32, t: u32) -> vec4<f32> {
+// Weight vec4 t of the stage at channel k0 (0 outside W^T or the stage).
+fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   if (t >= w_stage()) {
     return vec4<f32>(0.0);
   }
   let k = k0 + t / (RU * WG_U);
   let u = u0 + 4u * (t % (RU * WG_U));
-  if (k < params.channels && u < params.w_stride) {
+  if (k < k_stop && u < params.w_stride) {
     return weights[(k * params.w_stride + u) / 4u];
   }
   return vec4<f32>(0.0);
 }
 
-fn w_fetch(k0: u32, u0: u32, tid: u32) -> Loads {
-  var l: Loads;
-  l.v0 = w_load(k0, u0, tid);
-  if (w_stage() > threads()) {
-    l.v1 = w_load(k0, u0, tid + threads());
-  }
-  if (w_stage() > 2u * threads()) {
-    l.v2 = w_load(k0, u0, tid + 2u * threads());
-  }
-  if (w_stage() > 3u * threads()) {
-    l.v3 = w_load(k0, u0, tid + 3u * threads());
-  }
-  return l;
-}
-
-fn w_put(l: Loads, tid: u32) {
-  if (tid < w_stage()) {
-    w_tile[tid] = l.v0;
-  }
-  if (tid + threads() < w_stage()) {
-    w_tile[tid + threads()] = l.v1;
-  }
-  if (tid + 2u * threads() < w_stage()) {
-    w_tile[tid + 2u * threads()] = l.v2;
-  }
-  if (tid + 3u * threads() < w_stage()) {
-    w_tile[tid + 3u * threads()] = l.v3;
-  }
-}
-
-// in[k0 + t / WG_N, n0 + 4 * (t % WG_N) .. + 3], main_vec4
-fn x_load4(k0: u32, n0: u32, t: u32) -> vec4<f32> {
+// in[k0 + t / WG_N, n0 + 4 * (t % WG_N) .. + 3] (those at or past N read as 0)
+fn x_load(k0: u32, n0: u32, t: u32) -> vec4<f32> {
   let k = k0 + t / WG_N;
   let n = n0 + 4u * (t % WG_N);
   if (t < x_stage() && k < params.channels && n < params.n_total) {
-    return arena4[(params.in_off + k * params.n_total + n) / 4u];
+    return load4(params.in_off + k * params.n_total + n, min(4u, params.n_total - n));
   }
   return vec4<f32>(0.0);
 }
 
-// the same, main_scalar
-fn x_load1(k0: u32, n0: u32, t: u32) -> vec4<f32> {
-  let k = k0 + t / WG_N;
-  let n = n0 + 4u * (t % WG_N);
-  var x = vec4<f32>(0.0);
-  if (t < x_stage() && k < params.channels) {
-    let row = params.in_off + k * params.n_total;
-    for (var e = 0u; e < 4u; e++) {
-      if (n + e < params.n_total) {
-        x[e] = arena[row + n + e];
-      }
-    }
-  }
-  return x;
-}
-
-fn x_fetch4(k0: u32, n0: u32, tid: u32) -> Loads {
+fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
   var l: Loads;
-  l.v0 = x_load4(k0, n0, tid);
+  l.v0 = x_load(k0, n0, tid);
   if (x_stage() > threads()) {
-    l.v1 = x_load4(k0, n0, tid + threads());
+    l.v1 = x_load(k0, n0, tid + threads());
   }
   if (x_stage() > 2u * threads()) {
-    l.v2 = x_load4(k0, n0, tid + 2u * threads());
+    l.v2 = x_load(k0, n0, tid + 2u * threads());
   }
   if (x_stage() > 3u * threads()) {
-    l.v3 = x_load4(k0, n0, tid + 3u * threads());
+    l.v3 = x_load(k0, n0, tid + 3u * threads());
   }
   return l;
-}
-
-fn x_fetch1(k0: u32, n0: u32, tid: u32) -> Loads {
-  var l: Loads;
-  l.v0 = x_load1(k0, n0, tid);
-  if (x_stage() > threads()) {
-    l.v1 = x_load1(k0, n0, tid + threads());
-  }
-  if (x_stage() > 2u * threads()) {
-    l.v2 = x_load1(k0, n0, tid + 2u * threads());
-  }
-  if (x_stage() > 3u * threads()) {
-    l.v3 = x_load1(k0, n0, tid + 3u * threads());
-  }
-  return l;
-}
-
-fn x_put(l: Loads, tid: u32) {
-  if (tid < x_stage()) {
-    x_tile[tid] = l.v0;
-  }
-  if (tid + threads() < x_stage()) {
-    x_tile[tid + threads()] = l.v1;
-  }
-  if (tid + 2u * threads() < x_stage()) {
-    x_tile[tid + 2u * threads()] = l.v2;
-  }
-  if (tid + 3u * threads() < x_stage()) {
-    x_tile[tid + 3u * threads()] = l.v3;
-  }
 }
 
 fn accumulate(lx: u32, ly: u32) {
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let x = x_tile[kk * WG_N + lx];
-    let wb = kk * RU * WG_U + ly;
-    a0 = fma4(a0, w_tile[wb], x);
+    let x = x_tile[kk][lx];
+    a0 = fma4(a0, w_tile[kk][ly], x);
     if (RU > 1u) {
-      a1 = fma4(a1, w_tile[wb + WG_U], x);
+      a1 = fma4(a1, w_tile[kk][ly + WG_U], x);
     }
     if (RU > 2u) {
-      a2 = fma4(a2, w_tile[wb + 2u * WG_U], x);
+      a2 = fma4(a2, w_tile[kk][ly + 2u * WG_U], x);
     }
     if (RU > 3u) {
-      a3 = fma4(a3, w_tile[wb + 3u * WG_U], x);
+      a3 = fma4(a3, w_tile[kk][ly + 3u * WG_U], x);
     }
     if (RU > 4u) {
-      a4 = fma4(a4, w_tile[wb + 4u * WG_U], x);
+      a4 = fma4(a4, w_tile[kk][ly + 4u * WG_U], x);
     }
   }
 }
@@ -248,47 +163,30 @@ fn bias_at(u: u32, n: u32) -> f32 {
   return 0.0;
 }
 
-fn store_vec4(u: u32, n: u32, v: vec4<f32>) {
+// Columns n .. n + count - 1 (count <= 4) of unit u: bias, nonlinearity, store. The four columns
+// may straddle two positions when B % 4 != 0, so an untied bias is read per column.
+fn store_cols(u: u32, n: u32, v: vec4<f32>, count: u32) {
   if (u < params.units) {
     var x = v;
     if (BIAS == BIAS_TIED) {
       x += vec4<f32>(bias[u]);
     } else if (BIAS == BIAS_UNTIED) {
-      // the four columns may straddle two positions when B % 4 != 0
       x += vec4<f32>(bias_at(u, n), bias_at(u, n + 1u), bias_at(u, n + 2u), bias_at(u, n + 3u));
     }
-    arena4[(params.out_off + u * params.n_total + n) / 4u] = activate4(x, params.act);
+    store4(params.out_off + u * params.n_total + n, activate4(x, params.act), count);
   }
 }
 
-fn store_group_vec4(a: Acc, u: u32, n: u32) {
-  store_vec4(u, n, a.r0);
-  store_vec4(u + 1u, n, a.r1);
-  store_vec4(u + 2u, n, a.r2);
-  store_vec4(u + 3u, n, a.r3);
-}
-
-fn store_scalar(u: u32, n: u32, v: f32) {
-  if (u < params.units && n < params.n_total) {
-    var x = v;
-    if (BIAS != BIAS_NONE) {
-      x += bias_at(u, n);
-    }
-    arena[params.out_off + u * params.n_total + n] = activate(x, params.act);
-  }
-}
-
-fn store_group_scalar(a: Acc, u: u32, n: u32) {
-  let rows = array<vec4<f32>, 4>(a.r0, a.r1, a.r2, a.r3);
-  for (var r = 0u; r < 4u; r++) {
-    for (var e = 0u; e < 4u; e++) {
-      store_scalar(u + r, n + e, rows[r][e]);
-    }
-  }
+fn store_group(a: Acc, u: u32, n: u32) {
+  let count = min(4u, params.n_total - n);
+  store_cols(u, n, a.r0, count);
+  store_cols(u + 1u, n, a.r1, count);
+  store_cols(u + 2u, n, a.r2, count);
+  store_cols(u + 3u, n, a.r3, count);
 }
 
 @compute @workgroup_size(WG_N, WG_U)
-fn main_vec4(
+fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -301,8 +199,8 @@ fn main_vec4(
   let n0 = (wid / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   clear_acc();
-  w_put(w_fetch(0u, u0, tid), tid);
-  x_put(x_fetch4(0u, n0, tid), tid);
+  w_put(w_fetch(0u, u0, tid, params.channels), tid);
+  x_put(x_fetch(0u, n0, tid), tid);
   workgroupBarrier();
   for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
     // chunk k0 is staged; the next one's loads are in flight while it is multiplied
@@ -310,8 +208,8 @@ fn main_vec4(
     var wl: Loads;
     var xl: Loads;
     if (next < params.channels) {
-      wl = w_fetch(next, u0, tid);
-      xl = x_fetch4(next, n0, tid);
+      wl = w_fetch(next, u0, tid, params.channels);
+      xl = x_fetch(next, n0, tid);
     }
     accumulate(lid.x, lid.y);
     workgroupBarrier();
@@ -324,69 +222,18 @@ fn main_vec4(
   let n = n0 + 4u * lid.x;
   let u = u0 + 4u * lid.y;
   if (n < params.n_total) {
-    store_group_vec4(a0, u, n);
+    store_group(a0, u, n);
     if (RU > 1u) {
-      store_group_vec4(a1, u + 4u * WG_U, n);
+      store_group(a1, u + 4u * WG_U, n);
     }
     if (RU > 2u) {
-      store_group_vec4(a2, u + 8u * WG_U, n);
+      store_group(a2, u + 8u * WG_U, n);
     }
     if (RU > 3u) {
-      store_group_vec4(a3, u + 12u * WG_U, n);
+      store_group(a3, u + 12u * WG_U, n);
     }
     if (RU > 4u) {
-      store_group_vec4(a4, u + 16u * WG_U, n);
+      store_group(a4, u + 16u * WG_U, n);
     }
-  }
-}
-
-@compute @workgroup_size(WG_N, WG_U)
-fn main_scalar(
-  @builtin(workgroup_id) wg: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-) {
-  let wid = wg.x + wg.y * nwg.x;
-  if (wid >= params.tiles) {
-    return;
-  }
-  let u0 = (wid % params.u_tiles) * (4u * RU * WG_U);
-  let n0 = (wid / params.u_tiles) * (4u * WG_N);
-  let tid = lid.y * WG_N + lid.x;
-  clear_acc();
-  w_put(w_fetch(0u, u0, tid), tid);
-  x_put(x_fetch1(0u, n0, tid), tid);
-  workgroupBarrier();
-  for (var k0 = 0u; k0 < params.channels; k0 += K_CHUNK) {
-    // chunk k0 is staged; the next one's loads are in flight while it is multiplied
-    let next = k0 + K_CHUNK;
-    var wl: Loads;
-    var xl: Loads;
-    if (next < params.channels) {
-      wl = w_fetch(next, u0, tid);
-      xl = x_fetch1(next, n0, tid);
-    }
-    accumulate(lid.x, lid.y);
-    workgroupBarrier();
-    if (next < params.channels) {
-      w_put(wl, tid);
-      x_put(xl, tid);
-    }
-    workgroupBarrier();
-  }
-  let n = n0 + 4u * lid.x;
-  let u = u0 + 4u * lid.y;
-  store_group_scalar(a0, u, n);
-  if (RU > 1u) {
-    store_group_scalar(a1, u + 4u * WG_U, n);
-  }
-  if (RU > 2u) {
-    store_group_scalar(a2, u + 8u * WG_U, n);
-  }
-  if (RU > 3u) {
-    store_group_scalar(a3, u + 12u * WG_U, n);
-  }
-  if (RU > 4u) {
-    store_group_scalar(a4, u + 16u * WG_U, n);
   }
 }

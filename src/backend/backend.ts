@@ -3,6 +3,8 @@
  * arena and parameter storage, build pipelines), run it, report timings, dispose. Backends never
  * see layers, only the plan's kernel steps and the parameters.
  */
+import { RuntimeError } from '../errors.js';
+import type { NDArray } from '../ndarray.js';
 import type { KernelPlan, ParamSource } from '../ops/plan.js';
 import type { KernelStep } from '../ops/steps.js';
 export type { KernelPlan, ParamSource, PlanTensor } from '../ops/plan.js';
@@ -57,4 +59,71 @@ export interface Backend {
   scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]>;
   /** Prepares a plan for running. `params` are the parameters plan.params names, in the same order. */
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork>;
+}
+
+/** A parameter's value as one run uses it, and the version it had. */
+export interface ParamValue {
+  readonly version: number;
+  readonly value: NDArray;
+}
+
+/**
+ * Captures parameter values when `run()` is called, so that a run queued behind others uses the
+ * values current at its call (as it uses its input), not those current when it starts. A value is
+ * read only when its version changed since the last capture. Values are held, not copied:
+ * `Param.setValue` stores a new array and never writes into the one it replaced.
+ */
+export class ParamCapture {
+  readonly #params: readonly ParamSource[];
+  readonly #latest: (ParamValue | null)[];
+
+  constructor(params: readonly ParamSource[]) {
+    this.#params = params;
+    this.#latest = params.map(() => null);
+  }
+
+  /** Every parameter's current value and version, in the order of the parameters given. */
+  capture(): ParamValue[] {
+    return this.#params.map((p, i) => {
+      const last = this.#latest[i];
+      const version = p.version;
+      if (last !== null && last.version === version) return last;
+      const now: ParamValue = { version, value: p.valueRef ?? p.getValue() };
+      this.#latest[i] = now;
+      return now;
+    });
+  }
+}
+
+/**
+ * Whether typed-array data can be handed to a device as it is: its buffer is a plain (not shared,
+ * not resizable) ArrayBuffer of this realm. Anything else is copied first (Dawn's writeBuffer
+ * crashes on views of a SharedArrayBuffer, and a resizable buffer could shrink during a run).
+ */
+export function isPlainData(x: Float32Array): boolean {
+  const b = x.buffer as ArrayBuffer & { resizable?: boolean };
+  return b instanceof ArrayBuffer && b.resizable !== true;
+}
+
+/** What a lost GPUDevice reported. */
+export interface DeviceLoss {
+  reason: string;
+  message: string;
+}
+
+/**
+ * The RuntimeError for a lost device, naming the reason; `isDeviceLost` recognises it (compile()
+ * then picks a device or backend again).
+ */
+export function deviceLostError(loss: DeviceLoss, when: string): RuntimeError {
+  const e = new RuntimeError(
+    `the WebGPU device was lost ${when} (reason '${loss.reason}'${loss.message ? `: ${loss.message}` : ''}); compile the network again: ` +
+      "compile() then gets a new device, or with backend 'auto' falls back to WASM; parameter values are kept",
+  );
+  Object.defineProperty(e, 'deviceLost', { value: { ...loss } });
+  return e;
+}
+
+export function isDeviceLost(e: unknown): e is RuntimeError & { deviceLost: DeviceLoss } {
+  return e instanceof RuntimeError && (e as { deviceLost?: unknown }).deviceLost !== undefined;
 }

@@ -8,7 +8,7 @@ import { Layer, isInputLayer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
 import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
-import type { BackendName, PreparedNetwork, StepTiming } from '../backend/backend.js';
+import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 
 export interface CompileOptions {
@@ -47,6 +47,7 @@ export interface LayerTiming {
  * they run one after another. Each run uses its input arrays as they are when run() is called.
  */
 export class Network {
+  /** The plan this network runs (deeply frozen). */
   readonly plan: NetworkPlan;
   readonly backend: BackendName;
   /** The InputLayers, in plan.inputs order. */
@@ -65,7 +66,7 @@ export class Network {
     this.#profiled = profiled;
     this.backend = backend;
     this.#prepared = prepared;
-    this.inputLayers = inputLayers;
+    this.inputLayers = Object.freeze([...inputLayers]);
     this.#many = many;
     this.device = prepared.description;
   }
@@ -75,6 +76,11 @@ export class Network {
    * InputLayer to its NDArray; shapes must equal the compiled input shapes exactly, data must be a
    * Float32Array (ValueError otherwise, before anything is queued). Resolves to the output NDArray,
    * or an array of them when compile() was given an array of layers.
+   *
+   * The run uses its input and the parameter values as they are when `run` is called, even when it
+   * waits for earlier runs. Data on a SharedArrayBuffer or a resizable ArrayBuffer is copied first.
+   * If the WebGPU device is lost, the run rejects with a RuntimeError naming the reason; compile
+   * again (parameter values are kept).
    */
   run(input: NDArray | Map<InputLayer, NDArray>): Promise<NDArray | NDArray[]> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
@@ -153,6 +159,10 @@ export class Network {
  * Compiles a network for running: plans it (shapes, kernel steps, arena), picks the backend and
  * prepares every buffer and pipeline.
  *
+ * A lost GPU device (the `device` option's, or the default one) is a RuntimeError naming the
+ * reason with `backend: 'webgpu'`; with `'auto'` compile uses a new default device instead, or WASM
+ * when there is no adapter left. A lost default device is replaced on the next compile.
+ *
  * ```ts
  * const network = await compile(net, { batchSize: 32 });          // WebGPU if there is an adapter, else WASM
  * const scores = await network.run(ndarray(images, [32, 3, 32, 32]));
@@ -179,13 +189,31 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
   const bare = makePlan(outputs, planOptions);
-  const backend = await selectBackend(opts.backend ?? 'auto', opts.device !== undefined);
-  const backendOptions = { device: opts.device, threads: opts.threads, profile: opts.profile };
-  // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
-  const scratch = await backend.scratchBytes(bare.steps, backendOptions);
-  const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
   const params = getAllParams(outputs);
-  const prepared = await backend.prepare(plan, params, backendOptions);
+  /** Plans the backend's scratch and prepares the network on the backend. */
+  const prepareOn = async (backend: Backend, backendOptions: BackendOptions) => {
+    // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
+    const scratch = await backend.scratchBytes(bare.steps, backendOptions);
+    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
+    return { backend, plan, prepared: await backend.prepare(plan, params, backendOptions) };
+  };
+  const choice = opts.backend ?? 'auto';
+  const common = { threads: opts.threads, profile: opts.profile };
+  let ready: { backend: Backend; plan: NetworkPlan; prepared: PreparedNetwork };
+  try {
+    ready = await prepareOn(await selectBackend(choice, opts.device !== undefined), { device: opts.device, ...common });
+  } catch (e) {
+    // 'auto' on a lost device: the default device (a new one), else WASM. Parameters live in
+    // their Params, so nothing is lost with the device.
+    if (choice !== 'auto' || !isDeviceLost(e)) throw e;
+    try {
+      ready = await prepareOn(await selectBackend('auto', false), common);
+    } catch (again) {
+      if (!isDeviceLost(again)) throw again;
+      ready = await prepareOn(await selectBackend('wasm', false), common);
+    }
+  }
+  const { backend, plan, prepared } = ready;
   // plan.inputs lists the InputLayers in getAllLayers order.
   const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
   return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
@@ -197,13 +225,38 @@ export interface GetOutputOptions {
   threads?: number;
 }
 
-/** One compiled network per layer for getOutput, replaced (and disposed) when the input shapes change. */
-const outputCache = new WeakMap<Layer, { key: string; network: Promise<Network> }>();
+/** A network getOutput compiled for one layer and one set of input shapes, and its calls in progress. */
+interface CachedNetwork {
+  network: Promise<Network>;
+  /** getOutput calls using it that have not settled: it is never disposed while this is above 0. */
+  calls: number;
+  /** Its device was lost: out of the cache, disposed when its last call settles. */
+  lost?: boolean;
+}
+
+/**
+ * Networks getOutput keeps per layer, by input shapes and options (insertion order is use order):
+ * at most this many; the least recently used idle one beyond it is disposed.
+ */
+const OUTPUT_CACHE_SIZE = 4;
+const outputCache = new WeakMap<Layer, Map<string, CachedNetwork>>();
+
+/** Disposes least recently used networks of `cache` beyond OUTPUT_CACHE_SIZE, never one in use. */
+function trimOutputCache(cache: Map<string, CachedNetwork>): void {
+  for (const [key, entry] of cache) {
+    if (cache.size <= OUTPUT_CACHE_SIZE) return;
+    if (entry.calls > 0) continue;
+    cache.delete(key);
+    void entry.network.then((n) => n.dispose(), () => undefined);
+  }
+}
 
 /**
  * The output of `layer` for `input` (Lasagne's `get_output(layer, inputs).eval()`): compiles the
- * network for these input shapes on first use and caches it per layer, so repeated calls with the
- * same shapes reuse it. `input` is an NDArray (one InputLayer) or a Map from InputLayer to NDArray.
+ * network for these input shapes on first use and caches it per layer and input shapes (the four
+ * most recently used), so repeated calls with the same shapes reuse it. Calls with different shapes
+ * may run at once: a cached network is disposed only when no call uses it. `input` is an NDArray
+ * (one InputLayer) or a Map from InputLayer to NDArray.
  *
  * ```ts
  * const y = await layers.getOutput(conv, ndarray(x, [8, 3, 32, 32]));
@@ -227,13 +280,37 @@ export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, N
     shapes.set(l, a.shape);
   }
   const key = JSON.stringify([opts.backend ?? 'auto', opts.threads ?? null, [...shapes.values()]]);
-  let entry = outputCache.get(layer);
-  if (entry === undefined || entry.key !== key || (await entry.network).disposed) {
-    if (entry !== undefined) void entry.network.then((n) => n.dispose(), () => undefined);
-    const network = compileWith(layer, opts, { inputShapes: shapes as Map<InputLayer, (number | null)[]> });
-    entry = { key, network };
-    outputCache.set(layer, entry);
-    network.catch(() => outputCache.delete(layer));
+  let cache = outputCache.get(layer);
+  if (cache === undefined) {
+    cache = new Map();
+    outputCache.set(layer, cache);
   }
-  return (await (await entry.network).run(given)) as NDArray;
+  const cached = cache;
+  let entry = cached.get(key);
+  if (entry !== undefined) {
+    cached.delete(key); // re-inserted below: most recently used last
+  } else {
+    const network = compileWith(layer, opts, { inputShapes: shapes as Map<InputLayer, (number | null)[]> });
+    entry = { network, calls: 0 };
+    const made = entry;
+    network.catch(() => cached.get(key) === made && cached.delete(key));
+  }
+  cached.set(key, entry);
+  // Counted before the first await: trimming (here or in a concurrent call) never disposes it.
+  entry.calls++;
+  try {
+    trimOutputCache(cached);
+    return (await (await entry.network).run(given)) as NDArray;
+  } catch (e) {
+    // the next call compiles again (a new device, or another backend with 'auto')
+    if (isDeviceLost(e)) {
+      entry.lost = true;
+      if (cached.get(key) === entry) cached.delete(key);
+    }
+    throw e;
+  } finally {
+    entry.calls--;
+    if (entry.lost && entry.calls === 0) void entry.network.then((n) => n.dispose(), () => undefined);
+    trimOutputCache(cached);
+  }
 }

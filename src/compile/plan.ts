@@ -4,7 +4,7 @@
  * the same plan and digest on every machine and every run.
  */
 import { ValueError } from '../errors.js';
-import { formatShape, shapeSize, type Shape } from '../ndarray.js';
+import { checkElements, formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { isInputLayer, type Layer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
@@ -19,7 +19,7 @@ export interface PlanOptions {
   batchSize?: number;
   /** Concrete input shapes: one shape (single input) or a Map from InputLayer to shape. */
   inputShapes?: Shape | Map<InputLayer, Shape>;
-  /** Byte alignment of every offset (a power of two, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
+  /** Byte alignment of every offset (a power of two from 4 to 2^16, default 256, WebGPU's usual minStorageBufferOffsetAlignment). */
   alignment?: number;
   /** Also check each conv layer's partialSum (as a gradient would) and report its scratch bytes. */
   training?: boolean;
@@ -41,6 +41,8 @@ export interface PlannedTensor {
   /** First and last step (inclusive) during which it holds live data. */
   first: number;
   last: number;
+  /** Which axis is the batch (backends split the batch over threads along it); -1 for scratch. */
+  batchAxis: number;
 }
 
 export interface PlannedLayer {
@@ -75,12 +77,15 @@ export interface NetworkPlan {
   digest: string;
 }
 
+/** Largest `alignment` (WebGPU's minStorageBufferOffsetAlignment is at most 256). */
+const MAX_ALIGNMENT = 2 ** 16;
+
 const rotate = (shape: readonly number[], r: Rotation): number[] => (r === 0 ? [...shape] : shape.map((_, i) => shape[(i + r) % 4]));
 const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
 /** The transpose step that rotates a tensor by 1 or by 3. */
 const PERM_OF = { 1: [1, 2, 3, 0], 3: [3, 0, 1, 2] } as const;
 
-function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Shape> {
+function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<Layer, number>): Map<Layer, Shape> {
   const inputs = layers.filter(isInputLayer) as InputLayer[];
   const given = new Map<Layer, Shape>();
   if (opts.inputShapes instanceof Map) {
@@ -99,6 +104,7 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
     const consumers = layers.filter((l) => l.inputLayer === input);
     const batchAxis = consumers.some((l) => l.readsBatchLast()) ? shape.length - 1 : 0;
     if (shape[batchAxis] === null && opts.batchSize !== undefined) shape[batchAxis] = opts.batchSize;
+    batchAxes.set(input, batchAxis);
     if (shape.some((d) => d === null)) {
       throw new ValueError(
         `plan needs concrete shapes, but input ${input.name !== null ? `'${input.name}'` : 'InputLayer'} has shape ${formatShape(shape)}; ` +
@@ -112,11 +118,12 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions): Map<Layer, Sha
 
 /**
  * Plans a network for inference (and, with `training`, checks what its gradient needs): the kernel
- * step list, tensor lifetimes, arena offsets and digest. Raises the run-time errors of the
+ * step list, tensor lifetimes, arena offsets and digest. The plan is deeply frozen (read-only). Raises the run-time errors of the
  * cuda-convnet ops here, before anything runs: stride > filter size, a pooling region larger than the
  * image, unknown shapes.
  *
- * Lowering: kernels work in c01b. Each layer's output exists in the arena in one or more axis
+ * Lowering: each layer emits its own steps (`Layer.lower`, given a LowerContext); this function owns
+ * the tensors, rotations, lifetimes and the arena. Kernels work in c01b. Each layer's output exists in the arena in one or more axis
  * rotations of its declared layout (bc01 and c01b are rotations of each other); a consumer asks for
  * the rotation it reads and a transpose step is emitted only when that rotation does not exist yet.
  * Shuffle layers emit nothing themselves: they only rename rotations. So a stack of
@@ -146,12 +153,18 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
   }
   const alignment = opts.alignment ?? 256;
-  if (!Number.isInteger(alignment) || alignment < 4 || (alignment & (alignment - 1)) !== 0) {
-    throw new ValueError(`plan option 'alignment' must be a power of two >= 4, but got ${String(alignment)}`);
+  // (2^40 & (2^40 - 1) is 0 in int32 arithmetic: the range is checked before the bit test)
+  if (typeof alignment !== 'number' || !Number.isInteger(alignment) || alignment < 4 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
+    throw new ValueError(`plan option 'alignment' must be a power of two from 4 to 2^16 = ${MAX_ALIGNMENT}, but got ${String(alignment)}`);
   }
   const outputs = Array.isArray(outputLayer) ? [...outputLayer] : [outputLayer as Layer];
   const layers = getAllLayers(outputs);
-  const inputShapes = concreteInputShapes(layers, opts);
+  // the batch axis of each layer's declared output: the input layers' from their consumers, then down the graph
+  const batchAxisOf = new Map<Layer, number>();
+  const inputShapes = concreteInputShapes(layers, opts, batchAxisOf);
+  for (const l of layers) {
+    if (!batchAxisOf.has(l)) batchAxisOf.set(l, l.inputLayer === null ? -1 : l.outputBatchAxis(batchAxisOf.get(l.inputLayer) as number));
+  }
   const shapes = getOutputShape(layers, inputShapes as Map<Layer, Shape>) as Shape[];
   const label = (l: Layer) => l.name ?? `${layers.indexOf(l)}:${l.constructor.name}`;
   const shapeOf = new Map<Layer, number[]>();
@@ -165,8 +178,12 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   const tensors: Omit<PlannedTensor, 'offset' | 'first' | 'last'>[] = [];
   const steps: KernelStep[] = [];
   const forms = new Map<Layer, Map<Rotation, number>>();
-  const newTensor = (producer: string, shape: number[]) => {
-    tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape) });
+  /** A tensor of layer l's output in rotation r (axis a of the declared layout is axis (a - r) mod 4), or scratch (l null). */
+  const newTensor = (producer: string, shape: number[], l: Layer | null, r: Rotation = 0) => {
+    checkElements(shape, `plan: the output of ${producer}`);
+    const declared = l === null ? -1 : (batchAxisOf.get(l) as number);
+    const batchAxis = declared < 0 || r === 0 ? declared : (declared - r + 4) % 4;
+    tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape), batchAxis });
     return tensors.length - 1;
   };
   const setForm = (l: Layer, r: Rotation, id: number) => {
@@ -194,7 +211,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       srcRotation = near() as Rotation;
     }
     const src = have.get(srcRotation) as number;
-    const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r));
+    const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r), l, r);
     transpose(label(l), src, out, (r - srcRotation + 4) % 4 === 1 ? 1 : 3);
     have.set(r, out);
     return out;
@@ -218,7 +235,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       training: opts.training === true,
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
       output: (r: Rotation = 0) => {
-        const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r));
+        const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r), l, r);
         setForm(l, r, id);
         return ref(id);
       },
@@ -230,7 +247,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
           return;
         }
         const from = tensorFor(src, 0);
-        const out = newTensor(name, outShape);
+        const out = newTensor(name, outShape, l);
         transpose(name, from, out, r);
         setForm(l, 0, out);
       },
@@ -251,7 +268,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   for (const st of steps) {
     const need = scratch[st.index] ?? 0;
     if (!(Number.isInteger(need) && need >= 0)) throw new ValueError(`plan: scratch for step ${st.index} must be a non-negative integer of bytes, but got ${String(need)}`);
-    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)]);
+    if (need > 0) st.scratch = newTensor(`${st.layer}#scratch`, [Math.ceil(need / 4)], null);
   }
 
   // Lifetimes over the kernel steps: from the producing step (inputs: 0) to the last reader; outputs to the end.
@@ -274,5 +291,19 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     ...(opts.training ? { weightGradients } : {}),
     alignment, arenaBytes: totalBytes, naiveBytes,
   };
-  return { ...result, digest: fnv1a64(JSON.stringify(result)) };
+  return frozenCopy({ ...result, digest: fnv1a64(JSON.stringify(result)) });
+}
+
+/**
+ * A deep copy with every object and array frozen: a plan is read by the backends while it runs,
+ * so nothing reachable from it may change (a shape edited after compile would make WebGPU compute
+ * the wrong batch). Copied first, so that freezing never reaches a layer's own arrays (`config()`
+ * returns them).
+ */
+function frozenCopy<T>(x: T): T {
+  if (x === null || typeof x !== 'object') return x;
+  if (Array.isArray(x)) return Object.freeze(x.map(frozenCopy)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) out[k] = frozenCopy(v);
+  return Object.freeze(out) as T;
 }

@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.js';
-import { asNDArray, formatShape, type NDArray } from '../ndarray.js';
+import { MAX_ELEMENTS, MAX_RANK, asNDArray, formatShape, type NDArray } from '../ndarray.js';
 
 /**
  * Reading and writing numpy's `.npy` format (numpy/lib/format.py), the member format of `.npz`.
@@ -13,6 +13,13 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ARRAY_ALIGN = 64;
 // numpy leaves room in the header so the growth axis can be rewritten in place.
 const GROWTH_AXIS_MAX_DIGITS = 21;
+
+/**
+ * Longest `.npy` header read: numpy's `max_header_size` default (numpy/lib/format.py
+ * `_MAX_HEADER_SIZE`). Headers numpy writes for plain arrays are at most a few hundred bytes; a
+ * longer one is refused before it is decoded, so a hostile header cannot make a huge string.
+ */
+export const NPY_MAX_HEADER_SIZE = 10000;
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -74,6 +81,8 @@ type HeaderValue = string | boolean | number[];
  */
 class HeaderParser {
   private pos = 0;
+  /** The key whose value is being parsed (for messages). */
+  private key = '';
   constructor(
     private readonly text: string,
     private readonly what: string,
@@ -145,7 +154,8 @@ class HeaderParser {
     const c = this.peek();
     if (c === "'" || c === '"') return this.string();
     if (c === '(') return this.tuple();
-    if (c === '[') fail(this.what, 'structured dtypes (a list descr) are not supported; save plain float32 arrays');
+    if (c === '[' && this.key === 'descr') fail(this.what, 'structured dtypes (a list descr) are not supported; save plain float32 arrays');
+    if (c === '[') this.error(`expected a string, True, False or a tuple for '${this.key}', not a list`);
     for (const [word, v] of [['True', true], ['False', false]] as const) {
       if (this.text.startsWith(word, this.pos) && !/\w/.test(this.text[this.pos + word.length] ?? '')) {
         this.pos += word.length;
@@ -161,6 +171,7 @@ class HeaderParser {
     while (this.peek() !== '}') {
       const key = this.string();
       if (d.has(key)) this.error(`duplicate key '${key}'`);
+      this.key = key;
       this.expect(':');
       d.set(key, this.value());
       if (this.peek() === ',') this.pos++;
@@ -196,9 +207,11 @@ function decodeHeader(bytes: Uint8Array, utf8: boolean, what: string): string {
  * @param what names the array in error messages, e.g. `'arr_3.npy'`
  * @param availableBytes the full length of the `.npy` data if `bytes` is only a prefix; a shape whose
  *   data could not fit in it is rejected (the size is computed exactly, so nothing overflows)
- * @throws ValueError for a wrong magic, an unknown version, a header that runs past the end, a header
- *   that is not exactly `{'descr', 'fortran_order', 'shape'}`, an unsupported dtype (object arrays
- *   included) or a shape whose data would not fit
+ * @throws ValueError for a wrong magic, an unknown version, a header longer than
+ *   {@link NPY_MAX_HEADER_SIZE} (10000 bytes, numpy's `max_header_size`) or running past the end, a
+ *   header that is not exactly `{'descr', 'fortran_order', 'shape'}`, an unsupported dtype (object arrays
+ *   included), a shape whose data would not fit, or more than 2^28 elements (the element limit of
+ *   every tensor)
  *
  * @example
  * ```ts
@@ -224,6 +237,9 @@ export function readNpyHeader(bytes: Uint8Array, what: string, availableBytes: n
     major === 1
       ? bytes[8] | (bytes[9] << 8)
       : (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (bytes[11] << 24)) >>> 0;
+  if (headerLen > NPY_MAX_HEADER_SIZE) {
+    fail(what, `the .npy header declares ${headerLen} bytes, more than the limit of ${NPY_MAX_HEADER_SIZE} (numpy's max_header_size); the file is corrupt or hostile`);
+  }
   const dataOffset = start + headerLen;
   if (dataOffset > bytes.length) {
     fail(what, `the .npy header declares ${headerLen} bytes, past the end of the ${availableBytes}-byte array`);
@@ -242,6 +258,7 @@ export function readNpyHeader(bytes: Uint8Array, what: string, availableBytes: n
   if (typeof fortranOrder !== 'boolean') fail(what, `'fortran_order' must be True or False, but is ${JSON.stringify(fortranOrder)}`);
   if (!Array.isArray(shape)) fail(what, `'shape' must be a tuple of ints, but is ${JSON.stringify(shape)}`);
   const dtype = parseDescr(descr, what);
+  if (shape.length > MAX_RANK) fail(what, `shape must have at most ${MAX_RANK} dimensions (numpy's limit), but has ${shape.length}`);
 
   // Exact arithmetic: a hostile shape must not overflow into a small or negative size.
   let needed = BigInt(dtype.itemsize);
@@ -252,6 +269,9 @@ export function readNpyHeader(bytes: Uint8Array, what: string, availableBytes: n
   }
   const dataBytes = Number(needed);
   const size = dataBytes / dtype.itemsize;
+  if (size > MAX_ELEMENTS) {
+    fail(what, `shape ${formatShape(shape)} has ${size} elements, more than the limit of 2^28 = ${MAX_ELEMENTS} elements per array`);
+  }
   return {
     version: [major, minor],
     descr,
@@ -362,8 +382,9 @@ function fortranToC(src: Float32Array, shape: number[]): Float32Array {
  * @param bytes the complete `.npy` file
  * @param what names the array in error messages, e.g. `'arr_3.npy'`
  * @throws ValueError naming `what` for a wrong magic or version, a truncated header or data, data
- *   longer than the shape needs, a malformed header, object arrays (`'|O'`, pickled data),
- *   structured or other unsupported dtypes, and negative or absurd shapes
+ *   longer than the shape needs, a malformed header or one longer than 10000 bytes (numpy's
+ *   `max_header_size`), object arrays (`'|O'`, pickled data), structured or other unsupported
+ *   dtypes, negative or absurd shapes, and more than 2^28 elements
  *
  * @example
  * ```ts

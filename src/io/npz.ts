@@ -1,7 +1,8 @@
 import { Inflate, inflateSync } from 'fflate';
 import { ValueError } from '../errors.js';
 import { asNDArray, type NDArray } from '../ndarray.js';
-import { encodeNpy, parseNpy, readNpyHeader } from './npy.js';
+import { checkOptions } from '../options.js';
+import { NPY_MAX_HEADER_SIZE, encodeNpy, parseNpy, readNpyHeader, type NpyHeader } from './npy.js';
 
 /**
  * Reading and writing numpy's `.npz` (a ZIP archive of `.npy` members), as written by
@@ -29,7 +30,10 @@ const ZIP64_LIMIT = 0x7fffffff;
 const ZIP_FILECOUNT_LIMIT = 0xffff;
 // DEFLATE expands at most 1032:1 (a 258-byte match per 2 bits); beyond that a size is a lie.
 const MAX_DEFLATE_RATIO = 1032;
-const NPY_PEEK_LIMIT = 1 << 20;
+// The longest .npy header, with its magic, version and length field: all a peek ever needs.
+const NPY_PEEK_LIMIT = 12 + NPY_MAX_HEADER_SIZE;
+/** loadNpz's default `maxBytes`: 1 GiB of decoded data in all. */
+export const NPZ_MAX_BYTES = 2 ** 30;
 const PEEK_CHUNK = 4096;
 
 const METHOD_NAMES: Record<number, string> = {
@@ -69,9 +73,13 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(d: Uint8Array): number {
+/**
+ * CRC-32 of `d` as an unsigned 32-bit number (zip and gzip use the same one); pass the CRC of the
+ * bytes before `d` as `previous` to continue it over a stream that arrives in pieces.
+ */
+export function crc32(d: Uint8Array, previous = 0): number {
   const t = CRC_TABLE;
-  let c = -1;
+  let c = ~previous;
   let i = 0;
   for (const end8 = d.length - (d.length % 8); i < end8; i += 8) {
     c ^= d[i] | (d[i + 1] << 8) | (d[i + 2] << 16) | (d[i + 3] << 24);
@@ -127,7 +135,8 @@ interface Directory {
   dataLimit: number;
 }
 
-function toBytes(bytes: unknown, fn: string): Uint8Array {
+/** `bytes` as a Uint8Array view (ArrayBuffers and other realms' arrays included), else a TypeError naming `fn`. */
+export function toBytes(bytes: unknown, fn: string): Uint8Array {
   if (bytes instanceof Uint8Array) return bytes;
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   // Typed arrays and buffers from another realm (a worker, an iframe) fail instanceof.
@@ -196,7 +205,7 @@ function readDirectory(b: Uint8Array, fn: string): Directory {
     const npy = len >= 6 && b[0] === 0x93 && b[1] === 0x4e && b[2] === 0x55;
     fail(
       `${fn}: not an .npz (zip) file: ${why}` +
-        (npy ? '; this looks like a single .npy array, read it with parseNpy' : '; the file may be truncated'),
+        (npy ? "; this looks like a single .npy array, read it with parseNpy (import { parseNpy } from 'lasagne-webgpu')" : '; the file may be truncated'),
     );
   };
   if (len < EOCD_SIZE) notZip(`${len} bytes is too short for a zip end-of-central-directory record`);
@@ -343,6 +352,13 @@ function locateData(b: Uint8Array, dir: Directory, fn: string): void {
     if (dataStart + e.compressedSize > dir.dataLimit) {
       fail(`${what}: the member declares ${e.compressedSize} bytes of data at offset ${dataStart}, past the member data area (${dir.dataLimit} bytes); the file is truncated or corrupt`);
     }
+    // Sizes no stream can have are corruption, reported before any budget is charged.
+    if (e.method === 0 && e.compressedSize !== e.uncompressedSize) {
+      fail(`${what}: a stored member must have equal sizes, but declares ${e.compressedSize} compressed and ${e.uncompressedSize} uncompressed bytes`);
+    }
+    if (e.method === 8 && e.uncompressedSize > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+      fail(`${what}: declares ${e.uncompressedSize} uncompressed bytes, more than deflate can produce from ${e.compressedSize} compressed bytes`);
+    }
     e.dataStart = dataStart;
   }
   const sorted = [...dir.entries].sort((x, y) => x.localOffset - y.localOffset);
@@ -356,9 +372,9 @@ function locateData(b: Uint8Array, dir: Directory, fn: string): void {
 
 /**
  * Inflates just enough of a deflated member to read its `.npy` header. Returns the bytes decoded
- * so far, whether they hold the whole header, and whether they are the whole stream.
+ * so far and whether they are the whole stream.
  */
-function inflateHead(comp: Uint8Array): { head: Uint8Array; hasHeader: boolean; complete: boolean } {
+function inflateHead(comp: Uint8Array): { head: Uint8Array; complete: boolean } {
   let head = new Uint8Array(0);
   let complete = false;
   const inflater = new Inflate((chunk, final) => {
@@ -375,28 +391,26 @@ function inflateHead(comp: Uint8Array): { head: Uint8Array; hasHeader: boolean; 
     inflater.push(comp.subarray(off, end), end === comp.length);
     if (head.length >= headerEnd() || head.length > NPY_PEEK_LIMIT) break;
   }
-  return { head, hasHeader: head.length >= headerEnd(), complete };
+  return { head, complete };
 }
 
-/** The uncompressed `.npy` bytes of one member, with every size and the CRC-32 checked. */
-function memberBytes(b: Uint8Array, e: Entry, what: string): Uint8Array {
+/**
+ * The uncompressed `.npy` bytes of one member, with every size and the CRC-32 checked. `charge`
+ * is called with the member's `.npy` header before a large inflated buffer is allocated; `charged`
+ * says whether it was.
+ */
+function memberBytes(b: Uint8Array, e: Entry, what: string, charge: (header: NpyHeader) => void): { raw: Uint8Array; charged: boolean } {
+  let charged = false;
   const comp = b.subarray(e.dataStart, e.dataStart + e.compressedSize);
   let raw: Uint8Array;
   if (e.method === 0) {
-    if (e.compressedSize !== e.uncompressedSize) {
-      fail(`${what}: a stored member must have equal sizes, but declares ${e.compressedSize} compressed and ${e.uncompressedSize} uncompressed bytes`);
-    }
     raw = comp;
   } else {
-    if (e.uncompressedSize > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      fail(`${what}: declares ${e.uncompressedSize} uncompressed bytes, more than deflate can produce from ${e.compressedSize} compressed bytes`);
-    }
     if (e.compressedSize < 2) fail(`${what}: empty deflate stream`);
     let head: Uint8Array;
-    let hasHeader: boolean;
     let complete: boolean;
     try {
-      ({ head, hasHeader, complete } = inflateHead(comp));
+      ({ head, complete } = inflateHead(comp));
     } catch (err) {
       fail(`${what}: corrupt deflate data (${(err as Error).message})`);
     }
@@ -406,14 +420,14 @@ function memberBytes(b: Uint8Array, e: Entry, what: string): Uint8Array {
         fail(`${what}: inflates to ${raw.length} bytes, but the zip directory declares ${e.uncompressedSize}`);
       }
     } else {
-      // Check the size the .npy header implies before allocating the declared size (a header
-      // longer than NPY_PEEK_LIMIT is left to parseNpy).
-      if (hasHeader) {
-        const header = readNpyHeader(head, what, e.uncompressedSize);
-        if (header.dataOffset + header.dataBytes !== e.uncompressedSize) {
-          fail(`${what}: the zip directory declares ${e.uncompressedSize} uncompressed bytes, but the .npy header needs ${header.dataOffset + header.dataBytes}`);
-        }
+      // Check the size the .npy header implies, and charge it, before allocating the declared size
+      // (a peek without the whole header is longer than any header allowed: readNpyHeader refuses it).
+      const header = readNpyHeader(head, what, e.uncompressedSize);
+      if (header.dataOffset + header.dataBytes !== e.uncompressedSize) {
+        fail(`${what}: the zip directory declares ${e.uncompressedSize} uncompressed bytes, but the .npy header needs ${header.dataOffset + header.dataBytes}`);
       }
+      charge(header);
+      charged = true;
       let out: Uint8Array;
       try {
         out = new Uint8Array(e.uncompressedSize + 1); // one spare byte detects a longer stream
@@ -433,12 +447,58 @@ function memberBytes(b: Uint8Array, e: Entry, what: string): Uint8Array {
   }
   const crc = crc32(raw);
   if (crc !== e.crc) fail(`${what}: CRC-32 mismatch (the zip says ${hex(e.crc)}, the data gives ${hex(crc)}); the file is corrupt`);
-  return raw;
+  return { raw, charged };
 }
 
-function readMember(b: Uint8Array, e: Entry): NDArray {
-  const what = show(e.name);
-  return parseNpy(memberBytes(b, e, what), what);
+/**
+ * Reads the members in order within a budget of `maxBytes` decoded bytes: first the sizes the zip
+ * directory declares, all of them before anything is inflated, then per member, as soon as its
+ * `.npy` header is known and before its data is allocated, the larger of its declared size and
+ * the float32 array it becomes (integer dtypes widen).
+ */
+function readMembers(b: Uint8Array, entries: readonly Entry[], fn: string, maxBytes: number): NDArray[] {
+  const over = (e: Entry, bytes: number, total: number): never =>
+    fail(
+      `${fn}: member ${show(e.name)} decodes to ${bytes} bytes, which brings the total to ${total}, more than maxBytes = ${maxBytes}` +
+        `${maxBytes === NPZ_MAX_BYTES ? ' (the default, 1 GiB)' : ''}; if you trust the file, pass ${fn}(bytes, { maxBytes: ${total} }) or more`,
+    );
+  let declared = 0;
+  for (const e of entries) {
+    declared += e.uncompressedSize;
+    if (declared > maxBytes) over(e, e.uncompressedSize, declared);
+  }
+  let total = 0;
+  return entries.map((e) => {
+    const what = show(e.name);
+    const charge = (header: NpyHeader) => {
+      const bytes = Math.max(e.uncompressedSize, 4 * header.size);
+      total += bytes;
+      if (total > maxBytes) over(e, bytes, total);
+    };
+    const { raw, charged } = memberBytes(b, e, what, charge);
+    if (!charged) charge(readNpyHeader(raw, what));
+    return parseNpy(raw, what);
+  });
+}
+
+export interface LoadNpzOptions {
+  /**
+   * The most bytes the file may decode to, in all (default {@link NPZ_MAX_BYTES}, 1 GiB): the
+   * members' uncompressed `.npy` sizes, or their float32 arrays where larger. Checked from the zip
+   * directory and each `.npy` header before anything is inflated or allocated, so a small
+   * compressed file cannot ask for gigabytes. A positive integer.
+   */
+  maxBytes?: number;
+}
+
+function maxBytesOf(options: unknown, fn: string): number {
+  const opts = checkOptions<LoadNpzOptions>(options, ['maxBytes'], fn);
+  const maxBytes = opts.maxBytes ?? NPZ_MAX_BYTES;
+  if (typeof maxBytes !== 'number') throw new TypeError(`${fn} option 'maxBytes' must be a number, but got ${typeof maxBytes}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new ValueError(`${fn} option 'maxBytes' must be a positive integer (bytes), but got ${String(maxBytes)}`);
+  }
+  return maxBytes;
 }
 
 function openArchive(bytes: unknown, fn: string): { b: Uint8Array; dir: Directory } {
@@ -465,7 +525,12 @@ function listNames(names: string[]): string {
  * integer and bool dtypes converted to float32, `fortran_order` honoured. Synchronous; every
  * returned array owns a fresh buffer.
  *
+ * Memory is bounded: the file may decode to at most `options.maxBytes` bytes in all (default 1 GiB,
+ * {@link NPZ_MAX_BYTES}), checked from the zip directory and the `.npy` headers before anything is
+ * inflated; each array has at most 2^28 elements; `.npy` headers are at most 10000 bytes.
+ *
  * @param bytes the whole file
+ * @param options `maxBytes`: the decoded-size cap (see {@link LoadNpzOptions})
  * @returns one float32 NDArray (C order) per member, element N from `arr_N.npy`
  * @throws ValueError naming the member for anything broken or hostile: not a zip, truncation, bad
  *   signatures, sizes or offsets past the end, overlapping members, encryption, compression methods
@@ -473,7 +538,8 @@ function listNames(names: string[]): string {
  *   declared size, and every `.npy` problem (see {@link parseNpy}: object arrays, unsupported dtypes,
  *   a shape that does not match the data, ...). Also when `arr_N` indices are missing or when a
  *   member is not named `arr_N.npy` (keyword arguments to `np.savez`): read those with
- *   {@link loadNpzMembers}.
+ *   {@link loadNpzMembers}. Also, naming the member, its size and the option, when the file decodes
+ *   to more than `maxBytes`.
  * @throws TypeError if `bytes` is not a Uint8Array or ArrayBuffer
  *
  * @example
@@ -485,8 +551,9 @@ function listNames(names: string[]): string {
  * layers.setAllParamValues(network, values);
  * ```
  */
-export function loadNpz(bytes: Uint8Array | ArrayBuffer): NDArray[] {
+export function loadNpz(bytes: Uint8Array | ArrayBuffer, options?: LoadNpzOptions): NDArray[] {
   const fn = 'loadNpz';
+  const maxBytes = maxBytesOf(options, fn);
   const { b, dir } = openArchive(bytes, fn);
   const others = dir.entries.filter((e) => !POSITIONAL.test(e.name)).map((e) => e.name);
   if (others.length > 0) {
@@ -509,7 +576,7 @@ export function loadNpz(bytes: Uint8Array | ArrayBuffer): NDArray[] {
     fail(`${fn}: the ${n} members must be arr_0.npy ... arr_${n - 1}.npy, but ${listNames(missing)} ${missing.length > 1 ? 'are' : 'is'} missing and ${listNames(beyond)} ${beyond.length > 1 ? 'are' : 'is'} out of range`);
   }
   locateData(b, dir, fn);
-  return (slots as Entry[]).map((e) => readMember(b, e));
+  return readMembers(b, slots as Entry[], fn, maxBytes);
 }
 
 /**
@@ -518,6 +585,7 @@ export function loadNpz(bytes: Uint8Array | ArrayBuffer): NDArray[] {
  * in the order the zip stores them. Same formats and checks as {@link loadNpz}.
  *
  * @param bytes the whole file
+ * @param options `maxBytes`: the decoded-size cap, as for {@link loadNpz}
  * @returns a Map from member name (without `.npy`) to a float32 NDArray in C order
  * @throws ValueError naming the member for anything broken or hostile, as {@link loadNpz}, and for two
  *   members whose names are equal without `.npy`
@@ -531,8 +599,9 @@ export function loadNpz(bytes: Uint8Array | ArrayBuffer): NDArray[] {
  * layers.setAllParamValues(conv1, [members.get('W')!, members.get('b')!]);
  * ```
  */
-export function loadNpzMembers(bytes: Uint8Array | ArrayBuffer): Map<string, NDArray> {
+export function loadNpzMembers(bytes: Uint8Array | ArrayBuffer, options?: LoadNpzOptions): Map<string, NDArray> {
   const fn = 'loadNpzMembers';
+  const maxBytes = maxBytesOf(options, fn);
   const { b, dir } = openArchive(bytes, fn);
   const keys = new Map<string, string>();
   for (const e of dir.entries) {
@@ -542,8 +611,9 @@ export function loadNpzMembers(bytes: Uint8Array | ArrayBuffer): Map<string, NDA
     keys.set(key, e.name);
   }
   locateData(b, dir, fn);
+  const arrays = readMembers(b, dir.entries, fn, maxBytes);
   const out = new Map<string, NDArray>();
-  for (const e of dir.entries) out.set(e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, readMember(b, e));
+  dir.entries.forEach((e, i) => out.set(e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name, arrays[i]));
   return out;
 }
 
@@ -571,11 +641,13 @@ export function saveNpz(arrays: readonly NDArray[]): Uint8Array {
   if (!Array.isArray(arrays)) {
     throw new TypeError(`saveNpz expects an array of NDArrays (e.g. layers.getAllParamValues(network)), but got ${arrays === null ? 'null' : typeof arrays}`);
   }
-  const members = arrays.map((a, i) => {
+  // (a loop, not map: map skips the holes of a sparse array such as [, a])
+  const members: { name: string; data: Uint8Array; crc: number; offset: number }[] = [];
+  for (let i = 0; i < arrays.length; i++) {
     const name = `arr_${i}.npy`;
-    const data = encodeNpy(asNDArray(a, `saveNpz: arrays[${i}]`));
-    return { name, data, crc: crc32(data), offset: 0 };
-  });
+    const data = encodeNpy(asNDArray(arrays[i], `saveNpz: arrays[${i}]`));
+    members.push({ name, data, crc: crc32(data), offset: 0 });
+  }
 
   // Local header with a Zip64 extra field (uncompressed, compressed size) as zipfile's force_zip64.
   const localSize = (m: { name: string; data: Uint8Array }) => LOCAL_SIZE + m.name.length + 20 + m.data.length;

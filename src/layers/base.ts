@@ -1,6 +1,7 @@
 import { NotImplementedError, ValueError } from '../errors.js';
-import { asNDArray, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
-import { Initializer } from '../init.js';
+import { MAX_RANK, asNDArray, checkElements, copyNDArray, formatShape, shapeSize, type NDArray, type Shape } from '../ndarray.js';
+import { Initializer, takeFreshSample } from '../init.js';
+import { isPlainObject } from '../options.js';
 import { pyRepr } from './util.js';
 import type { LowerContext } from './lower.js';
 
@@ -69,9 +70,6 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Elements of the largest parameter (2^28 float32 values: 1 GiB). */
-export const MAX_PARAM_ELEMENTS = 2 ** 28;
-
 /**
  * Checks a parameter spec against a shape without sampling anything, so that a layer can validate
  * all of its arguments before it draws random numbers or builds a parameter (nothing is
@@ -88,13 +86,7 @@ export function checkParamSpec(spec: unknown, shape: readonly (number | null)[],
       `Cannot create param with a non-positive shape dimension. Tried to create param with shape=${formatShape(shape)}, name=${pyRepr(name)}`,
     );
   }
-  // the largest array a backend can hold (and a bound on what a model file can make us allocate)
-  const size = (shape as number[]).reduce((a, d) => a * d, 1);
-  if (size > MAX_PARAM_ELEMENTS) {
-    throw new ValueError(
-      `Cannot create param with more than 2^28 elements (1 GiB of float32). Tried to create param with shape=${formatShape(shape)}, name=${pyRepr(name)}`,
-    );
-  }
+  checkElements(shape as number[], `parameter ${name}`);
   if (spec instanceof Initializer || typeof spec === 'function') return;
   if (typeof spec === 'number') {
     if (shape.length !== 0) {
@@ -133,7 +125,9 @@ export function createParamValue(spec: ParamSpec, shape: readonly number[], name
       `cannot initialize parameter ${name}: the provided numpy array has shape ${formatShape(a.shape)}, should be ${formatShape(shape)}`,
     );
   }
-  return copyNDArray(a);
+  // (an initializer's new sample, made by a built-in one just now, is kept as it is; anything the
+  // caller may hold is copied)
+  return spec instanceof Initializer && takeFreshSample(a.data, spec) ? a : copyNDArray(a);
 }
 
 /**
@@ -147,6 +141,7 @@ export function checkShapeArgument(shape: unknown, what: string): Shape {
   if (!Array.isArray(shape)) {
     throw new TypeError(`${what} must be a Layer or a shape array of integers and nulls, but got ${pyRepr(shape)}`);
   }
+  if (shape.length > MAX_RANK) throw new ValueError(`${what} must have at most ${MAX_RANK} dimensions, but has ${shape.length}`);
   for (const d of shape) {
     if (d !== null && (typeof d !== 'number' || !Number.isInteger(d))) {
       throw new TypeError(`${what} must contain only integers and null (None), but got ${pyRepr(shape)}`);
@@ -244,6 +239,14 @@ export class Layer {
     return false;
   }
 
+  /**
+   * The batch axis of this layer's output, given its input's (the same axis unless the layer moves
+   * it, as the shuffle layers do). The compiler keeps it per tensor so backends never guess it.
+   */
+  outputBatchAxis(inputBatchAxis: number): number {
+    return inputBatchAxis;
+  }
+
   /** The class name and options that rebuild this layer (for plans, digests and serialisation). */
   config(): Record<string, unknown> {
     return {};
@@ -270,8 +273,9 @@ export function checkParamShape(label: string, what: string, param: Param, want:
 }
 
 function splitTags(tags: Tags): { only: string[]; exclude: string[] } {
-  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
-    throw new TypeError(`tags must be an object like { trainable: true }, but got ${pyRepr(tags)}`);
+  // (own properties of a plain object only: a Map's entries would be silently ignored)
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags) || !isPlainObject(tags)) {
+    throw new TypeError(`tags must be an object like { trainable: true }, but got ${tags instanceof Map ? 'a Map' : pyRepr(tags)}`);
   }
   const only: string[] = [];
   const exclude: string[] = [];

@@ -107,7 +107,8 @@ const CONV_OPTIONS = ['stride', 'pad', 'untieBiases', 'W', 'b', 'nonlinearity', 
  * Constraints (cuda-convnet's, as Lasagne enforces them): square filters, square strides, square
  * padding, `numFilters % 16 == 0`, input channels 1, 2, 3 or a multiple of 4 (RuntimeError);
  * `'same'` padding needs odd filters (NotImplementedError); stride <= filter size (ValueError when
- * the network is planned, as FilterActs raises it when run).
+ * the network is planned, as FilterActs raises it when run). `W` and `b` have at most 2^28 elements
+ * each (`MAX_ELEMENTS`; ValueError, checked before anything is allocated).
  */
 export class Conv2DCCLayer extends Layer {
   readonly numFilters: number;
@@ -302,6 +303,11 @@ const POOL_OPTIONS = ['stride', 'ignoreBorder', 'dimshuffle', 'pad', 'name'] as 
  * window `o` covers `[o*s, o*s + P)` clipped to the image; positions outside are excluded (partial
  * windows at the bottom/right border are kept). Output length `max(0, floor((I - P + s - 1) / s)) + 1`.
  *
+ * Special values follow cuda-convnet's kernel, on every backend: its running maximum starts at
+ * -2e38 and takes `fmaxf` of each element, so `out = max(-2e38, max of the window's non-NaN
+ * values)` with -0 < +0. A NaN never wins (`{NaN, 1, 4, 5}` gives 5); a window of only NaN, -Infinity
+ * or values below -2e38 gives float32(-2e38).
+ *
  * ```ts
  * const pool = new MaxPool2DCCLayer(conv, 3, { stride: 2 });   // overlapping 3x3 pooling
  * ```
@@ -382,6 +388,11 @@ export class ShuffleBC01ToC01BLayer extends Layer {
   override lower(ctx: LowerContext): void {
     ctx.rotationOfInput(1);
   }
+
+  /** Axis a of the input is axis (a + 3) % 4 of the output: the batch, first in bc01, is last in c01b. */
+  override outputBatchAxis(inputBatchAxis: number): number {
+    return (inputBatchAxis + 3) % 4;
+  }
 }
 
 /** c01b -> bc01 (`x.transpose(3, 0, 1, 2)`); alias `c01b_to_bc01`. */
@@ -403,6 +414,11 @@ export class ShuffleC01BToBC01Layer extends Layer {
   /** No kernel of its own: its output is rotation 3 of its input (c01b -> bc01). */
   override lower(ctx: LowerContext): void {
     ctx.rotationOfInput(3);
+  }
+
+  /** Axis a of the input is axis (a + 1) % 4 of the output: the batch, last in c01b, is first in bc01. */
+  override outputBatchAxis(inputBatchAxis: number): number {
+    return (inputBatchAxis + 1) % 4;
   }
 }
 
@@ -429,6 +445,8 @@ const NIN_OPTIONS = ['untieBiases', 'W', 'b', 'nonlinearity', 'name'] as const;
  * Network-in-network layer on c01b input (lasagne.layers.cuda_convnet.NINLayer_c01b): a 1x1
  * convolution, `out[u, r, c, b] = nonlinearity(sum_k W[u, k] * x[k, r, c, b] + bias)`.
  * W is `(numUnits, C)`; note that He initializers therefore use fan_in = numUnits (Lasagne's quirk).
+ * `W` and `b` have at most 2^28 elements each (`MAX_ELEMENTS`; ValueError, checked before anything
+ * is allocated: `new NINLayer_c01b(input, 2 ** 28)` allocates nothing).
  */
 export class NINLayer_c01b extends Layer {
   readonly numUnits: number;

@@ -20,7 +20,8 @@ function inputsOf(layer: Layer): (Layer | null)[] {
 /**
  * All layers below and including the given ones, in topological order (inputs first, no
  * duplicates), exactly as Lasagne's iterative depth-first `get_all_layers`. Layers in
- * `treatAsInput` are included but not expanded.
+ * `treatAsInput` are included but not expanded. A cycle (a layer whose inputs lead back to it, which
+ * only a mutated `inputLayer` can make) is a `ValueError`.
  */
 export function getAllLayers(layerOrLayers: Layer | readonly Layer[], treatAsInput: readonly Layer[] = []): Layer[] {
   const queue: (Layer | null)[] = layerList(layerOrLayers, 'getAllLayers');
@@ -37,6 +38,12 @@ export function getAllLayers(layerOrLayers: Layer | readonly Layer[], treatAsInp
     } else {
       queue.shift();
       if (!done.has(layer)) {
+        // Inputs first: an input still not done here lies on a path back to this layer.
+        if (!treatAsInput.includes(layer) && inputsOf(layer).some((l) => l !== null && !done.has(l))) {
+          throw new ValueError(
+            `getAllLayers: the network has a cycle: the inputs of ${layer.name !== null ? `layer '${layer.name}'` : `a ${layer.constructor.name}`} lead back to it; a network must be acyclic`,
+          );
+        }
         result.push(layer);
         done.add(layer);
       }

@@ -11,6 +11,8 @@ export interface PlanTensor {
   shape: readonly number[];
   bytes: number;
   offset: number;
+  /** Which axis is the batch (-1: none, as for scratch); absent in hand-written step plans. */
+  batchAxis?: number;
 }
 
 /** What a backend needs from a plan (src/compile/plan.ts NetworkPlan has all of it). */
@@ -51,7 +53,7 @@ export function withScratch<P extends KernelPlan>(plan: P, needs: readonly numbe
     const offset = Math.ceil(end / alignment) * alignment;
     const bytes = 4 * Math.ceil(need / 4);
     end = offset + bytes;
-    tensors.push({ id: tensors.length, shape: [bytes / 4], bytes, offset });
+    tensors.push({ id: tensors.length, shape: [bytes / 4], bytes, offset, batchAxis: -1 });
     return { ...s, scratch: tensors.length - 1 };
   });
   return changed ? { ...plan, steps, tensors, arenaBytes: end } : plan;

@@ -140,3 +140,21 @@ export function paramElements(s: FilterActsStep | NinStep): { weight: number; bi
   const perUnit = s.biasMode === 'untied' ? s.positions : 1;
   return { weight: s.units * s.channels, bias: s.biasMode === 'none' ? 0 : s.units * perUnit };
 }
+
+/**
+ * Why a step's output grid does not fit its input, or null: every filter_acts window lies within
+ * the padded input, `(out - 1) * stride + k <= in + 2 * pad`, and every max_pool window starts inside
+ * the image, `(out - 1) * stride < in` (partial windows are kept). The planner derives output sizes
+ * that satisfy it (assembly/shape.ts); backends check hand-written or transported plans with this.
+ */
+export function outputWindowProblem(s: KernelStep): string | null {
+  if (s.op === 'filter_acts') {
+    if ((s.outRows - 1) * s.stride + s.filterSize > s.rows + 2 * s.pad || (s.outCols - 1) * s.stride + s.filterSize > s.cols + 2 * s.pad) {
+      return `asks for a ${s.outRows}x${s.outCols} output, more than a ${s.rows}x${s.cols} input with pad ${s.pad} gives`;
+    }
+  }
+  if (s.op === 'max_pool' && ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols)) {
+    return `has a pooling window starting outside the ${s.rows}x${s.cols} input`;
+  }
+  return null;
+}

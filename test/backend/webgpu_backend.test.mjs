@@ -36,7 +36,7 @@ function convPlan(o) {
 const geometry = suite('webgpu kernel geometry (no device)');
 
 geometry('every file of wgsl/ is embedded, each starting with its header comment', () => {
-  assert.equal(Object.keys(WGSL).sort(), ['epilogue', 'filter_acts', 'max_pool', 'nin', 'transpose']);
+  assert.equal(Object.keys(WGSL).sort(), ['arena_scalar', 'arena_vec4', 'bias_act_grad', 'epilogue', 'filter_acts', 'gemm', 'img_acts', 'max_pool', 'max_pool_grad', 'nin', 'nin_grad', 'transpose', 'weight_acts']);
   for (const [name, text] of Object.entries(WGSL)) assert.ok(text.startsWith(`// ${name}.wgsl: `), name);
 });
 
@@ -51,7 +51,7 @@ geometry('filter_acts picks the vec4 path exactly when the batch is a multiple o
   for (const B of [1, 3, 4, 5, 8, 130, 128])
     for (const F of [16, 32, 48, 64, 96, 384]) {
       const l = launchOf(convPlan({ C: 3, H: 9, W: 9, B, F, k: 3 }), convStep({ C: 3, H: 9, W: 9, B, F, k: 3 }), LIMITS);
-      assert.is(l.entryPoint, B % 4 === 0 ? 'main_vec4' : 'main_scalar', `B ${B}`);
+      assert.is(l.arena, B % 4 === 0 ? 'vec4' : 'scalar', `B ${B}`);
       const { WG_N, WG_F, K_CHUNK, RF } = l.constants;
       assert.ok(WG_N * WG_F <= 256 && 4 * RF * WG_F <= Math.max(16, F), `F ${F}: ${WG_N} x ${WG_F}, RF ${RF}`);
       assert.ok(16 * (K_CHUNK * (WG_N + RF * WG_F) + (B % 4 === 0 ? WG_N : 4 * WG_N)) <= 16384, `K_CHUNK ${K_CHUNK}`);

@@ -167,5 +167,26 @@ net('bad options are refused', () => {
   assert.throws(() => lasagne.plan(net, { batchSize: 0 }), (e) => e instanceof ValueError && /batchSize/.test(e.message));
 });
 
+net('every tensor records its batch axis, and the WASM backend splits along it without guessing', async () => {
+  // bc01 input -> conv (dimshuffle, c01b inside) -> bc01_to_c01b -> NIN (c01b); and a c01b input
+  const x = new InputLayer([null, 3, 8, 8]);
+  const conv = new Conv2DCCLayer(x, 16, 3, { pad: 1 });
+  const nin = new NINLayer_c01b(new ShuffleBC01ToC01BLayer(conv), 8);
+  const y = new InputLayer([4, 6, 6, null]);
+  const pool = new MaxPool2DCCLayer(y, 2, { dimshuffle: false });
+  const p = lasagne.plan([nin, pool], { batchSize: 5 });
+  for (const t of p.tensors) {
+    assert.is(t.shape[t.batchAxis], 5, `${t.producer} ${JSON.stringify(t.shape)} batch axis ${t.batchAxis}`);
+  }
+  const byProducer = Object.fromEntries(p.tensors.map((t) => [t.producer, t.batchAxis]));
+  assert.equal(byProducer, { '0:InputLayer': 0, '0:InputLayer@r1': 3, '1:Conv2DCCLayer@r1': 3, '3:NINLayer_c01b': 3, '4:InputLayer': 3, '5:MaxPool2DCCLayer': 3 });
+  const { batchAxes } = await import('../../dist/backend/wasm/index.js');
+  assert.equal(batchAxes(p), ['first', 'last', 'last', 'last', 'last', 'last']);
+  // the recorded axis wins over what the steps would suggest: a tensor recorded with its batch on a
+  // middle axis cannot be split, whatever its steps
+  const odd = { ...p, tensors: p.tensors.map((t, i) => (i === 2 ? { ...t, batchAxis: 1 } : t)) };
+  assert.is(batchAxes(odd), null);
+});
+
 digest.run();
 net.run();

@@ -139,7 +139,7 @@ json('unknown classes, options, versions and malformed files are refused with cl
   throwsWith(() => fromJSON(edit((m) => (m.output = 99))), ValueError, 'output must be a layer index');
   throwsWith(() => fromJSON('{"format":'), ValueError, 'the text is not JSON');
   // a hostile file cannot make us allocate: parameters are bounded before anything is sampled
-  throwsWith(() => fromJSON(edit((m) => (m.layers[1].args[0] = 16 * 2 ** 24))), ValueError, 'more than 2^28 elements', "name='conv1.W'");
+  throwsWith(() => fromJSON(edit((m) => (m.layers[1].args[0] = 16 * 2 ** 24))), ValueError, 'more than the limit of 2^28', 'parameter conv1.W');
   throwsWith(() => fromJSON(null), ValueError, 'expected a model object or its JSON text');
 });
 

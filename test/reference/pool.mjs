@@ -3,7 +3,21 @@
  * variant): windows start at 0, s, 2s, ... while the start is inside the axis; each window covers
  * {i .. i + P - 1} clipped to the axis and is kept only if it adds an index that no earlier window
  * covered. Float64, plain loops.
+ *
+ * Values follow cuda-convnet's kernel (kLocalPool): the running maximum starts at the seed -2e38
+ * (as float32) and takes fmaxf of each element, so NaN never wins, nothing is below the seed, and
+ * -0 < +0 (the order the backends document).
  */
+
+/** cuda-convnet's start value, float32(-2e38). */
+export const POOL_SEED = Math.fround(-2e38);
+
+/** fmaxf(m, x) as the pooling rule uses it: NaN loses, +0 beats -0. */
+export function poolMax(m, x) {
+  if (Number.isNaN(x)) return m;
+  if (x > m || (x === 0 && m === 0 && Object.is(m, -0))) return x;
+  return m;
+}
 import { transpose } from './array.mjs';
 
 /** The index sets of the kept windows along an axis of length L. */
@@ -29,8 +43,8 @@ export function max_pool_1d(data, poolSize, stride = poolSize) {
   const out = new Float64Array(outer * windows.length);
   for (let o = 0; o < outer; o++)
     windows.forEach((w, n) => {
-      let m = -Infinity;
-      for (const t of w) m = Math.max(m, data.data[o * L + t]);
+      let m = POOL_SEED;
+      for (const t of w) m = poolMax(m, data.data[o * L + t]);
       out[o * windows.length + n] = m;
     });
   return { data: out, shape: [...data.shape.slice(0, -1), windows.length] };

@@ -20,9 +20,10 @@
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
+import type { NDArray } from '../../ndarray.js';
 import { kernelWeights } from '../../ops/weights.js';
 import { filterWeightElements } from '../../ops/steps.js';
-import type { Backend, BackendOptions, PreparedNetwork, StepTiming } from '../backend.js';
+import { ParamCapture, type Backend, type BackendOptions, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { Engine, kernelsModule, scratchOf } from './engine.js';
 import { withScratch } from '../../ops/plan.js';
 import type { KernelStep } from '../../ops/steps.js';
@@ -51,9 +52,8 @@ async function defaultThreads(plan: ExecPlan, batch: number): Promise<number> {
   return Math.min(await hardwareThreads(), batch, Math.max(1, Math.floor(flops / MIN_FLOPS_PER_THREAD)));
 }
 
-/** A slot's data in kernel form. */
-function slotData(slot: Slot, p: ParamSource): Float32Array {
-  const v = p.valueRef ?? p.getValue();
+/** A slot's data in kernel form, from parameter `p`'s value `v` as a run captured it. */
+function slotData(slot: Slot, p: ParamSource, v: NDArray): Float32Array {
   if (v.data.length !== slot.elements) {
     throw new ValueError(`parameter ${p.name} has ${v.data.length} values, but its kernel step needs ${slot.elements}`);
   }
@@ -71,6 +71,8 @@ export class WasmPreparedNetwork implements PreparedNetwork {
   readonly #plan: ExecPlan;
   readonly #params: readonly ParamSource[];
   readonly #uploaded: number[];
+  /** Parameter values as each run() call sees them. */
+  readonly #capture: ParamCapture;
   #engine: Engine | null;
   #pool: WorkerPool | null;
   readonly #sizes: number[];
@@ -91,6 +93,7 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     this.#plan = plan;
     this.#params = params;
     this.#uploaded = params.map(() => -1);
+    this.#capture = new ParamCapture(params);
     this.#engine = engine;
     this.#pool = pool;
     this.#sizes = sizes;
@@ -148,19 +151,20 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     return net;
   }
 
-  #uploadChanged(): void {
+  /** Writes the slots of every parameter whose uploaded version differs from `values` (one run() call's). */
+  #uploadChanged(values: readonly ParamValue[]): void {
     const changed = new Set<number>();
-    this.#params.forEach((p, i) => {
-      if (p.version !== this.#uploaded[i]) changed.add(i);
+    values.forEach((v, i) => {
+      if (v.version !== this.#uploaded[i]) changed.add(i);
     });
     if (changed.size === 0) return;
     this.#plan.slots.forEach((slot, i) => {
       if (!changed.has(slot.param)) return;
-      const data = slotData(slot, this.#params[slot.param]);
+      const data = slotData(slot, this.#params[slot.param], values[slot.param].value);
       if (this.#engine) this.#engine.writeSlot(i, data);
       else (this.#pool as WorkerPool).writeSlot(i, data);
     });
-    for (const i of changed) this.#uploaded[i] = this.#params[i].version;
+    for (const i of changed) this.#uploaded[i] = values[i].version;
   }
 
   #checkInputs(inputs: readonly Float32Array[]): void {
@@ -179,12 +183,14 @@ export class WasmPreparedNetwork implements PreparedNetwork {
   run(inputs: Float32Array[]): Promise<Float32Array[]> {
     // Idle: the run starts now and reads the inputs during this call. Else it waits for the runs
     // before it, on a copy (the caller may refill its arrays meanwhile).
+    // Both use the parameter values of this call.
     let result: Promise<Float32Array[]>;
+    const values = this.#capture.capture();
     if (this.#pending === 0) {
-      result = this.#run(inputs);
+      result = this.#run(inputs, values);
     } else {
       const copies = inputs.map((x) => (x instanceof Float32Array ? x.slice() : x));
-      result = this.#queue.then(() => this.#run(copies));
+      result = this.#queue.then(() => this.#run(copies, values));
     }
     this.#pending++;
     this.#queue = result.then(
@@ -194,10 +200,10 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     return result;
   }
 
-  async #run(inputs: Float32Array[]): Promise<Float32Array[]> {
+  async #run(inputs: Float32Array[], values: readonly ParamValue[]): Promise<Float32Array[]> {
     if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
     this.#checkInputs(inputs);
-    this.#uploadChanged();
+    this.#uploadChanged(values);
     if (this.#shared) {
       const shared = this.#shared;
       inputs.forEach((x, i) => shared.inputs[i].set(x));

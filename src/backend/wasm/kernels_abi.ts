@@ -23,6 +23,22 @@ export const KERNELS_ABI = {
     transpose: [['i32', 'i32', 'i32', 'i32'], ['i32']],
     /** (in, w, bias, out, C, U, positions, B, biasMode, act, p0, p1) -> 0 | -1 */
     nin: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'], ['i32']],
+    /** (y, dy, dz, db, F, positions, B, biasMode, act, p0, p1) -> 0 | -1: dz = dy act'(y), db its bias gradient */
+    bias_act_grad: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'], ['i32']],
+    /** (dz, w, dx, scratch, C, H, W, B, F, k, stride, pad, outH, outW) -> 0 | -1: the conv input gradient */
+    img_acts: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (F, outH, outW, B, k) -> scratch bytes img_acts needs */
+    img_acts_scratch_bytes: [['i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (x, dz, dw, partials, C, H, W, B, F, k, stride, pad, outH, outW, partialSum) -> 0 | -1: the conv weight gradient */
+    weight_acts: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (dwKernel, out, C, k, F, layout 0 fckk | 1 ckkf, flip 0 | 1) -> 0 | -1: dW back to the parameter's layout */
+    weight_grad_layout: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (x, y, dy, dx, C, H, W, B, poolSize, stride, outH, outW) -> 0 | -1: the max-pool gradient */
+    max_pool_grad: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (dz, w, dx, C, U, N) -> 0 | -1: NIN input gradient */
+    nin_grad_input: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (x, dz, dw, C, U, N) -> 0 | -1: NIN weight gradient */
+    nin_grad_weight: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
   },
   memories: ['memory'],
   imports: [],
@@ -40,4 +56,15 @@ export interface KernelsExports {
   max_pool(input: number, out: number, C: number, H: number, W: number, B: number, poolSize: number, stride: number, outH: number, outW: number): number;
   transpose(input: number, out: number, rows: number, cols: number): number;
   nin(input: number, w: number, bias: number, out: number, C: number, U: number, positions: number, B: number, biasMode: number, act: number, p0: number, p1: number): number;
+  bias_act_grad(y: number, dy: number, dz: number, db: number, F: number, positions: number, B: number, biasMode: number, act: number, p0: number, p1: number): number;
+  img_acts(dz: number, w: number, dx: number, scratch: number, C: number, H: number, W: number, B: number, F: number, k: number, stride: number, pad: number, outH: number, outW: number): number;
+  img_acts_scratch_bytes(F: number, outH: number, outW: number, B: number, k: number): number;
+  weight_acts(
+    x: number, dz: number, dw: number, partials: number, C: number, H: number, W: number, B: number, F: number, k: number, stride: number, pad: number,
+    outH: number, outW: number, partialSum: number,
+  ): number;
+  weight_grad_layout(dwKernel: number, out: number, C: number, k: number, F: number, layout: number, flip: number): number;
+  max_pool_grad(x: number, y: number, dy: number, dx: number, C: number, H: number, W: number, B: number, poolSize: number, stride: number, outH: number, outW: number): number;
+  nin_grad_input(dz: number, w: number, dx: number, C: number, U: number, N: number): number;
+  nin_grad_weight(x: number, dz: number, dw: number, C: number, U: number, N: number): number;
 }

@@ -7,7 +7,9 @@
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
 import { activationOf } from '../../ops/codes.js';
-import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep } from '../../ops/steps.js';
+import {
+  filterWeightElements, outputWindowProblem, paramElements as stepParamElements, type FilterActsStep, type KernelStep,
+} from '../../ops/steps.js';
 import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
 export type { KernelPlan, ParamSource, PlanTensor };
 
@@ -87,15 +89,9 @@ function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
     : [s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols];
   if (!dims.every(isPositiveInt)) fail(s, `has sizes [${dims.join(', ')}] that are not all positive integers`);
   if (s.op === 'transpose' && !(s.perm.join() === '1,2,3,0' || s.perm.join() === '3,0,1,2')) fail(s, `has perm [${String(s.perm)}]`);
-  if (s.op === 'filter_acts') {
-    if (!(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
-    if ((s.outRows - 1) * s.stride + s.filterSize > s.rows + 2 * s.pad || (s.outCols - 1) * s.stride + s.filterSize > s.cols + 2 * s.pad) {
-      fail(s, `asks for a ${s.outRows}x${s.outCols} output, more than a ${s.rows}x${s.cols} input with pad ${s.pad} gives`);
-    }
-  }
-  if (s.op === 'max_pool' && ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols)) {
-    fail(s, `has a pooling window starting outside the ${s.rows}x${s.cols} input`);
-  }
+  if (s.op === 'filter_acts' && !(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
+  const window = outputWindowProblem(s);
+  if (window !== null) fail(s, window);
   if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
   const { input, output } = stepElements(s);
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
@@ -152,7 +148,7 @@ export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
   }
   return {
     steps: plan.steps.map((s) => structuredCloneStep(s)),
-    tensors: plan.tensors.map((t) => ({ id: t.id, shape: [...t.shape], bytes: t.bytes, offset: t.offset })),
+    tensors: plan.tensors.map((t) => ({ id: t.id, shape: [...t.shape], bytes: t.bytes, offset: t.offset, ...(t.batchAxis === undefined ? {} : { batchAxis: t.batchAxis }) })),
     inputs: [...plan.inputs],
     outputs: [...plan.outputs],
     arenaBytes,
@@ -195,11 +191,17 @@ export function planBatch(steps: readonly KernelStep[]): number | null {
 }
 
 /**
- * Which axis of each tensor is the batch: 'first' for bc01 tensors (the input of a [1,2,3,0]
- * transpose, the output of a [3,0,1,2] one), 'last' for c01b tensors (everything the kernels
- * read and write). Null when a tensor is touched by no step or gets two answers.
+ * Which axis of each tensor is the batch, 'first' or 'last': as the plan records it (compile() keeps
+ * each tensor's batchAxis); null when a tensor's batch is on a middle axis. A hand-written step plan
+ * without batchAxis (kernel tests) is read from its steps instead: 'first' for bc01 tensors (the
+ * input of a [1,2,3,0] transpose, the output of a [3,0,1,2] one), 'last' for what the kernels read
+ * and write; null when a tensor is touched by no step or gets two answers.
  */
 export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' | 'last')[] | null {
+  if (plan.tensors.every((t) => t.batchAxis !== undefined)) {
+    const recorded = plan.tensors.map((t) => (t.batchAxis === -1 || t.batchAxis === 0 ? 'first' : t.batchAxis === t.shape.length - 1 ? 'last' : null));
+    return recorded.some((a) => a === null) ? null : (recorded as ('first' | 'last')[]);
+  }
   const axes: ('first' | 'last' | undefined)[] = plan.tensors.map(() => undefined);
   // scratch has no batch axis: subBatchPlan sizes it for each sub-batch (its entry here is a placeholder)
   for (const s of plan.steps) if (s.scratch !== undefined) axes[s.scratch] = 'first';

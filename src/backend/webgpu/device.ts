@@ -1,4 +1,5 @@
 /// <reference types="@webgpu/types" />
+import type { DeviceLoss } from '../backend.js';
 import type { GemmTile } from './geometry.js';
 /**
  * Device acquisition: a GPUDevice given by the caller, else one default device per process (realm),
@@ -86,6 +87,8 @@ export function describeAdapter(info: GPUAdapterInfo | undefined): string {
 }
 
 let defaultDevice: Promise<DeviceHandle | null> | null = null;
+/** The handle defaultDevice resolved to, once it has. */
+let defaultResolved: DeviceHandle | null = null;
 
 async function createDefaultDevice(): Promise<DeviceHandle | null> {
   try {
@@ -111,10 +114,9 @@ async function createDefaultDevice(): Promise<DeviceHandle | null> {
       timestamps,
       cpu: isCpuAdapter(info, (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter === true),
     };
+    defaultResolved = handle;
     // A lost default device is replaced on the next acquisition.
-    void device.lost.then(() => {
-      if (defaultDevice !== null) void defaultDevice.then((h) => h === handle && (defaultDevice = null));
-    });
+    void watchDevice(device).lost.then(() => forgetDefaultDevice(handle));
     return handle;
   } catch {
     return null;
@@ -142,4 +144,41 @@ export function isGpuDevice(x: unknown): x is GPUDevice {
 export function handleOf(device: GPUDevice): DeviceHandle {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   return { device, description: describeAdapter(info), timestamps: device.features.has('timestamp-query'), cpu: isCpuAdapter(info) };
+}
+
+/** Whether a device was lost (`loss`, once known) and a promise that settles when it is. */
+export interface DeviceWatch {
+  readonly loss: DeviceLoss | null;
+  readonly lost: Promise<DeviceLoss>;
+}
+
+const watches = new WeakMap<GPUDevice, DeviceWatch>();
+
+/** The one watch of a device's `lost` promise (a device without one is never lost). */
+export function watchDevice(device: GPUDevice): DeviceWatch {
+  let w = watches.get(device);
+  if (w === undefined) {
+    const entry: { loss: DeviceLoss | null; lost: Promise<DeviceLoss> } = { loss: null, lost: new Promise<DeviceLoss>(() => undefined) };
+    const lost = (device as Partial<GPUDevice>).lost;
+    if (lost !== undefined && typeof (lost as Promise<unknown>).then === 'function') {
+      entry.lost = lost.then((info) => {
+        entry.loss = { reason: String(info?.reason ?? 'unknown'), message: String(info?.message ?? '') };
+        return entry.loss;
+      });
+    }
+    w = entry;
+    watches.set(device, w);
+  }
+  return w;
+}
+
+/**
+ * Forgets the default device if it is `handle` (a lost device can be found out before its `lost`
+ * promise settles), so the next acquisition creates a new one.
+ */
+export function forgetDefaultDevice(handle: DeviceHandle): void {
+  if (defaultResolved === handle) {
+    defaultResolved = null;
+    defaultDevice = null;
+  }
 }

@@ -8,10 +8,13 @@ import type { KernelPlan, PlanTensor } from '../backend.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
 import { BIAS_CODES, activationOf } from '../../ops/codes.js';
-import { filterWeightElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
+import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
 
-/** The wgsl/ file a step runs (filter_acts and nin are compiled with epilogue.wgsl prepended). */
+/** The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes, epilogue.wgsl and gemm.wgsl prepended). */
 export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
+
+/** Which arena_*.wgsl a GEMM kernel is compiled with. */
+export type ArenaView = 'vec4' | 'scalar';
 
 /** Device limits the geometry depends on. */
 export interface KernelLimits {
@@ -38,6 +41,11 @@ export interface Launch {
   constants: Record<string, number>;
   /** Consts prepended to the family's source (pipelines.ts Defines): one shader module per distinct set. */
   defines?: Record<string, number>;
+  /**
+   * The GEMM families' view of the arena, prepended to their source: wgsl/arena_vec4.wgsl (rows of
+   * whole vec4s, 16-byte aligned) or wgsl/arena_scalar.wgsl (any); part of the module's identity.
+   */
+  arena?: ArenaView;
   /** The step's Params struct, 4-byte words (u32 except the trailing f32 act parameters). */
   uniform: ArrayBuffer;
   /** dispatchWorkgroups(x, y): the linear workgroup count split so that neither exceeds the per-dimension limit. */
@@ -324,7 +332,8 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] };
   return {
     family: 'filter_acts',
-    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
+    entryPoint: 'main',
+    arena: vec4 ? 'vec4' : 'scalar',
     constants: { ...epilogue, WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf, RN: t.rn, SPLIT: split },
     defines: { W_ROW: t.rf * t.wgF, X_ROW: t.rn * t.wgN },
     uniform: u.buffer,
@@ -332,13 +341,13 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
     arenaRange: bound,
     second: split > 1
       ? {
-          entryPoint: vec4 ? 'split_sum_vec4' : 'split_sum_scalar',
+          entryPoint: 'split_sum',
           constants: epilogue,
           workgroups: workgroupGrid(ceilDiv((F * N) / (vec4 ? 4 : 1), SPLIT_GROUP), limits.maxComputeWorkgroupsPerDimension),
         }
       : undefined,
     weight: { param: step.weight, layout: { kind: 'conv', step } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? F : F * OH * OW } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
 }
 
@@ -374,13 +383,15 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
   u.f32.set(act.params, 10);
   return {
     family: 'nin',
-    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
+    entryPoint: 'main',
+    arena: vec4 ? 'vec4' : 'scalar',
     constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk },
+    defines: { W_ROW: ru * wgU, X_ROW: wgN },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
     weight: { param: step.weight, layout: { kind: 'nin', units: U, channels: C } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: step.biasMode === 'tied' ? U : U * P } },
+    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
 }
 

@@ -7,9 +7,9 @@
  * never an exception, when neither yields an adapter.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { Backend, BackendOptions, KernelPlan, ParamSource, PreparedNetwork } from '../backend.js';
+import { deviceLostError, isDeviceLost, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
-import { defaultDeviceHandle, handleOf, isGpuDevice, type DeviceHandle } from './device.js';
+import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
 import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
 
@@ -23,6 +23,8 @@ export { WGSL } from './shaders.generated.js';
 async function handleFor(options: BackendOptions): Promise<DeviceHandle> {
   if (options.device !== undefined) {
     if (!isGpuDevice(options.device)) throw new ValueError('the webgpu backend requires options.device to be a GPUDevice');
+    const loss = watchDevice(options.device).loss;
+    if (loss !== null) throw deviceLostError(loss, 'before compile (the GPUDevice of options.device)');
     return handleOf(options.device);
   }
   const h = await defaultDeviceHandle();
@@ -46,12 +48,29 @@ export interface WebGpuPrepareOptions extends BackendOptions {
 
 /**
  * Prepares a plan with its parameters (in plan.params order) on a device: the entry point the
- * backend and the kernel tests share.
+ * backend and the kernel tests share. A lost device rejects with a RuntimeError naming the reason;
+ * a lost default device is replaced by a new one (once).
  */
 export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
-  const h = await handleFor(options);
-  const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
-  return WebGpuPreparedNetwork.create(handle, plan, params);
+  let lost: unknown = null;
+  for (;;) {
+    let h: DeviceHandle;
+    try {
+      h = await handleFor(options);
+    } catch (e) {
+      // (no adapter after a loss: the loss is what compile() must hear, to fall back with 'auto')
+      throw lost ?? e;
+    }
+    const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
+    try {
+      return await WebGpuPreparedNetwork.create(handle, plan, params);
+    } catch (e) {
+      if (!isDeviceLost(e) || options.device !== undefined) throw e;
+      forgetDefaultDevice(h);
+      if (lost !== null) throw e;
+      lost = e;
+    }
+  }
 }
 
 export const webgpuBackend: Backend = Object.freeze({

@@ -7,7 +7,7 @@
  */
 import { WGSL, WGSL_CODES } from './shaders.generated.js';
 import { SHADER_STAGE_COMPUTE } from './device.js';
-import type { KernelFamily } from './geometry.js';
+import type { ArenaView, KernelFamily } from './geometry.js';
 
 /** Binding shapes: the GEMM kernels bind arena, weights, bias, params; the others arena, params. */
 export type LayoutKind = 'gemm' | 'copy';
@@ -50,10 +50,12 @@ function definesKey(defines: Defines): string {
 }
 
 /**
- * The WGSL source of a family: its defines as consts, then, for the fused-activation kernels, the
- * generated epilogue codes (src/ops/codes.ts) and epilogue.wgsl, then the kernel file.
+ * The WGSL source of a family: its defines as consts, then, for the GEMM kernels, their view of the
+ * arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated epilogue codes (src/ops/codes.ts),
+ * epilogue.wgsl and the shared GEMM core gemm.wgsl, then the kernel file. Whole files, in this
+ * order, never fragments.
  */
-export function sourceOf(family: KernelFamily, defines: Defines = {}): string {
+export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: ArenaView = 'scalar'): string {
   const consts = Object.keys(defines)
     .sort()
     .map((k) => {
@@ -62,15 +64,20 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}): string {
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
-  return consts + (LAYOUT_OF[family] === 'gemm' ? `${WGSL_CODES}\n${WGSL.epilogue}\n${WGSL[family]}` : WGSL[family]);
+  if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
+  return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
 }
 
-function moduleOf(device: GPUDevice, family: KernelFamily, defines: Defines): GPUShaderModule {
+function moduleKey(family: KernelFamily, defines: Defines, arena: ArenaView | undefined): string {
+  return `${family}${arena === undefined ? '' : `@${arena}`}[${definesKey(defines)}]`;
+}
+
+function moduleOf(device: GPUDevice, family: KernelFamily, defines: Defines, arena: ArenaView | undefined): GPUShaderModule {
   const cache = cacheOf(device);
-  const key = `${family}[${definesKey(defines)}]`;
+  const key = moduleKey(family, defines, arena);
   let m = cache.modules.get(key);
   if (m === undefined) {
-    m = device.createShaderModule({ label: `lasagne ${family}.wgsl [${definesKey(defines)}]`, code: sourceOf(family, defines) });
+    m = device.createShaderModule({ label: `lasagne ${key}`, code: sourceOf(family, defines, arena) });
     cache.modules.set(key, m);
   }
   return m;
@@ -101,9 +108,9 @@ export function layoutOf(device: GPUDevice, kind: LayoutKind): { group: GPUBindG
   return l;
 }
 
-/** The cache key of a pipeline: family, defines, entry point and the override constants, in name order. */
-export function pipelineKey(family: KernelFamily, entryPoint: string, constants: Record<string, number>, defines: Defines = {}): string {
-  return `${family}[${definesKey(defines)}].${entryPoint}(${definesKey(constants)})`;
+/** The cache key of a pipeline: family, arena view, defines, entry point and the override constants, in name order. */
+export function pipelineKey(family: KernelFamily, entryPoint: string, constants: Record<string, number>, defines: Defines = {}, arena?: ArenaView): string {
+  return `${moduleKey(family, defines, arena)}.${entryPoint}(${definesKey(constants)})`;
 }
 
 /** The compute pipeline for a launch, compiled once per device and key. Rejects with the compiler's message. */
@@ -113,16 +120,17 @@ export function pipelineOf(
   entryPoint: string,
   constants: Record<string, number>,
   defines: Defines = {},
+  arena?: ArenaView,
 ): Promise<GPUComputePipeline> {
   const cache = cacheOf(device);
-  const key = pipelineKey(family, entryPoint, constants, defines);
+  const key = pipelineKey(family, entryPoint, constants, defines, arena);
   let p = cache.pipelines.get(key);
   if (p === undefined) {
     p = device
       .createComputePipelineAsync({
         label: `lasagne ${key}`,
         layout: layoutOf(device, LAYOUT_OF[family]).pipeline,
-        compute: { module: moduleOf(device, family, defines), entryPoint, constants },
+        compute: { module: moduleOf(device, family, defines, arena), entryPoint, constants },
       })
       .catch((err: unknown) => {
         cache.pipelines.delete(key);

@@ -14,8 +14,8 @@ import { withScratch } from '../../ops/plan.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
 import { kernelWeights } from '../../ops/weights.js';
-import type { PreparedNetwork, StepTiming } from '../backend.js';
-import { BufferUsage, MAP_MODE_READ, type DeviceHandle } from './device.js';
+import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
+import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
   arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey, scratchNeeds,
   type KernelLimits, type KernelPlan, type Launch, type ParamLayout,
@@ -51,6 +51,8 @@ const READBACK_ALIGN = 256;
  * batch 128, as much as half its kernel time); profile() reports the latest timed run.
  */
 const PROFILE_EVERY = 16;
+/** How long a run whose map was aborted waits for the device's lost promise, to name the reason. */
+const LOSS_WAIT_MS = 250;
 /** Runs in flight at once when the readback buffers are small (the next run's upload and encoding overlap this one's GPU work). */
 const PIPELINE_DEPTH = 3;
 /** Above this many readback bytes per run, one slot only: runs wait for each other rather than hold copies of large outputs. */
@@ -79,13 +81,8 @@ function limitsOf(handle: DeviceHandle): KernelLimits {
   };
 }
 
-function valueOf(p: ParamSource): NDArray {
-  return p.valueRef ?? p.getValue();
-}
-
-/** A parameter's data in its buffer layout. */
-function layoutData(p: ParamSource, layout: ParamLayout): Float32Array {
-  const v = valueOf(p);
+/** A parameter's data (its value `v` as captured for a run) in its buffer layout. */
+function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Array {
   const expected = layout.kind === 'raw' ? layout.elements : layout.kind === 'nin' ? layout.units * layout.channels : paramElements(layout);
   if (v.data.length !== expected) {
     throw new ValueError(`parameter ${p.name} has ${v.data.length} values, but its kernel step needs ${expected}`);
@@ -137,6 +134,11 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
   /** Runs started (which of them write timestamps: PROFILE_EVERY). */
   #runs = 0;
   #disposed = false;
+  /** Parameter values as each run() call sees them. */
+  readonly #capture: ParamCapture;
+  readonly #watch: DeviceWatch;
+  /** Rejections of the device waits in progress (#untilLost). */
+  readonly #onLoss = new Set<(e: Error) => void>();
 
   /** The plan this network runs (with any scratch create() added to a step plan). */
   get plan(): KernelPlan {
@@ -152,7 +154,28 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     this.#device = handle.device;
     this.#plan = plan;
     this.#params = params;
+    this.#capture = new ParamCapture(params);
+    this.#watch = watchDevice(handle.device);
+    // (weakly: the device's lost promise must not keep every network made on it alive)
+    const waits = new WeakRef(this.#onLoss);
+    void this.#watch.lost.then((loss) => {
+      const pending = waits.deref();
+      for (const reject of pending ?? []) reject(deviceLostError(loss, 'during this run'));
+      pending?.clear();
+    });
     this.description = handle.description;
+  }
+
+  /**
+   * `p`, or a rejection naming the loss if the device is lost first (a lost device may leave a map
+   * pending). The loss rejects the pending ones through #onLoss: no reaction is left on the
+   * device's long-lived lost promise per run.
+   */
+  #untilLost<T>(p: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#onLoss.add(reject);
+      p.then(resolve, reject).finally(() => this.#onLoss.delete(reject));
+    });
   }
 
   /**
@@ -164,6 +187,11 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const net = new WebGpuPreparedNetwork(handle, withScratch(plan, scratchNeeds(plan.steps, limitsOf(handle))), params);
     try {
       await net.#build(handle);
+      // A lost device accepts every call and creates invalid objects silently: wait for the
+      // uploads (or the loss) so that compile() rejects rather than resolve to a dead network.
+      const watch = net.#watch;
+      if (watch.loss === null) await Promise.race([handle.device.queue.onSubmittedWorkDone().catch(() => undefined), watch.lost]);
+      if (watch.loss !== null) throw deviceLostError(watch.loss, 'while the network was prepared');
     } catch (err) {
       net.dispose();
       throw err;
@@ -183,8 +211,8 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     checkLayout(plan);
     const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
     // Compiles start now, all in parallel, while the buffers are made.
-    const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines)));
-    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines) : null)));
+    const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines, l.arena)));
+    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines, l.arena) : null)));
     // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
     pipelines.catch(() => undefined);
     seconds.catch(() => undefined);
@@ -256,7 +284,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         const buffer = this.#buffer(`lasagne readback ${i}`, Math.max(READBACK_ALIGN, bytes), BufferUsage.MAP_READ | BufferUsage.COPY_DST);
         this.#slots.push({ buffer, busy: Promise.resolve(), jobs: 0 });
       }
-      this.#uploadParams();
+      this.#uploadParams(this.#capture.capture());
       const ready = await pipelines;
       const readySeconds = await seconds;
       this.#steps = launches.map((l, i) => ({
@@ -271,18 +299,23 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     }
   }
 
-  /** Writes every parameter whose version changed since its last upload. */
-  #uploadParams(): void {
+  /**
+   * Writes every parameter whose buffer holds another version than `values` (what one run()
+   * call captured). Runs may start out of call order (each waits for its own readback slot), so
+   * this compares versions rather than assume the buffers are one version behind.
+   */
+  #uploadParams(values: readonly ParamValue[]): void {
     for (const pb of this.#paramBuffers) {
-      const p = this.#params[pb.param];
-      if (p.version === pb.version) continue;
-      this.#device.queue.writeBuffer(pb.buffer, 0, layoutData(p, pb.layout) as Float32Array<ArrayBuffer>);
-      pb.version = p.version;
+      const v = values[pb.param];
+      if (v.version === pb.version) continue;
+      this.#device.queue.writeBuffer(pb.buffer, 0, layoutData(this.#params[pb.param], v.value, pb.layout) as Float32Array<ArrayBuffer>);
+      pb.version = v.version;
     }
   }
 
   run(inputs: Float32Array[]): Promise<Float32Array[]> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
+    if (this.#watch.loss !== null) return Promise.reject(deviceLostError(this.#watch.loss, 'before this run'));
     const plan = this.#plan;
     if (!Array.isArray(inputs) || inputs.length !== plan.inputs.length) {
       return Promise.reject(new ValueError(`run needs ${plan.inputs.length} input arrays, but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`));
@@ -293,10 +326,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         return Promise.reject(new ValueError(`run input ${i} must be a Float32Array of ${want} values`));
       }
     }
-    // A run that must wait for its slot works on a copy: the caller may refill its arrays meanwhile.
-    let args = inputs;
-    return this.#inSlot((slot) => this.#runOnce(args, slot), () => {
-      args = inputs.map((x) => x.slice());
+    // Shared or resizable views are copied now (Dawn's writeBuffer crashes on shared ones); a run
+    // that must wait for its slot works on a copy (the caller may refill its arrays meanwhile), and
+    // on the parameter values of this call.
+    let args = inputs.map((x) => (isPlainData(x) ? x : x.slice()));
+    const values = this.#capture.capture();
+    return this.#inSlot((slot) => this.#runOnce(args, values, slot), () => {
+      args = args.map((x, i) => (x === inputs[i] ? x.slice() : x));
     });
   }
 
@@ -369,11 +405,14 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const device = this.#device;
     device.queue.submit([encoder.finish({ label: 'lasagne forward' })]);
     const validation = device.popErrorScope();
-    const [map] = await Promise.allSettled([slot.buffer.mapAsync(MAP_MODE_READ)]);
-    const error = await validation;
+    const [map] = await Promise.allSettled([this.#untilLost(slot.buffer.mapAsync(MAP_MODE_READ))]);
+    const error = map.status === 'rejected' && this.#watch.loss !== null ? null : await this.#untilLost(validation).catch(() => null);
     if (error !== null || map.status === 'rejected') {
       if (map.status === 'fulfilled') slot.buffer.unmap();
       if (this.#disposed) throw new RuntimeError('this network was disposed while it ran');
+      // A map aborted by a loss can settle before the device's lost promise does.
+      const loss = this.#watch.loss ?? (await Promise.race([this.#watch.lost, new Promise<null>((r) => setTimeout(() => r(null), LOSS_WAIT_MS))]));
+      if (loss !== null) throw deviceLostError(loss, 'during this run');
       throw new RuntimeError(`WebGPU run failed: ${error !== null ? error.message : String(map.status === 'rejected' ? map.reason : '')}`);
     }
     const ts = this.#timestamps;
@@ -388,11 +427,12 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     }
   }
 
-  async #runOnce(inputs: Float32Array[], slot: ReadbackSlot): Promise<Float32Array[]> {
+  async #runOnce(inputs: Float32Array[], values: readonly ParamValue[], slot: ReadbackSlot): Promise<Float32Array[]> {
     if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+    if (this.#watch.loss !== null) throw deviceLostError(this.#watch.loss, 'before this run');
     const device = this.#device;
     const plan = this.#plan;
-    this.#uploadParams();
+    this.#uploadParams(values);
     inputs.forEach((x, i) => device.queue.writeBuffer(this.#arena, plan.tensors[plan.inputs[i]].offset, x as Float32Array<ArrayBuffer>));
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: 'lasagne forward' });

@@ -45,7 +45,8 @@
 
 static int geometry_ok(int C, int H, int W, int B, int F, int k, int s, int pad, int outH, int outW) {
   if (C < 1 || H < 1 || W < 1 || B < 1 || F < 1 || k < 1 || s < 1 || pad < 0 || outH < 1 || outW < 1) return 0;
-  /* the last window must lie inside the padded image */
+  /* memory safety: the last window must lie inside the padded image (the rule is src/ops/steps.ts
+     outputWindowProblem; the glue checks it before any call, so this never fires from the package) */
   if ((int64_t)(outH - 1) * s + k > (int64_t)H + 2 * pad) return 0;
   if ((int64_t)(outW - 1) * s + k > (int64_t)W + 2 * pad) return 0;
   return 1;
