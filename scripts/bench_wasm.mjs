@@ -1,5 +1,5 @@
 // Benchmark (not a test): our WASM backend against tfjs-backend-wasm (XNNPACK, SIMD) in the same
-// process, on the CPU rows of /work/shared/reference/performance.md: C1, C2, C3 (batch 32), L4, L5
+// process, on the CPU rows of ../shared/reference/performance.md: C1, C2, C3 (batch 32), L4, L5
 // (batch 8) and NET (the CIFAR-10 net, batch 32); first one thread each, then all threads.
 //
 // Each side runs in its native layout with the same weights: ours c01b (Conv2DCCLayer with
