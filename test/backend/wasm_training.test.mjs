@@ -398,6 +398,90 @@ E2E('trainingScratchBytes: filter_acts gets its kernel scratch plus packed filte
   assert.ok(bytes[fa] >= 4 * C * k * k * F, 'room for the packed filters');
 });
 
+
+const Threads = suite('wasm training: the batch split over worker threads');
+
+Threads('the tiny conv network on 2 and 3 workers: gradients within the same bound of finite differences, deterministic run to run, adam applied', async () => {
+  const values = {
+    x: rand(C * H * Wd * B, 1), W1: rand(F * C * k * k, 2, -0.5, 0.5), b1: rand(F, 3, -0.2, 0.2), W2: rand(F * U, 4), b2: rand(U, 5, -0.2, 0.2),
+  };
+  const targets = Float32Array.from([1, 4, 0]);
+  const names = ['W1', 'b1', 'W2', 'b2', 'x'];
+  const f64 = Object.fromEntries(Object.entries(values).map(([n, v]) => [n, Float64Array.from(v)]));
+  const fds = names.map((name) => finiteDifferences((v) => networkLoss({ ...f64, [name]: v }, targets), f64[name]));
+  const { plan, id } = await tinyNetwork('adam');
+  const gradIds = ['gW1', 'gb1', 'gW2', 'gb2', 'gx'].map(id);
+  const one = await wasmBackend.prepareTraining(plan, { threads: 1 });
+  for (const name of ['W1', 'b1', 'W2', 'b2']) await one.write(id(name), values[name]);
+  const single = await one.run([values.x, targets], hyper(1, 0, 0.01), { update: true, read: [id('loss'), ...gradIds, id('z'), ...['W1', 'b1', 'W2', 'b2'].map(id)] });
+  one.dispose();
+  for (const threads of [2, 3]) {
+    const tr = await wasmBackend.prepareTraining(plan, { threads });
+    try {
+      assert.match(tr.description, new RegExp(`${threads} worker threads`), tr.description);
+      assert.ok(tr.bytes > plan.arenaBytes, 'the workers\' arenas count');
+      for (const name of ['W1', 'b1', 'W2', 'b2']) await tr.write(id(name), values[name]);
+      const read = [id('loss'), ...gradIds, id('z')];
+      const a = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read });
+      const b = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read });
+      a.forEach((v, i) => sameBits(b[i], v, `threads=${threads}: run to run, read ${i}`));
+      assert.ok(Math.abs(a[0][0] - single[0][0]) <= 2e-6 * Math.abs(single[0][0]), `threads=${threads}: loss ${a[0][0]} vs ${single[0][0]} on one thread`);
+      names.forEach((name, j) => {
+        const big = Math.max(...fds[j].map(Math.abs));
+        expectClose(a[1 + j], fds[j], () => 2e-6 * big, `threads=${threads}: d loss / d ${name}`);
+      });
+      // the forward output of each slice is the single thread's, bit for bit (no sum crosses the batch)
+      sameBits(a[6], single[6], `threads=${threads}: network output`);
+      const after = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: true, read: ['W1', 'b1', 'W2', 'b2'].map(id) });
+      after.forEach((p, j) => expectClose(p, single[7 + j], (i) => 4 * u * Math.abs(single[7 + j][i]) + 64 * u * 0.01, `threads=${threads}: ${names[j]} after adam`));
+      // a bad target is still a ValueError naming the targets
+      await rejects(() => tr.run([values.x, Float32Array.from([1, 5, 0])], hyper(), { update: false, read: [] }), (e) => e instanceof ValueError && /targets/.test(e.message) && /holds 5/.test(e.message), 'bad target');
+    } finally {
+      tr.dispose();
+    }
+  }
+});
+
+Threads('dropout on a batch-first and a batch-last tensor: each slice draws the full tensor\'s mask (flat indices), bit for bit', async () => {
+  const Bt = 5;
+  const p = 0.5;
+  const threshold = Math.round(p * 2 ** 24);
+  const seed = 77;
+  const drop = (input, output, count, phase) => ({ op: 'dropout', phase, input, output, count, batch: Bt, p, threshold, scale: 2, seed });
+  // x (B, 2, 3, 1) batch first -> dropout -> transpose to (2, 3, 1, B) -> dropout (batch last) -> squared error
+  const { plan, id } = await trainingPlan(
+    { x: [Bt, 2, 3, 1], y: [Bt, 2, 3, 1], yt: [2, 3, 1, Bt], z: [6, Bt], t: [6, Bt], dz: [6, Bt], dyt: [2, 3, 1, Bt], dy: [Bt, 2, 3, 1], dx: [Bt, 2, 3, 1], loss: [1] },
+    [
+      drop('x', 'y', 6 * Bt, 'forward'),
+      { op: 'transpose', input: 'y', output: 'yt', perm: [1, 2, 3, 0], inShape: [Bt, 2, 3, 1] },
+      { ...drop('yt', 'z', 6 * Bt, 'forward'), seed: 78 },
+      { op: 'loss', kind: 'squared_error', fusedSoftmax: false, prediction: 'z', targets: 't', targetForm: 'dense', outputGrad: 'dz', loss: 'loss', units: 6, batch: Bt, aggregate: 'mean' },
+      { ...drop('dz', 'dyt', 6 * Bt, 'backward'), seed: 78 },
+      { op: 'transpose', phase: 'backward', input: 'dyt', output: 'dy', perm: [3, 0, 1, 2], inShape: [2, 3, 1, Bt] },
+      drop('dy', 'dx', 6 * Bt, 'backward'),
+    ],
+    { inputs: ['x', 't'], loss: 'loss', outputs: ['z'], inputGrad: 'dx' },
+  );
+  const x = rand(6 * Bt, 1);
+  const t = rand(6 * Bt, 2);
+  const results = [];
+  for (const threads of [1, 2, 3]) {
+    const tr = await wasmBackend.prepareTraining(plan, { threads });
+    if (threads > 1) assert.match(tr.description, /worker threads/);
+    results.push(await tr.run([x, t], hyper(1, 5), { update: true, read: [id('y'), id('z'), id('dx'), id('loss')] }));
+    tr.dispose();
+  }
+  const m1 = dropoutMaskRef(6 * Bt, seed, threshold, 5);
+  const m2 = dropoutMaskRef(6 * Bt, 78, threshold, 5);
+  sameBits(results[0][0], Float32Array.from(x, (v, i) => (m1[i] ? v * 2 : 0)), 'batch-first mask');
+  const ytRef = Float32Array.from({ length: 6 * Bt }, (_, i) => results[0][0][(i % Bt) * 6 + Math.floor(i / Bt)]);
+  sameBits(results[0][1], Float32Array.from(ytRef, (v, i) => (m2[i] ? v * 2 : 0)), 'batch-last mask');
+  for (const r of [1, 2]) {
+    [0, 1, 2].forEach((j) => sameBits(results[r][j], results[0][j], `threads=${r + 1}: read ${j}`));
+    assert.ok(Math.abs(results[r][3][0] - results[0][3][0]) <= 8 * u * results[0][3][0], `threads=${r + 1}: loss`);
+  }
+});
+
 const Api = suite('wasm training: the PreparedTraining contract');
 
 Api('write, run and read are ordered; bad arguments name themselves; dispose', async () => {
@@ -452,4 +536,5 @@ Api('prepareTraining checks the plan: tensor sizes, scratch, state count, unknow
 Update.run();
 Ops.run();
 E2E.run();
+Threads.run();
 Api.run();

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { wasmBackend, kernelsModule } from '../../dist/backend/wasm/index.js';
 import { packFilters } from '../../dist/backend/wasm/layout.js';
-import { LOSS_CODES, UPDATE_CODES } from '../../dist/backend/wasm/training.js';
+import { LOSS_CODES, UPDATE_CODES, lossWeight } from '../../dist/backend/wasm/training.js';
 import { activationOf } from '../../dist/ops/codes.js';
 import { updateScalar } from '../../dist/ops/training.js';
 import {
@@ -299,7 +299,7 @@ Tr('loss: every kind, fused softmax, index and dense targets, mean and sum', () 
             const pt = K.put(targets);
             const pg = K.alloc(U * B);
             const pl = K.alloc(1);
-            const rc = K.k.loss(pp, pt, pg, pl, U, B, LOSS_CODES[kind], fused ? 1 : 0, targetForm === 'index' ? 1 : 0, aggregate === 'mean' ? 1 : 0);
+            const rc = K.k.loss(pp, pt, pg, pl, U, B, LOSS_CODES[kind], fused ? 1 : 0, targetForm === 'index' ? 1 : 0, lossWeight({ kind, units: U, aggregate }, B));
             assert.is(rc, 0);
             const ref = lossRef({ kind, fusedSoftmax: fused, targetForm, aggregate }, pred, targets, U, B);
             const label = `${kind}${fused ? ' fused' : ''} ${targetForm} ${aggregate} (${U}, ${B})`;
@@ -316,7 +316,7 @@ Tr('loss: index targets outside [0, U) or not integers are refused (code -2); ba
   const pl = K.alloc(1);
   for (const bad of [[0, 3], [-1, 0], [1.5, 0], [NaN, 0]]) {
     const pt = K.put(Float32Array.from(bad));
-    assert.is(K.k.loss(pp, pt, pg, pl, 3, 2, LOSS_CODES.categorical_crossentropy, 1, 1, 1), -2, `targets ${bad}`);
+    assert.is(K.k.loss(pp, pt, pg, pl, 3, 2, LOSS_CODES.categorical_crossentropy, 1, 1, 0.5), -2, `targets ${bad}`);
   }
   const pt = K.put(Float32Array.from([0, 1]));
   assert.is(K.k.loss(pp, pt, pg, pl, 3, 2, 9, 0, 1, 1), -1);

@@ -57,8 +57,8 @@ export const KERNELS_ABI = {
     weight_form: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
     /** (w, packed, K, F) -> 0 | -1: kernel-form (K, F) filters into filter_acts' packed form */
     pack_filters: [['i32', 'i32', 'i32', 'i32'], ['i32']],
-    /** (pred, targets, grad, loss, U, B, kind, fused, indexTargets, mean) -> 0 | -1 | -2 (bad index targets) */
-    loss: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], ['i32']],
+    /** (pred, targets, grad, loss, U, B, kind, fused, indexTargets, w) -> 0 | -1 | -2 (bad index targets): loss = w sum l */
+    loss: [['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f64'], ['i32']],
     /** (w, grad, loss, n, l1, l2) -> 0 | -1: loss += penalty, grad += its gradient */
     penalty: [['i32', 'i32', 'i32', 'i32', 'f32', 'f32'], ['i32']],
     /** (p, g, s0, s1, n, rule, lr, momentum, rho, beta1, beta2, eps, 1 - rho, 1 - beta1, 1 - beta2) -> 0 | -1: one update step */
@@ -102,7 +102,7 @@ export interface KernelsExports {
   global_pool_grad(dy: number, dx: number, C: number, P: number, B: number): number;
   weight_form(w: number, out: number, C: number, k: number, F: number, layout: number, flip: number): number;
   pack_filters(w: number, packed: number, K: number, F: number): number;
-  loss(pred: number, targets: number, grad: number, loss: number, U: number, B: number, kind: number, fused: number, indexTargets: number, mean: number): number;
+  loss(pred: number, targets: number, grad: number, loss: number, U: number, B: number, kind: number, fused: number, indexTargets: number, w: number): number;
   penalty(w: number, grad: number, loss: number, n: number, l1: number, l2: number): number;
   update_param(
     p: number, g: number, s0: number, s1: number, n: number, rule: number, lr: number, momentum: number, rho: number, beta1: number, beta2: number, eps: number,

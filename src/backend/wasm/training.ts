@@ -15,9 +15,13 @@
  *     elementwise.c. The run's hyperparameters arrive as call arguments: each update step's
  *     updateScalar, each dropout step's counter.
  *
- * Threads: a training plan runs on the calling thread (threads: 1), whatever options.threads says;
- * the description says so. Reductions (loss, penalty, bias and weight gradients) are then computed
- * in one fixed order, the same every run.
+ * Threads: by default (and with threads: 1) a training plan runs on the calling thread; with
+ * options.threads = n > 1 the batch is split over n worker threads (training_threads.ts), the
+ * gradients summed across them in worker order on this thread. Reductions (loss, penalty, bias and
+ * weight gradients) are computed in one fixed order: the same result every run for a given thread
+ * count (a different thread count sums in a different order: results agree up to float rounding).
+ * With threads, `read()` of a batch tensor returns what the last run gathered of it (its run's
+ * `read` list, the outputs and the input gradient); other batch tensors live in the workers only.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { BackwardStep } from '../../ops/backward.js';
@@ -25,14 +29,16 @@ import { activationOf } from '../../ops/codes.js';
 import type { PlanTensor } from '../../ops/plan.js';
 import { filterWeightElements, paramElements, type KernelStep } from '../../ops/steps.js';
 import {
-  UPDATE_STATE, updateScalar, type LossKind, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep,
+  UPDATE_STATE, updateScalar, type LossKind, type LossStep, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep,
   type UpdateRule,
 } from '../../ops/training.js';
 import type { BackendOptions } from '../backend.js';
 import { backwardScratchBytes, runBackwardStep } from './backward.js';
-import { forwardCall, kernelsModule, queryInstance, stepScratch } from './engine.js';
+import { forwardCall, kernelsModule, queryInstance, stepScratch, type DropoutPlacement } from './engine.js';
 import type { KernelsExports } from './kernels_abi.js';
-import { checkStep, FORWARD_OPS } from './layout.js';
+import { checkStep, FORWARD_OPS, placeBatch, sliceBatch } from './layout.js';
+import { WorkerPool, workersSupported } from './threads.js';
+import { splitTraining, subTrainingPlans, trainingSizes, type TrainingSplit } from './training_threads.js';
 
 /** The loss kinds' codes in training.c. */
 export const LOSS_CODES = Object.freeze({
@@ -43,6 +49,16 @@ export const LOSS_CODES = Object.freeze({
 export const UPDATE_CODES = Object.freeze({
   sgd: 0, momentum: 1, nesterov_momentum: 2, adagrad: 3, rmsprop: 4, adadelta: 5, adam: 6, adamax: 7,
 } as const satisfies Record<UpdateRule, number>);
+
+/**
+ * The loss step's weight w (LossStep: loss = w sum l): 1 / (B per example, U B per element) for
+ * 'mean', 1 for 'sum'. `batch`: the full batch, also for a thread's slice.
+ */
+export function lossWeight(s: Pick<LossStep, 'kind' | 'units' | 'aggregate'>, batch: number): number {
+  if (s.aggregate === 'sum') return 1;
+  const perExample = s.kind === 'categorical_crossentropy' || s.kind === 'multiclass_hinge';
+  return 1 / (perExample ? batch : s.units * batch);
+}
 
 const BACKWARD_OPS = ['bias_act_grad', 'img_acts', 'weight_acts', 'weight_grad_layout', 'max_pool_grad', 'nin_grad_input', 'nin_grad_weight'];
 
@@ -243,14 +259,87 @@ function checkPlan(k: KernelsExports, plan: TrainingPlan): { arenaBytes: number;
     if (end > plan.arenaBytes) throw new RuntimeError(`wasm backend: tensor ${i} ends at byte ${end}, past the arena's ${plan.arenaBytes} bytes`);
   });
   plan.steps.forEach((s) => checkTrainingStep(k, s, plan.tensors));
+  const batches = new Set(plan.steps.flatMap((s) => (typeof (s as { batch?: unknown }).batch === 'number' ? [(s as { batch: number }).batch] : [])));
+  if (batches.size > 1) throw new RuntimeError(`wasm backend: the training plan's steps have different batch sizes (${[...batches].join(', ')}); one network trains on one batch`);
   const ids = [...plan.inputs, plan.targets, plan.loss, ...plan.outputs, ...plan.params.flatMap((p) => [p.value, p.grad, ...p.state])];
   if (plan.inputGrad !== undefined) ids.push(plan.inputGrad);
   for (const id of ids) if (plan.tensors[id] === undefined) throw new RuntimeError(`wasm backend: the training plan names tensor ${id}, which it lacks`);
   return { arenaBytes: plan.arenaBytes, alignment };
 }
 
+/** The plan's batch: that of its steps with a `batch` field (checkPlan made them agree), 1 with none. */
+function planBatch(plan: TrainingPlan): number {
+  for (const s of plan.steps) {
+    const b = (s as { batch?: unknown }).batch;
+    if (typeof b === 'number') return b;
+  }
+  return 1;
+}
+
+/** The workers of a threaded training plan. */
+interface Threads {
+  pool: WorkerPool;
+  split: TrainingSplit;
+  sizes: number[];
+  bounds: [number, number][];
+  workerBytes: number;
+}
+
 /** One step's call: the kernel's code for this run's hyperparameters. */
 type TrainingCall = (hyper: TrainingHyper) => number;
+
+/**
+ * The one call of a training step: a function of the run's hyperparameters returning the kernel's
+ * code. `addr`: byte address of a tensor by id; `batch`: the FULL batch (the loss weighs with it,
+ * also on a thread's slice); `placement`: where a dropout step's elements sit in the full tensor.
+ */
+export function trainingCall(k: KernelsExports, s: TrainingStep, addr: (id: number) => number, batch: number, placement?: DropoutPlacement): TrainingCall {
+  const t = addr;
+  const scratch = s.scratch === undefined ? 0 : t(s.scratch);
+  if (FORWARD_OPS.includes(s.op)) {
+    const f = s as KernelStep;
+    if (f.op === 'filter_acts') {
+      const packed = scratch + packedOffset(k, f);
+      const K = filterWeightElements(f) / f.filters;
+      const call = forwardCall(k, f, { tensor: t, weight: packed, bias: f.biasMode === 'none' ? 0 : t(f.bias), scratch });
+      const w = t(f.weight);
+      return (h) => k.pack_filters(w, packed, K, f.filters) || call(h.counter);
+    }
+    const at = { tensor: t, weight: f.op === 'nin' ? t(f.weight) : 0, bias: f.op === 'nin' && f.biasMode !== 'none' ? t(f.bias) : 0, scratch };
+    const call = forwardCall(k, f, at, placement);
+    return (h) => call(h.counter);
+  }
+  switch (s.op) {
+    case 'weight_form':
+      return () => k.weight_form(t(s.input), t(s.output), s.channels, s.filterSize, s.filters, s.weightLayout === 'fckk' ? 0 : 1, s.flipFilters ? 1 : 0);
+    case 'loss': {
+      const code = LOSS_CODES[s.kind];
+      const w = lossWeight(s, batch);
+      return () => k.loss(t(s.prediction), t(s.targets), t(s.outputGrad), t(s.loss), s.units, s.batch, code, s.fusedSoftmax ? 1 : 0, s.targetForm === 'index' ? 1 : 0, w);
+    }
+    case 'penalty':
+      return () => k.penalty(t(s.param), t(s.grad), t(s.loss), s.count, s.l1, s.l2);
+    case 'update': {
+      const code = UPDATE_CODES[s.rule];
+      const s0 = s.state.length > 0 ? t(s.state[0]) : 0;
+      const s1 = s.state.length > 1 ? t(s.state[1]) : 0;
+      return (h) =>
+        k.update_param(t(s.param), t(s.grad), s0, s1, s.count, code, updateScalar(s, h), s.momentum, s.rho, s.beta1, s.beta2, s.epsilon, 1 - s.rho, 1 - s.beta1, 1 - s.beta2);
+    }
+    case 'softmax_grad':
+      return () => k.softmax_grad(t(s.output), t(s.outputGrad), t(s.inputGrad), s.units, s.batch);
+    case 'global_pool_grad':
+      return () => k.global_pool_grad(t(s.outputGrad), t(s.inputGrad), s.channels, s.positions, s.batch);
+    default: {
+      const b = s as BackwardStep;
+      const at = { tensor: t, weight: t };
+      return () => {
+        runBackwardStep(k, b, at);
+        return 0;
+      };
+    }
+  }
+}
 
 export class WasmPreparedTraining implements PreparedTraining {
   readonly description: string;
@@ -261,17 +350,22 @@ export class WasmPreparedTraining implements PreparedTraining {
   readonly #calls: TrainingCall[];
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
+  #threads: Threads | null;
   /** Milliseconds per step of the last run (0 for skipped steps). */
   readonly times: Float64Array;
 
-  private constructor(plan: TrainingPlan, k: KernelsExports, arena: number, arenaBytes: number, threadsNote: string) {
+  private constructor(plan: TrainingPlan, k: KernelsExports, arena: number, arenaBytes: number, threads: Threads | null, note: string) {
     this.#plan = plan;
     this.#k = k;
-    this.bytes = arenaBytes;
+    this.#threads = threads;
+    this.bytes = arenaBytes + (threads?.workerBytes ?? 0);
     this.#addr = plan.tensors.map((t) => arena + t.offset);
-    this.#calls = plan.steps.map((s) => this.#call(k, s));
+    const addr = (id: number) => this.#addr[id];
+    const batch = planBatch(plan);
+    this.#calls = plan.steps.map((s) => trainingCall(k, s, addr, batch));
     this.times = new Float64Array(plan.steps.length);
-    this.description = `WebAssembly SIMD training (calling thread${threadsNote})`;
+    const how = threads === null ? 'calling thread' : `${threads.sizes.length} worker threads, batch split ${threads.sizes.join('+')}`;
+    this.description = `WebAssembly SIMD training (${how}${note})`;
   }
 
   static async create(plan: TrainingPlan, options: BackendOptions = {}): Promise<WasmPreparedTraining> {
@@ -280,62 +374,31 @@ export class WasmPreparedTraining implements PreparedTraining {
       throw new ValueError(`the wasm backend requires threads to be a positive integer, but threads=${String(requested)}`);
     }
     const module = await kernelsModule();
-    const { arenaBytes, alignment } = checkPlan(await queryInstance(module), plan);
+    const query = await queryInstance(module);
+    const { arenaBytes, alignment } = checkPlan(query, plan);
+    let threads: Threads | null = null;
+    let note = '';
+    if (requested !== undefined && requested > 1) {
+      const split = workersSupported() ? splitTraining(plan) : 'this environment has no worker threads';
+      if (typeof split === 'string') note = `; threads=${requested} asked, but ${split}`;
+      else {
+        const sizes = trainingSizes(split.batch, requested);
+        if (sizes.length > 1) {
+          const plans = subTrainingPlans(plan, split, sizes, (s) => trainingStepScratch(query, s));
+          const pool = await WorkerPool.create(module, plans);
+          const bounds: [number, number][] = plans.map((p) => [p.b0, p.b0 + p.sub]);
+          threads = { pool, split, sizes, bounds, workerBytes: plans.reduce((n, p) => n + p.arenaBytes, 0) };
+        }
+      }
+    }
     const instance = new WebAssembly.Instance(module, {});
     const k = instance.exports as unknown as KernelsExports;
     const arena = arenaBytes > 0xffff0000 ? 0 : k.kernels_reserve(Math.max(arenaBytes, 16), alignment) >>> 0;
-    if (arena === 0) throw new RuntimeError(`wasm backend: cannot grow the module's memory for the training arena (${arenaBytes} bytes; WebAssembly memory is limited to 4 GiB)`);
-    const note = requested !== undefined && requested > 1 ? `; threads=${requested} asked, training runs on one thread` : '';
-    return new WasmPreparedTraining(plan, k, arena, arenaBytes, note);
-  }
-
-  #call(k: KernelsExports, s: TrainingStep): TrainingCall {
-    const t = (id: number) => this.#addr[id];
-    const scratch = s.scratch === undefined ? 0 : t(s.scratch);
-    if (FORWARD_OPS.includes(s.op)) {
-      const f = s as KernelStep;
-      if (f.op === 'filter_acts') {
-        const packed = scratch + packedOffset(k, f);
-        const K = filterWeightElements(f) / f.filters;
-        const call = forwardCall(k, f, { tensor: t, weight: packed, bias: f.biasMode === 'none' ? 0 : t(f.bias), scratch });
-        const w = t(f.weight);
-        return (h) => k.pack_filters(w, packed, K, f.filters) || call(h.counter);
-      }
-      const at = { tensor: t, weight: f.op === 'nin' ? t(f.weight) : 0, bias: f.op === 'nin' && f.biasMode !== 'none' ? t(f.bias) : 0, scratch };
-      const call = forwardCall(k, f, at);
-      return (h) => call(h.counter);
+    if (arena === 0) {
+      threads?.pool.terminate();
+      throw new RuntimeError(`wasm backend: cannot grow the module's memory for the training arena (${arenaBytes} bytes; WebAssembly memory is limited to 4 GiB)`);
     }
-    switch (s.op) {
-      case 'weight_form':
-        return () => k.weight_form(t(s.input), t(s.output), s.channels, s.filterSize, s.filters, s.weightLayout === 'fckk' ? 0 : 1, s.flipFilters ? 1 : 0);
-      case 'loss': {
-        const code = LOSS_CODES[s.kind];
-        return () =>
-          k.loss(t(s.prediction), t(s.targets), t(s.outputGrad), t(s.loss), s.units, s.batch, code, s.fusedSoftmax ? 1 : 0, s.targetForm === 'index' ? 1 : 0,
-            s.aggregate === 'mean' ? 1 : 0);
-      }
-      case 'penalty':
-        return () => k.penalty(t(s.param), t(s.grad), t(s.loss), s.count, s.l1, s.l2);
-      case 'update': {
-        const code = UPDATE_CODES[s.rule];
-        const s0 = s.state.length > 0 ? t(s.state[0]) : 0;
-        const s1 = s.state.length > 1 ? t(s.state[1]) : 0;
-        return (h) =>
-          k.update_param(t(s.param), t(s.grad), s0, s1, s.count, code, updateScalar(s, h), s.momentum, s.rho, s.beta1, s.beta2, s.epsilon, 1 - s.rho, 1 - s.beta1, 1 - s.beta2);
-      }
-      case 'softmax_grad':
-        return () => k.softmax_grad(t(s.output), t(s.outputGrad), t(s.inputGrad), s.units, s.batch);
-      case 'global_pool_grad':
-        return () => k.global_pool_grad(t(s.outputGrad), t(s.inputGrad), s.channels, s.positions, s.batch);
-      default: {
-        const b = s as BackwardStep;
-        const at = { tensor: t, weight: t };
-        return () => {
-          runBackwardStep(k, b, at);
-          return 0;
-        };
-      }
-    }
+    return new WasmPreparedTraining(plan, k, arena, arenaBytes, threads, note);
   }
 
   #view(id: number): Float32Array {
@@ -373,7 +436,7 @@ export class WasmPreparedTraining implements PreparedTraining {
   }
 
   /** Queues `work`: it runs after every earlier call settled, at once when none is pending. */
-  #enqueue<T>(work: () => T): Promise<T> {
+  #enqueue<T>(work: () => T | Promise<T>): Promise<T> {
     let result: Promise<T>;
     if (this.#pending === 0) {
       try {
@@ -401,29 +464,70 @@ export class WasmPreparedTraining implements PreparedTraining {
     const h = { learningRate: hyper.learningRate, t: hyper.t, counter: hyper.counter >>> 0 };
     const read = [...options.read];
     const update = options.update !== false;
-    return this.#enqueue(() => this.#run(data, h, update, read));
+    return this.#enqueue(() => (this.#threads === null ? this.#run(data, h, update, read) : this.#runThreads(this.#threads, data, h, update, read)));
+  }
+
+  /** Runs step i on this thread; a loss refusing its targets is a ValueError naming them. */
+  #step(i: number, hyper: TrainingHyper): void {
+    const s = this.#plan.steps[i];
+    const t0 = performance.now();
+    const rc = this.#calls[i](hyper);
+    this.times[i] = performance.now() - t0;
+    if (rc === -2 && s.op === 'loss') this.#badTargets(s);
+    if (rc !== 0) throw new RuntimeError(`wasm backend: the ${s.op} kernel rejected the sizes of training ${stepName(s)}, code ${rc}`);
+  }
+
+  #badTargets(s: LossStep): never {
+    const n = this.#plan.tensors[s.targets];
+    throw new ValueError(
+      `the targets of layer ${s.layer}'s loss must be class indices, integers in [0, ${s.units}), but tensor ${s.targets} (shape [${n.shape.join(', ')}]) holds ` +
+        `${Array.from(this.#view(s.targets)).find((v) => !(Number.isInteger(v) && v >= 0 && v < s.units))}`,
+    );
+  }
+
+  /** A run split over the workers (training_threads.ts): pre steps here, batch steps there, partial sums, post steps here. */
+  async #runThreads(th: Threads, inputs: readonly Float32Array[], hyper: TrainingHyper, update: boolean, read: readonly number[]): Promise<Float32Array[]> {
+    const plan = this.#plan;
+    const { split, bounds, pool } = th;
+    inputs.forEach((x, i) => this.#view(plan.inputs[i]).set(x));
+    // index targets checked here, where the error can name them (a worker's would be a RuntimeError)
+    for (const s of plan.steps) {
+      if (s.op === 'loss' && s.targetForm === 'index' && this.#view(s.targets).some((v) => !(Number.isInteger(v) && v >= 0 && v < s.units))) this.#badTargets(s);
+    }
+    this.times.fill(0);
+    for (const i of split.pre) this.#step(i, hyper);
+    const globals = split.globalsIn.map((id) => this.#view(id).slice());
+    const shape = (id: number) => plan.tensors[id].shape;
+    const axis = (id: number) => split.axes[id] as 'first' | 'last';
+    const wanted = [...new Set([...read, ...plan.outputs, ...(plan.inputGrad === undefined ? [] : [plan.inputGrad])])].filter((id) => split.axes[id] !== null);
+    const parts = bounds.map(([b0, b1]) => plan.inputs.map((id, i) => sliceBatch(inputs[i], shape(id), axis(id), b0, b1)));
+    const messages = parts.map((p) => ({ inputs: p, globals, counter: hyper.counter, read: wanted }));
+    const { outputs, times } = await pool.runEach(messages, parts.map((p) => p.map((x) => x.buffer as ArrayBuffer)));
+    split.batchSteps.forEach((step, j) => (this.times[step] = Math.max(...times.map((t) => t[j]))));
+    // the partial sums, in worker order
+    split.reduce.forEach((id, r) => {
+      const sum = this.#view(id);
+      sum.set(outputs[0][r]);
+      for (let w = 1; w < outputs.length; w++) {
+        const part = outputs[w][r];
+        for (let i = 0; i < sum.length; i++) sum[i] += part[i];
+      }
+    });
+    const R = split.reduce.length;
+    wanted.forEach((id, j) => bounds.forEach(([b0, b1], w) => placeBatch(this.#view(id), shape(id), axis(id), b0, b1, outputs[w][R + j])));
+    for (const i of split.post) if (update || plan.steps[i].phase !== 'update') this.#step(i, hyper);
+    return read.map((id) => this.#view(id).slice());
   }
 
   #run(inputs: readonly Float32Array[], hyper: TrainingHyper, update: boolean, read: readonly number[]): Float32Array[] {
     const plan = this.#plan;
     inputs.forEach((x, i) => this.#view(plan.inputs[i]).set(x));
     for (let i = 0; i < this.#calls.length; i++) {
-      const s = plan.steps[i];
-      if (!update && s.phase === 'update') {
+      if (!update && plan.steps[i].phase === 'update') {
         this.times[i] = 0;
         continue;
       }
-      const t0 = performance.now();
-      const rc = this.#calls[i](hyper);
-      this.times[i] = performance.now() - t0;
-      if (rc === -2 && s.op === 'loss') {
-        const n = plan.tensors[s.targets];
-        throw new ValueError(
-          `the targets of layer ${s.layer}'s loss must be class indices, integers in [0, ${s.units}), but tensor ${s.targets} (shape [${n.shape.join(', ')}]) holds ` +
-            `${Array.from(this.#view(s.targets)).find((v) => !(Number.isInteger(v) && v >= 0 && v < s.units))}`,
-        );
-      }
-      if (rc !== 0) throw new RuntimeError(`wasm backend: the ${s.op} kernel rejected the sizes of training ${stepName(s)}, code ${rc}`);
+      this.#step(i, hyper);
     }
     return read.map((id) => this.#view(id).slice());
   }
@@ -455,6 +559,8 @@ export class WasmPreparedTraining implements PreparedTraining {
 
   dispose(): void {
     this.#k = null;
+    this.#threads?.pool.terminate();
+    this.#threads = null;
   }
 }
 

@@ -64,11 +64,13 @@ enum {
 /*
  * loss: the objective and its gradient (src/ops/training.ts LossStep). pred and grad (U, B);
  * targets (B) class indices as floats (index_targets) or (U, B) dense. *loss_out = w * sum of the
- * losses, with w = 1 / (B per example, U B per element) when `mean`, else 1; grad written whole.
+ * losses and the gradient carries w too: the caller passes w = 1 / (B per example, U B per element)
+ * for 'mean', 1 for 'sum', with B the FULL batch (a thread's slice of the batch passes the same w,
+ * so the slices' losses and gradients add up to the whole batch's); grad written whole.
  * Per-example sums and the aggregate in float64, in order b = 0..B-1 (then u); the gradient is
  * rounded to float32 once.
  */
-EXPORT(loss) int loss(const float* pred, const float* targets, float* grad, float* loss_out, int U, int B, int kind, int fused, int index_targets, int mean) {
+EXPORT(loss) int loss(const float* pred, const float* targets, float* grad, float* loss_out, int U, int B, int kind, int fused, int index_targets, double w) {
   if (U < 1 || B < 1 || kind < 0 || kind >= LOSS_COUNT || (fused && kind != LOSS_CATEGORICAL_CROSSENTROPY)) return KERNEL_BAD_ARGS;
   /* the multiclass hinge compares the target with another class */
   if (kind == LOSS_MULTICLASS_HINGE && U < 2) return KERNEL_BAD_ARGS;
@@ -77,9 +79,6 @@ EXPORT(loss) int loss(const float* pred, const float* targets, float* grad, floa
       const float t = targets[b];
       if (!(t >= 0.0f && t < (float)U) || (float)(int)t != t) return KERNEL_BAD_TARGETS;
     }
-  const size_t n = (size_t)U * B;
-  const int per_example = kind == LOSS_CATEGORICAL_CROSSENTROPY || kind == LOSS_MULTICLASS_HINGE;
-  const double w = mean ? 1.0 / (per_example ? (double)B : (double)n) : 1.0;
 #define TARGET(u, b) (index_targets ? ((int)targets[b] == (u) ? 1.0 : 0.0) : (double)targets[(size_t)(u) * B + (b)])
   double sum = 0.0;
   if (kind == LOSS_CATEGORICAL_CROSSENTROPY && fused) {
