@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { rejects } from './env.mjs';
 import { wasmBackend, kernelsModule } from '../../dist/backend/wasm/index.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
+import { splitTraining } from '../../dist/backend/wasm/training_threads.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { dropoutMaskRef, lossRef, softmaxRef, updateRef, UPDATE_DEFAULTS, weightFormRef } from '../reference/training_ops.mjs';
 import { filterActsC01b } from '../reference/conv.mjs';
@@ -480,6 +481,41 @@ Threads('dropout on a batch-first and a batch-last tensor: each slice draws the 
     [0, 1, 2].forEach((j) => sameBits(results[r][j], results[0][j], `threads=${r + 1}: read ${j}`));
     assert.ok(Math.abs(results[r][3][0] - results[0][3][0]) <= 8 * u * results[0][3][0], `threads=${r + 1}: loss`);
   }
+});
+
+Threads('splitTraining: the groups of the tiny network; a plan it cannot split runs on the calling thread and says why', async () => {
+  const { plan, id } = await tinyNetwork('adam');
+  const split = splitTraining(plan);
+  assert.type(split, 'object', String(split));
+  const ops = (ix) => ix.map((i) => plan.steps[i].op);
+  assert.equal(ops(split.pre), ['weight_form', 'transpose']);
+  assert.equal(ops(split.post), ['transpose', 'weight_grad_layout', 'penalty', 'update', 'update', 'update', 'update']);
+  assert.equal(split.globalsIn, ['b1', 'W2t', 'b2', 'K1'].map(id).sort((a, b) => a - b));
+  assert.equal(split.reduce, ['loss', 'gW2t', 'gb2', 'gb1', 'gK1'].map(id).sort((a, b) => a - b));
+  assert.is(split.axes[id('x')], 'last');
+  assert.is(split.axes[id('W1')], null);
+  // a copy of a bias gradient makes it a batch tensor and a batch-free one at once
+  const lossStep = { op: 'loss', kind: 'categorical_crossentropy', fusedSoftmax: true, prediction: 'z', targets: 't', targetForm: 'index', outputGrad: 'dz', loss: 'loss', units: 4, batch: 2, aggregate: 'mean' };
+  const biasGrad = { op: 'bias_act_grad', phase: 'backward', output: 'z', outputGrad: 'dz', preActGrad: 'dz', biasGrad: 'gb', biasMode: 'tied', nonlinearity: { kind: 'linear', params: [] }, units: 4, positions: 1, batch: 2 };
+  const shapes = { z: [4, 2], dz: [4, 2], gb: [4], c: [4], loss: [1], t: [2] };
+  const { plan: mixed } = await trainingPlan(shapes, [lossStep, biasGrad, { op: 'copy', phase: 'backward', input: 'gb', output: 'c', count: 4, batch: 2 }], { inputs: ['z', 't'], loss: 'loss' });
+  assert.match(String(splitTraining(mixed)), /tensor 2 is used both with and without a batch axis/);
+  const tr = await wasmBackend.prepareTraining(mixed, { threads: 2 });
+  assert.match(tr.description, /calling thread; threads=2 asked, but tensor 2 is used both with and without a batch axis/);
+  tr.dispose();
+  const { plan: fine } = await trainingPlan(shapes, [lossStep, biasGrad], { inputs: ['z', 't'], loss: 'loss' });
+  const tr2 = await wasmBackend.prepareTraining(fine, { threads: 2 });
+  assert.match(tr2.description, /2 worker threads/);
+  const z = rand(8, 3);
+  const t = Float32Array.from([3, 0]);
+  const [gb, loss] = await tr2.run([z, t], hyper(), { update: false, read: [2, 4] });
+  const ref = lossRef({ kind: 'categorical_crossentropy', fusedSoftmax: true, targetForm: 'index', aggregate: 'mean' }, z, t, 4, 2);
+  const gbRef = Float64Array.from({ length: 4 }, (_, un) => ref.grad[un * 2] + ref.grad[un * 2 + 1]);
+  expectClose(gb, gbRef, (i) => 4 * u * (Math.abs(ref.grad[i * 2]) + Math.abs(ref.grad[i * 2 + 1])), 'bias gradient summed over the two workers');
+  assert.ok(Math.abs(loss[0] - ref.loss) <= 4 * u * ref.loss, `loss summed over the workers: ${loss[0]} vs ${ref.loss}`);
+  tr2.dispose();
+  const { plan: twoBatches } = await trainingPlan(shapes, [lossStep, { ...biasGrad, batch: 1, positions: 2 }], { inputs: ['z', 't'], loss: 'loss' });
+  await rejects(() => wasmBackend.prepareTraining(twoBatches, {}), (e) => e instanceof RuntimeError && /different batch sizes \(2, 1\)/.test(e.message), 'batch sizes');
 });
 
 const Api = suite('wasm training: the PreparedTraining contract');
