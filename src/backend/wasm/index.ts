@@ -18,6 +18,9 @@
  * pages), the inputs and outputs live in shared buffers and each worker copies its own slices, in
  * parallel; elsewhere slices travel in messages (transferred) and this thread gathers them.
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
+ *
+ * Training (src/ops/training.ts): prepareTraining and trainingScratchBytes are training.ts (one
+ * instance holding the plan's arena; with threads > 1 the batch split of training_threads.ts).
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/training.js';

@@ -134,7 +134,8 @@ export function checkStep(s: KernelStep, tensors: readonly PlanTensor[], trainin
   if (s.op === 'dropout') {
     if (!(Number.isInteger(s.threshold) && s.threshold >= 0 && s.threshold <= 2 ** 24)) fail(s, `has threshold ${s.threshold}, not an integer in [0, 2^24]`);
     if (!(Number.isInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32)) fail(s, `has seed ${s.seed}, not a u32`);
-    if (!Number.isFinite(s.scale)) fail(s, `has scale ${s.scale}`);
+    // p = 1 with rescale gives scale Infinity: nothing is kept (threshold 2^24), so it is never used
+    if (Number.isNaN(s.scale)) fail(s, `has scale ${s.scale}`);
   }
   if (s.op === 'nin' && !(s.weightLayout === undefined || s.weightLayout === 'uc' || s.weightLayout === 'cu')) fail(s, `has weightLayout ${String(s.weightLayout)}`);
   const window = outputWindowProblem(s);
