@@ -7,6 +7,7 @@
 import { RuntimeError } from '../../errors.js';
 import { workerClass, wrapWorker, type WorkerHandle } from '../../threading.js';
 import type { ExecPlan, SharedIO } from './layout.js';
+import type { SubTrainingPlan } from './training_threads.js';
 
 export { hardwareThreads, sharedMemorySupported, workersSupported } from '../../threading.js';
 
@@ -48,7 +49,7 @@ export class WorkerPool {
    * Starts one worker per plan and initialises each with its plan (and, for shared-memory runs,
    * its SharedIO); rejects if any fails.
    */
-  static async create(module: WebAssembly.Module, plans: readonly ExecPlan[], shared?: readonly SharedIO[]): Promise<WorkerPool> {
+  static async create(module: WebAssembly.Module, plans: readonly (ExecPlan | SubTrainingPlan)[], shared?: readonly SharedIO[]): Promise<WorkerPool> {
     const workers = await Promise.all(plans.map(() => spawn()));
     const pool = new WorkerPool(workers);
     try {
@@ -140,6 +141,22 @@ export class WorkerPool {
         w.keepAlive(true);
         if (parts === null) w.post({ type: 'run', id });
         else w.post({ type: 'run', id, inputs: parts[i] }, parts[i].map((x) => x.buffer as ArrayBuffer));
+      });
+    });
+  }
+
+  /**
+   * Sends worker i `{ type: 'run', id, ...messages[i] }` (transferring transfers[i]); resolves with
+   * every worker's `outputs` and step times, as run() does.
+   */
+  runEach(messages: readonly Record<string, unknown>[], transfers: readonly ArrayBuffer[][]): Promise<{ outputs: Float32Array[][]; times: Float64Array[] }> {
+    if (this.#failed) return Promise.reject(new RuntimeError(`wasm backend: a worker thread failed earlier: ${this.#failed.message}`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { remaining: this.#workers.length, outputs: [], times: [], resolve, reject });
+      this.#workers.forEach((w, i) => {
+        w.keepAlive(true);
+        w.post({ ...messages[i], type: 'run', id }, transfers[i]);
       });
     });
   }
