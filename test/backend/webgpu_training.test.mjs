@@ -236,6 +236,9 @@ ops('loss: every kind, fused softmax, index and dense targets, mean and sum; pen
   z[2] = 80; // a large logit: log-softmax must stay finite
   const pr = Float32Array.from(softmaxRef(rand(U * B, 12, -2, 2), U, B));
   const sc = rand(U * B, 13, -1.5, 1.5);
+  // example 0 (target 0): two other classes tie at the maximum; the first one takes the gradient
+  sc[1 * B] = 1.75;
+  sc[3 * B] = 1.75;
   const dn = Float32Array.from(softmaxRef(rand(U * B, 14, -1, 1), U, B));
   const bn = Float32Array.from(rand(U * B, 15, 0, 1), (v) => (v > 0.5 ? 1 : 0));
   const ix = Float32Array.from([0, 3, 1, 2, 3]);
@@ -325,9 +328,10 @@ ops('update: every rule over 3 steps (adam and adamax bias-corrected per step); 
   }
 });
 
-ops('tiny conv end to end: weight_form -> filter_acts -> loss -> bias_act_grad -> weight_acts -> weight_grad_layout, img_acts -> update', async () => {
+// B 4: the kernels' vec4 paths; B 3: their scalar paths (both read the weight from the arena)
+for (const B of [4, 3]) ops(`tiny conv end to end (batch ${B}): weight_form -> filter_acts -> loss -> bias_act_grad -> weight_acts -> weight_grad_layout, img_acts -> update`, async () => {
   if (!device) return;
-  const [C, H, W, B, F, k, pad, s] = [2, 5, 5, 4, 4, 3, 1, 1];
+  const [C, H, W, F, k, pad, s] = [2, 5, 5, 8, 3, 1, 1];
   const OH = 5;
   const OW = 5;
   const U = F * OH * OW;
