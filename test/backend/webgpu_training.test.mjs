@@ -16,13 +16,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testDevice, rejects } from './env.mjs';
-import { prepareWebGpuTraining, webgpuBackend } from '../../dist/backend/webgpu/index.js';
+import { launchOf, prepareWebGpuTraining, webgpuBackend } from '../../dist/backend/webgpu/index.js';
 import { weightActsStep } from '../../dist/ops/backward.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import {
   activationRef, dropoutMaskRef, globalPoolGradRef, globalPoolRef, lossRef, penaltyRef, softmaxGradRef, softmaxRef, UPDATE_DEFAULTS, updateRef, weightFormRef,
 } from '../reference/training_ops.mjs';
-import { actGrad, biasGrad, imgActsC01b, kernelGradToParam, ninGrad, weightActsC01b } from '../reference/backward.mjs';
+import { actGrad, biasGrad, imgActsC01b, kernelGradToParam, maxPoolGradC01b, ninGrad, weightActsC01b } from '../reference/backward.mjs';
+import { poolWindows } from '../reference/pool.mjs';
 import { filterActsC01b } from '../reference/conv.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
@@ -486,6 +487,77 @@ ops('dense layer end to end: transpose -> nin (weight and bias from the arena) -
     const [wNew, vNew] = await t.read([w, vw]);
     expectClose(vNew, Float64Array.from(dwOut, (v) => -lr * v), (i) => 2 * ULP * lr * Math.abs(dwOut[i]), 'momentum velocity');
     expectClose(wNew, Float64Array.from(ws, (v, i) => v - lr * dwOut[i]), (i) => 2 * ULP * (Math.abs(ws[i]) + lr * Math.abs(dwOut[i])), 'momentum step');
+  } finally {
+    t.dispose();
+  }
+});
+
+ops('max_pool -> max_pool_grad in a training plan (partial windows, every tied maximum gets the gradient)', async () => {
+  if (!device) return;
+  const [C, H, W, B, P, st] = [3, 5, 5, 3, 3, 2];
+  const rows = poolWindows(H, P, st);
+  const cols = poolWindows(W, P, st);
+  const [R, S] = [rows.length, cols.length];
+  const pb = new PlanBuilder();
+  const x = pb.tensor([C, H, W, B]);
+  const y = pb.tensor([C, R, S, B]);
+  const dy = pb.tensor([C, R, S, B]);
+  const dx = pb.tensor([C, H, W, B]);
+  const geo = { channels: C, rows: H, cols: W, batch: B, poolSize: P, stride: st, outRows: R, outCols: S };
+  pb.step({ op: 'max_pool', input: x, output: y, ...geo });
+  pb.step({ op: 'max_pool_grad', input: x, output: y, outputGrad: dy, inputGrad: dx, ...geo }, 'backward');
+  const plan = await pb.plan({ inputs: [x, dy] });
+  // values on a coarse grid: ties inside windows
+  const xs = Float32Array.from(rand(C * H * W * B, 70, 0, 4), Math.floor);
+  const dys = rand(C * R * S * B, 71);
+  const at = (c, yy, xx, b) => ((c * H + yy) * W + xx) * B + b;
+  const yRef = new Float64Array(C * R * S * B);
+  for (let c = 0; c < C; c++) for (let oy = 0; oy < R; oy++) for (let ox = 0; ox < S; ox++) for (let b = 0; b < B; b++) {
+    let m = -Infinity;
+    for (const yy of rows[oy]) for (const xx of cols[ox]) m = Math.max(m, xs[at(c, yy, xx, b)]);
+    yRef[((c * R + oy) * S + ox) * B + b] = m;
+  }
+  const dxRef = maxPoolGradC01b({ data: xs, shape: [C, H, W, B] }, { data: dys, shape: [C, R, S, B] }, P, st).data;
+  const t = await prepare(plan);
+  try {
+    const [yOut, dxOut] = await t.run([xs, dys], hyper(), { update: false, read: [y, dx] });
+    assert.equal(Array.from(yOut), Array.from(yRef), 'max_pool is exact');
+    // at most ceil(P / s)^2 = 4 windows add into one input
+    expectClose(dxOut, dxRef, (i) => tolerance(4, 1, 4 * Math.max(...dys.map(Math.abs)), dxRef[i]), 'max_pool_grad');
+  } finally {
+    t.dispose();
+  }
+});
+
+ops('filter_acts with split K (the GPU tiles) in a training plan: weight and bias from the arena, partial sums in the scratch trainingScratchBytes asked for', async () => {
+  if (!device) return;
+  const [C, H, W, B, F, k] = [48, 3, 3, 4, 16, 3];
+  const pb = new PlanBuilder();
+  const x = pb.tensor([C, H, W, B]);
+  const wk = pb.tensor([C, k, k, F]);
+  const bias = pb.tensor([F]);
+  const y = pb.tensor([F, 1, 1, B]);
+  const nl = { kind: 'leaky_rectify', params: [0.1] };
+  pb.step({ op: 'filter_acts', input: x, output: y, weight: wk, weightLayout: 'ckkf', flipFilters: false, bias, biasMode: 'tied', nonlinearity: nl, channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: 1, pad: 0, outRows: 1, outCols: 1 });
+  const plan = await pb.plan({ inputs: [x, wk, bias] });
+  assert.ok(plan.steps[0].scratch !== undefined, 'K = 432 with 1 tile: a GPU splits it, so the plan holds the partial sums');
+  const l = device.limits;
+  const launch = launchOf(plan, plan.steps[0], {
+    minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    wholeArena: Math.ceil(plan.arenaBytes / 16) * 16,
+  });
+  assert.ok(launch.constants.SPLIT > 1 && launch.constants.W_ARENA === 1 && launch.second?.entryPoint === 'split_sum', `split K on this device: ${JSON.stringify(launch.constants)}`);
+  const xs = rand(C * H * W * B, 80);
+  const ws = rand(C * k * k * F, 81, -0.2, 0.2);
+  const bs = rand(F, 82, -0.5, 0.5);
+  const pre = filterActsC01b({ data: Float64Array.from(xs), shape: [C, H, W, B] }, { data: Float64Array.from(ws), shape: [C, k, k, F] }, 0, 1);
+  const mag = filterActsC01b({ data: Float64Array.from(xs, Math.abs), shape: [C, H, W, B] }, { data: Float64Array.from(ws, Math.abs), shape: [C, k, k, F] }, 0, 1);
+  const yRef = Float64Array.from(pre.data, (v, i) => nonlinearity('leaky_rectify', [0.1], v + bs[Math.floor(i / B)]));
+  const t = await prepareWebGpuTraining(plan, { device, cpuVariants: false });
+  try {
+    const [yOut] = await t.run([xs, ws, bs], hyper(), { update: false, read: [y] });
+    expectClose(yOut, yRef, (i) => tolerance(C * k * k + 1, 1, mag.data[i] + Math.abs(bs[Math.floor(i / B)]), yRef[i]), 'split-K filter_acts');
   } finally {
     t.dispose();
   }
