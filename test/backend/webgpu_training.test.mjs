@@ -170,13 +170,22 @@ ops('dropout: the mask is dropoutMaskRef bit for bit, per counter and seed; kept
   const y2 = pb.tensor([n]);
   pb.step({ op: 'dropout', input: x, output: y1, count: n, batch: 10, p, threshold, scale, seed: 1 });
   pb.step({ op: 'dropout', input: x, output: y2, count: n, batch: 10, p, threshold, scale: 1, seed: 0xfffffffe });
-  const plan = await pb.plan({ inputs: [x] });
+  // its gradient: the same step (seed, counter) on the output gradient, in the backward phase
+  const dy = pb.tensor([n]);
+  const dx = pb.tensor([n]);
+  pb.step({ op: 'dropout', input: dy, output: dx, count: n, batch: 10, p, threshold, scale, seed: 1 }, 'backward');
+  const plan = await pb.plan({ inputs: [x, dy] });
   const xs = rand(n, 7, 0.5, 1.5);
+  const dys = rand(n, 8, 0.5, 1.5);
   const t = await prepare(plan);
   try {
     const masks = [];
     for (const counter of [0, 1, 12345, 0xffffffff]) {
-      const [a, b] = await t.run([xs], hyper({ counter }), { update: false, read: [y1, y2] });
+      const [a, b, d] = await t.run([xs, dys], hyper({ counter }), { update: false, read: [y1, y2, dx] });
+      for (let i = 0; i < n; i++) {
+        const want = a[i] !== 0 ? Math.fround(dys[i] * scale) : 0;
+        if (d[i] !== want) assert.unreachable(`counter ${counter}: the gradient's element ${i} is ${d[i]}, expected ${want} (the forward's mask)`);
+      }
       for (const [out, seed, s] of [[a, 1, scale], [b, 0xfffffffe, 1]]) {
         const keep = dropoutMaskRef(n, seed, threshold, counter);
         for (let i = 0; i < n; i++) {
@@ -395,7 +404,12 @@ for (const B of [4, 3]) ops(`tiny conv end to end (batch ${B}): weight_form -> f
   try {
     await t.write(w, ws);
     await t.write(bias, bs);
+    // gradients only, twice: the reductions (loss, bias sums, weight_acts' partial sums) give the same bits
+    const g1 = await t.run([xs, ts], hyper(), { update: false, read: [loss, db, dw, dx] });
+    const g2 = await t.run([xs, ts], hyper(), { update: false, read: [loss, db, dw, dx] });
+    g1.forEach((a, i) => assert.equal(Array.from(g2[i]), Array.from(a), `gradient read ${i} is deterministic`));
     const [yOut, lossOut, dbOut, dwOut, dxOut, wkOut] = await t.run([xs, ts], hyper({ learningRate: lr }), { update: true, read: [y, loss, db, dw, dx, wk] });
+    assert.equal(Array.from(dwOut), Array.from(g1[2]), 'the update: false runs left the parameters alone');
     assert.equal(Array.from(wkOut), Array.from(Float32Array.from(wkRef)), 'weight_form wrote the kernel form');
     // tanh is 1-Lipschitz: the pre-activation's error bounds the output's, plus tanh's own few ulps
     const K = C * k * k;
