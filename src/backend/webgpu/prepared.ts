@@ -13,7 +13,7 @@ import type { ParamSource } from '../backend.js';
 import { withScratch } from '../../ops/plan.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import { kernelWeights } from '../../ops/weights.js';
+import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
@@ -91,7 +91,8 @@ function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Arr
     case 'conv':
       return kernelWeights(layout.step, v);
     case 'nin':
-      return ninKernelWeights(v.data, layout.units, layout.channels);
+      // (a DenseLayer's (C, U) transposed to the (U, C) form first)
+      return ninKernelWeights(layout.weightLayout === 'cu' ? ninWeights(layout.units, layout.channels, 'cu', v) : v.data, layout.units, layout.channels);
     case 'raw':
       return v.data;
   }
