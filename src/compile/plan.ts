@@ -262,6 +262,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       outputShape: outShape,
       training: opts.training === true,
       deterministic: opts.deterministic !== false,
+      batchAxis: batchAxisOf.get(l) as number,
       index: layers.indexOf(l),
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
       inputRotations: () => rotationsOf(below()),

@@ -32,6 +32,11 @@ export interface LowerContext {
   readonly training: boolean;
   /** false when the plan computes the training-time pass (dropout active): `compileTraining`. */
   readonly deterministic: boolean;
+  /**
+   * The batch axis of this layer's output in its declared layout (0 for bc01 and (N, U), 3 for
+   * c01b; -1 for none): `outputShape[batchAxis]` is the batch size a step's `batch` field names.
+   */
+  readonly batchAxis: number;
   /** This layer's position in the network's topological order (a per-layer seed for dropout). */
   readonly index: number;
   /** Rotations of the input that exist already (reading one of them emits no transpose). */

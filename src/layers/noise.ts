@@ -6,7 +6,7 @@ import { shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer } from './base.js';
 import type { LowerContext } from './lower.js';
-import { asBool, existingRotation, pyRepr } from './util.js';
+import { asBool, batchOf, existingRotation, pyRepr } from './util.js';
 import { registerLayer } from './registry.js';
 
 export interface DropoutLayerOptions {
@@ -93,7 +93,7 @@ export class DropoutLayer extends Layer {
     const output = ctx.output(r);
     const shape = ctx.outputShape;
     ctx.emit({
-      op: 'dropout', input: input.id, output: output.id, count: shapeSize(shape), batch: shape[0],
+      op: 'dropout', input: input.id, output: output.id, count: shapeSize(shape), batch: batchOf(ctx),
       p: this.p, threshold: this.threshold, scale: this.rescale ? 1 / (1 - this.p) : 1, seed: ctx.index,
     });
   }

@@ -7,7 +7,7 @@ import { formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer } from './base.js';
 import type { LowerContext } from './lower.js';
-import { asInt, pyRepr } from './util.js';
+import { asInt, batchOf, pyRepr } from './util.js';
 import { registerLayer } from './registry.js';
 
 /**
@@ -23,7 +23,7 @@ function lowerReshape(ctx: LowerContext): void {
   const r = keepsBatch && ctx.inputRotations().includes(1) ? 1 : 0;
   const input = ctx.input(r);
   const output = ctx.output(r);
-  ctx.emit({ op: 'copy', input: input.id, output: output.id, count: shapeSize(outShape), batch: keepsBatch ? inShape[0] : outShape[0] });
+  ctx.emit({ op: 'copy', input: input.id, output: output.id, count: shapeSize(outShape), batch: batchOf(ctx) });
 }
 
 export interface FlattenLayerOptions {

@@ -7,7 +7,7 @@ import { checkOptions } from '../options.js';
 import { rectify, type Nonlinearity } from '../nonlinearities.js';
 import { Layer } from './base.js';
 import type { LowerContext } from './lower.js';
-import { checkNonlinearity, existingRotation } from './util.js';
+import { batchOf, checkNonlinearity, existingRotation } from './util.js';
 import { registerLayer } from './registry.js';
 
 export interface NonlinearityLayerOptions {
@@ -62,7 +62,7 @@ export class NonlinearityLayer extends Layer {
       const r = existingRotation(ctx);
       const input = ctx.input(r);
       const output = ctx.output(r);
-      ctx.emit({ op: 'activation', input: input.id, output: output.id, nonlinearity: { kind, params: [...params] }, count: shapeSize(shape), batch: shape[0] });
+      ctx.emit({ op: 'activation', input: input.id, output: output.id, nonlinearity: { kind, params: [...params] }, count: shapeSize(shape), batch: batchOf(ctx) });
     }
   }
 

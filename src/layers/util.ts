@@ -75,3 +75,8 @@ export function existingRotation(ctx: LowerContext): Rotation {
   const have = ctx.inputRotations();
   return have.includes(1) ? 1 : have[0];
 }
+
+/** The batch size of a layer's output: its length along the batch axis (1 when it has none). */
+export function batchOf(ctx: LowerContext): number {
+  return ctx.batchAxis >= 0 ? ctx.outputShape[ctx.batchAxis] : 1;
+}

@@ -71,6 +71,15 @@ P('training: one dropout step in the existing batch-last rotation, seed = layer 
   assert.is(noRescale.steps[2].scale, 1);
 });
 
+P('on c01b layers (dimshuffle false) the batch is the last axis: the step names batch N, not C', () => {
+  const l_in = new InputLayer([4, 6, 6, null]);
+  const conv = new Conv2DCCLayer(l_in, 16, 3, { dimshuffle: false });
+  const p = lasagne.plan(new DropoutLayer(conv), { batchSize: 5, deterministic: false });
+  assert.equal(p.steps.map((s) => s.op), ['filter_acts', 'dropout']);
+  assert.equal([p.steps[1].batch, p.steps[1].count], [5, 16 * 16 * 5]);
+  assert.is(p.tensors[p.steps[1].output].batchAxis, 3);
+});
+
 P('training on a bc01 input with no other rotation drops in C order; the values are x * mask * scale', () => {
   const l_in = new InputLayer([5, 7]);
   const drop = new DropoutLayer(l_in, { p: 0.4 });

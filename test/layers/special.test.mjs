@@ -46,6 +46,15 @@ L('elementwise: one activation step in the rotation that exists (c01b after a co
   assert.equal(Array.from(y.data), Array.from(x.data, (v) => nonlinearity('leaky_rectify', [0.2], v)));
 });
 
+L('through an identity layer (deterministic dropout) the existing rotation is still found: no extra transpose', () => {
+  const l_in = new InputLayer([2, 4, 5, 5]);
+  const conv = new Conv2DCCLayer(l_in, 16, 3);
+  const drop = new lasagne.layers.DropoutLayer(conv);
+  const p = lasagne.plan(new NonlinearityLayer(drop, { nonlinearity: elu }));
+  assert.equal(p.steps.map((s) => s.op), ['transpose', 'filter_acts', 'activation', 'transpose']);
+  assert.is(p.steps[2].input, p.steps[1].output);
+});
+
 L('identity: no step, the output is the input; softmax: one softmax step on (classes, batch)', () => {
   const l_in = new InputLayer([3, 4]);
   const id = lasagne.plan(new NonlinearityLayer(l_in, { nonlinearity: null }));
