@@ -44,7 +44,8 @@ const DENSE_OPTIONS = ['W', 'b', 'nonlinearity', 'numLeadingAxes', 'name'] as co
  * `(numInputs, N)`, output `(numUnits, N)`; with softmax, the linear step writes the logits to an
  * intermediate tensor and a `softmax` step writes the output.
  *
- * `numLeadingAxes` other than 1 raises NotImplementedError (after Lasagne's own range checks).
+ * `numLeadingAxes` other than 1 (or -1 on a 2-D input, the same) raises NotImplementedError, after
+ * Lasagne's own range checks.
  */
 export class DenseLayer extends Layer {
   readonly numUnits: number;
@@ -72,7 +73,8 @@ export class DenseLayer extends Layer {
         `Got num_leading_axes=${lead} for a ${input.length}-dimensional input, requesting more trailing axes than there are input dimensions.`,
       );
     }
-    if (lead !== 1) {
+    // (a negative count is Python's: -1 for a 2-D input is 1 leading axis)
+    if ((lead < 0 ? lead + input.length : lead) !== 1) {
       throw new NotImplementedError(`${L} only supports num_leading_axes=1 (one batch axis, the rest flattened), but num_leading_axes=${lead}`);
     }
     const trailing = input.slice(lead);
@@ -96,6 +98,11 @@ export class DenseLayer extends Layer {
   /** `inputShape[:numLeadingAxes] + (numUnits,)`. */
   override getOutputShapeFor(inputShape: Shape): Shape {
     return [...inputShape.slice(0, this.numLeadingAxes), this.numUnits];
+  }
+
+  /** The batch (first) axis stays first. */
+  override outputBatchAxis(): number {
+    return 0;
   }
 
   /**

@@ -68,6 +68,8 @@ D("num_leading_axes: Lasagne's range errors, then NotImplementedError for anythi
   throwsWith(() => new DenseLayer(new InputLayer([2, 3, 4]), 4, { numLeadingAxes: 2 }), NotImplementedError, 'num_leading_axes=2');
   throwsWith(() => new DenseLayer(new InputLayer([2, 3, 4]), 4, { numLeadingAxes: -1 }), NotImplementedError, 'num_leading_axes=-1');
   throwsWith(() => new DenseLayer(new InputLayer([1]), 4), ValueError, 'leaving no trailing axes');
+  const minusOne = new DenseLayer(new InputLayer([null, 3]), 4, { numLeadingAxes: -1 });
+  assert.equal([minusOne.outputShape, minusOne.W.shape, minusOne.numLeadingAxes], [[null, 4], [3, 4], -1]);
 });
 
 D('a trailing null dimension, a bad num_units, bad options and a bad W are refused', () => {
