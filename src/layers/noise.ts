@@ -5,8 +5,8 @@ import { NotImplementedError, ValueError } from '../errors.js';
 import { shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Layer } from './base.js';
-import type { LowerContext } from './lower.js';
-import { asBool, batchOf, existingRotation, pyRepr } from './util.js';
+import type { LowerContext, Rotation } from './lower.js';
+import { asBool, batchOf, pyRepr } from './util.js';
 import { registerLayer } from './registry.js';
 
 export interface DropoutLayerOptions {
@@ -35,7 +35,7 @@ const MASK_LEVELS = 2 ** 24;
  * ```
  *
  * The training mask is a counter-based hash (src/ops/training.ts DropoutStep): element i of the
- * layer's tensor is kept iff `hash(i, seed, run counter) >>> 8 >= round(p * 2^24)`, so the kept
+ * layer's batch-last form (the batch axis moved last: (C, H, W, N) for bc01) is kept iff `hash(i, seed, run counter) >>> 8 >= round(p * 2^24)`, so the kept
  * fraction is p rounded to a multiple of 2^-24, the mask is the same on both backends, and the
  * backward pass recomputes it. The seed is the layer's position in the network.
  *
@@ -79,16 +79,19 @@ export class DropoutLayer extends Layer {
   }
 
   /**
-   * Deterministic or p = 0: no step, the output is the input. Training: one `dropout` step, in a
-   * rotation of the input that exists already (batch last when there is one), writing the same
-   * rotation of the output.
+   * Deterministic or p = 0: no step, the output is the input. Training: one `dropout` step on the
+   * batch-last form of the input (rotation 1 of bc01 or (N, U): (C, H, W, N), (U, N); c01b as it
+   * is), writing that form of the output. Always that form, so that the mask of an element does not depend on the layers around
+   * it (the element i of the mask is the i-th value of the batch-last tensor).
    */
   override lower(ctx: LowerContext): void {
     if (ctx.deterministic || this.p === 0) {
       ctx.aliasInput();
       return;
     }
-    const r = existingRotation(ctx);
+    // the batch-last form: rotation 1 of a batch-first layer (bc01, (N, U)), rotation 0 of c01b
+    const n = ctx.outputShape.length;
+    const r = ctx.batchAxis >= 0 ? (((ctx.batchAxis + 1) % n) as Rotation) : 1;
     const input = ctx.input(r);
     const output = ctx.output(r);
     const shape = ctx.outputShape;

@@ -56,7 +56,7 @@ P('deterministic dropout between two layers passes the batch-last tensor through
   assert.is(p.steps[2].input, p.steps[1].output);
 });
 
-P('training: one dropout step in the existing batch-last rotation, seed = layer index, threshold round(p 2^24), scale 1/(1-p)', () => {
+P('training: one dropout step on the batch-last form, seed = layer index, threshold round(p 2^24), scale 1/(1-p)', () => {
   const l_in = new InputLayer([null, 4, 6, 6]);
   const conv = new Conv2DCCLayer(l_in, 16, 3);
   const drop = new DropoutLayer(conv, { p: 0.25 });
@@ -80,17 +80,21 @@ P('on c01b layers (dimshuffle false) the batch is the last axis: the step names 
   assert.is(p.tensors[p.steps[1].output].batchAxis, 3);
 });
 
-P('training on a bc01 input with no other rotation drops in C order; the values are x * mask * scale', () => {
+P('training on a bc01 input: the mask is drawn on the batch-last form; the values are x * mask * scale', () => {
   const l_in = new InputLayer([5, 7]);
   const drop = new DropoutLayer(l_in, { p: 0.4 });
   const p = lasagne.plan(drop, { deterministic: false });
-  assert.equal(p.steps.map((s) => s.op), ['dropout']);
+  assert.equal(p.steps.map((s) => s.op), ['transpose', 'dropout', 'transpose']);
+  assert.equal(p.tensors[p.steps[1].input].shape, [7, 5]);
   const x = toFloat32(uniform([5, 7], 3, -1, 1));
   for (const counter of [0, 1, 7]) {
     const [y] = runPlan(p, [], [x], { counter });
-    const keep = dropoutMaskRef(35, 1, Math.round(0.4 * 2 ** 24), counter);
+    const keep = transpose({ data: dropoutMaskRef(35, 1, Math.round(0.4 * 2 ** 24), counter), shape: [7, 5] }, [1, 0]).data;
     assert.equal(Array.from(y.data), Array.from(x.data, (v, i) => (keep[i] ? v / 0.6 : 0)));
   }
+  // an MLP's input dropout costs no transpose of its own: the dense layer reads the batch-last form
+  const mlp = lasagne.plan(new DenseLayer(drop, 3), { deterministic: false });
+  assert.equal(mlp.steps.map((s) => s.op), ['transpose', 'dropout', 'nin', 'transpose']);
   const kept = dropoutMaskRef(10000, 1, Math.round(0.4 * 2 ** 24), 0).reduce((a, v) => a + v, 0);
   assert.ok(Math.abs(kept / 10000 - 0.6) < 0.03, `kept fraction ${kept / 10000}`);
 });
