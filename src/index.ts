@@ -9,6 +9,9 @@
 export * as layers from './layers_api.js';
 export * as init from './init.js';
 export * as nonlinearities from './nonlinearities.js';
+export * as objectives from './objectives.js';
+export * as updates from './updates.js';
+export * as regularization from './regularization.js';
 export * as errors from './errors.js';
 export * as random from './random.js';
 export { ndarray, type NDArray, type Shape } from './ndarray.js';

@@ -236,6 +236,15 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     return out;
   };
 
+  /** The rotations of layer l's output that exist already (through aliases: those of the layer below, rotated back). */
+  const rotationsOf = (l: Layer): Rotation[] => {
+    const n = (shapeOf.get(l) as number[]).length;
+    const alias = aliases.get(l);
+    if (alias !== undefined) return rotationsOf(l.inputLayer as Layer).map((r) => normal(r - alias, n));
+    if (!forms.has(l)) return [0];
+    return [...(forms.get(l) as Map<Rotation, number>).keys()].map((r) => normal(r, n));
+  };
+
   const elide = opts.elide ?? true;
   const weightGradients: WeightGradientPlan[] = [];
   for (const l of layers) {
@@ -253,15 +262,10 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       outputShape: outShape,
       training: opts.training === true,
       deterministic: opts.deterministic !== false,
+      batchAxis: batchAxisOf.get(l) as number,
       index: layers.indexOf(l),
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
-      inputRotations: () => {
-        const src = below();
-        const alias = aliases.get(src);
-        if (alias !== undefined || !forms.has(src)) return [0];
-        const n = (shapeOf.get(src) as number[]).length;
-        return [...(forms.get(src) as Map<Rotation, number>).keys()].map((r) => normal(r, n));
-      },
+      inputRotations: () => rotationsOf(below()),
       output: (r0: Rotation = 0) => {
         const r = normal(r0, outShape.length);
         const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r), l, r);
@@ -279,6 +283,14 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
         const out = newTensor(name, outShape, l);
         transpose(name, from, out, r);
         setForm(l, 0, out);
+      },
+      aliasInput: () => {
+        below();
+        aliases.set(l, 0);
+      },
+      temp: (r0: Rotation = 0) => {
+        const r = normal(r0, outShape.length);
+        return ref(newTensor(`${name}#pre`, rotate(outShape, r), l, r));
       },
       param: paramIndex,
       emit: (step: StepSpec) => {
