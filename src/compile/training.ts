@@ -285,8 +285,12 @@ export async function buildTrainingPlan(
     if (g === undefined) throw new RuntimeError(`compileTraining: the forward plan has no weight-gradient plan for ${layer}`);
     return g.effective;
   };
-  const produced = new Set(kept.map((s) => s.output));
-  const wantsGrad = (t: number) => produced.has(t) || (t === input && spec.inputGradient);
+  // a tensor needs a gradient when it depends on a parameter, or on the input with inputGradient
+  const dependsOn = new Set<number>(spec.inputGradient ? [input] : []);
+  for (const s of kept) {
+    if (dependsOn.has(s.input) || s.op === 'filter_acts' || s.op === 'nin') dependsOn.add(s.output);
+  }
+  const wantsGrad = (t: number) => dependsOn.has(t);
   for (const s of [...kept].reverse()) {
     if (!grads.has(s.output)) continue;
     const gO = grads.get(s.output) as number;
@@ -421,7 +425,7 @@ function gradientSteps(
       if (gI >= 0) {
         out.push({
           op: 'bias_act_grad', layer, output: s.output, outputGrad: gO, preActGrad: gI, biasGrad: -1, biasMode: 'none',
-          nonlinearity: s.nonlinearity, units: 1, positions: s.count, batch: 1,
+          nonlinearity: s.nonlinearity, units: s.count / s.batch, positions: 1, batch: s.batch,
         });
       }
       break;
