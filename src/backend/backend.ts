@@ -11,6 +11,14 @@ export type { KernelPlan, ParamSource, PlanTensor } from '../ops/plan.js';
 
 export type BackendName = 'webgpu' | 'wasm';
 
+/** What backend selection needs to know about a WebGPU adapter. */
+export interface AdapterFacts {
+  /** One line naming it, e.g. 'WebGPU: google swiftshader ... SwiftShader driver 5.0.0'. */
+  readonly description: string;
+  /** Whether it runs on the CPU (src/backend/adapter.ts isSoftwareAdapter). */
+  readonly software: boolean;
+}
+
 export interface StepTiming {
   step: number;
   layer: string;
@@ -50,6 +58,11 @@ export interface Backend {
   readonly name: BackendName;
   /** Whether this backend can run here (WebGPU: an adapter exists). Never throws. */
   available(): Promise<boolean>;
+  /**
+   * WebGPU: the default adapter's name and whether it is a software one (SwiftShader, llvmpipe,
+   * WARP...), or null when there is none. Never throws. Absent on WASM.
+   */
+  adapter?(): Promise<AdapterFacts | null>;
   /**
    * Working memory each step needs on this backend, in bytes (0: none), in step order: a pure
    * function of the steps, the same on every device of this backend (WebGPU: the split-K partial

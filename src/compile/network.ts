@@ -9,7 +9,7 @@ import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
 import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
 import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { pickBackend, skippedNote, type BackendChoice } from '../backend/select.js';
 
 export interface CompileOptions {
   /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
@@ -52,7 +52,10 @@ export class Network {
   readonly backend: BackendName;
   /** The InputLayers, in plan.inputs order. */
   readonly inputLayers: readonly InputLayer[];
-  /** What the backend runs on (adapter, threads). */
+  /**
+   * What the backend runs on: the WebGPU adapter (vendor, architecture, device, driver) or the WASM
+   * threads; with 'auto' on WASM it also names a software WebGPU adapter that was skipped.
+   */
   readonly device: string;
   readonly #prepared: PreparedNetwork;
   readonly #many: boolean;
@@ -61,14 +64,14 @@ export class Network {
   #disposed = false;
 
   /** @internal Use `compile()`. */
-  constructor(plan: NetworkPlan, backend: BackendName, prepared: PreparedNetwork, inputLayers: InputLayer[], many: boolean, profiled = true) {
+  constructor(plan: NetworkPlan, backend: BackendName, prepared: PreparedNetwork, inputLayers: InputLayer[], many: boolean, profiled = true, note = '') {
     this.plan = plan;
     this.#profiled = profiled;
     this.backend = backend;
     this.#prepared = prepared;
     this.inputLayers = Object.freeze([...inputLayers]);
     this.#many = many;
-    this.device = prepared.description;
+    this.device = prepared.description + note;
   }
 
   /**
@@ -200,23 +203,29 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   const choice = opts.backend ?? 'auto';
   const common = { threads: opts.threads, profile: opts.profile };
   let ready: { backend: Backend; plan: NetworkPlan; prepared: PreparedNetwork };
+  let note = '';
   try {
-    ready = await prepareOn(await selectBackend(choice, opts.device !== undefined), { device: opts.device, ...common });
+    const picked = await pickBackend(choice, opts.device !== undefined);
+    note = skippedNote(picked.skipped);
+    ready = await prepareOn(picked.backend, { device: opts.device, ...common });
   } catch (e) {
     // 'auto' on a lost device: the default device (a new one), else WASM. Parameters live in
     // their Params, so nothing is lost with the device.
     if (choice !== 'auto' || !isDeviceLost(e)) throw e;
     try {
-      ready = await prepareOn(await selectBackend('auto', false), common);
+      const picked = await pickBackend('auto', false);
+      note = skippedNote(picked.skipped);
+      ready = await prepareOn(picked.backend, common);
     } catch (again) {
       if (!isDeviceLost(again)) throw again;
-      ready = await prepareOn(await selectBackend('wasm', false), common);
+      note = '';
+      ready = await prepareOn((await pickBackend('wasm', false)).backend, common);
     }
   }
   const { backend, plan, prepared } = ready;
   // plan.inputs lists the InputLayers in getAllLayers order.
   const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
-  return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
+  return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false, note);
 }
 
 export interface GetOutputOptions {
