@@ -7,7 +7,7 @@ import { checkOptions } from '../options.js';
 import { Layer, isInputLayer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
-import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
+import { planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
 import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
 import { pickBackend, skippedNote, type BackendChoice } from '../backend/select.js';
 
@@ -191,13 +191,13 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   outputs.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
-  const bare = makePlan(outputs, planOptions);
+  const bare = planWithScratch(outputs, planOptions, [], 'compile');
   const params = getAllParams(outputs);
   /** Plans the backend's scratch and prepares the network on the backend. */
   const prepareOn = async (backend: Backend, backendOptions: BackendOptions) => {
     // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
     const scratch = await backend.scratchBytes(bare.steps, backendOptions);
-    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
+    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch, 'compile') : bare;
     return { backend, plan, prepared: await backend.prepare(plan, params, backendOptions) };
   };
   const choice = opts.backend ?? 'auto';
