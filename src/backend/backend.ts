@@ -7,7 +7,9 @@ import { RuntimeError } from '../errors.js';
 import type { NDArray } from '../ndarray.js';
 import type { KernelPlan, ParamSource } from '../ops/plan.js';
 import type { KernelStep } from '../ops/steps.js';
+import type { PreparedTraining, TrainingPlan, TrainingStep } from '../ops/training.js';
 export type { KernelPlan, ParamSource, PlanTensor } from '../ops/plan.js';
+export type { PreparedTraining, TrainingPlan, TrainingStep } from '../ops/training.js';
 
 export type BackendName = 'webgpu' | 'wasm';
 
@@ -72,6 +74,13 @@ export interface Backend {
   scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]>;
   /** Prepares a plan for running. `params` are the parameters plan.params names, in the same order. */
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork>;
+  /**
+   * Working memory each step of a training plan needs on this backend, in bytes (0: none), in step
+   * order (as scratchBytes; src/compile/training.ts lays it out in the arena as each step's `scratch`).
+   */
+  trainingScratchBytes(steps: readonly TrainingStep[], options: BackendOptions): Promise<number[]>;
+  /** Prepares a training plan (src/ops/training.ts): allocates exactly plan.arenaBytes of arena, zeroed. */
+  prepareTraining(plan: TrainingPlan, options: BackendOptions): Promise<PreparedTraining>;
 }
 
 /** A parameter's value as one run uses it, and the version it had. */

@@ -23,6 +23,8 @@ export interface PlanOptions {
   alignment?: number;
   /** Also check each conv layer's partialSum (as a gradient would) and report its scratch bytes. */
   training?: boolean;
+  /** false: layers that differ in training (DropoutLayer) lower their training form. Default true. */
+  deterministic?: boolean;
   /**
    * Elide inverse transposes (default true). false gives every `dimshuffle: true` layer its own
    * transposes in and out and every shuffle layer its own copy: the same results, for tests.
@@ -80,7 +82,10 @@ export interface NetworkPlan {
 /** Largest `alignment` (WebGPU's minStorageBufferOffsetAlignment is at most 256). */
 const MAX_ALIGNMENT = 2 ** 16;
 
-const rotate = (shape: readonly number[], r: Rotation): number[] => (r === 0 ? [...shape] : shape.map((_, i) => shape[(i + r) % 4]));
+/** Rotation r of a shape: axis i of the result is axis (i + r) mod n (n-D: r taken mod n). */
+const rotate = (shape: readonly number[], r: Rotation): number[] => shape.map((_, i) => shape[(i + r) % shape.length]);
+/** A rotation of an n-D tensor as the one rotation it is (mod n). */
+const normal = (r: number, n: number): Rotation => ((((r % n) + n) % n) as Rotation);
 const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
 /** The transpose step that rotates a tensor by 1 or by 3. */
 const PERM_OF = { 1: [1, 2, 3, 0], 3: [3, 0, 1, 2] } as const;
@@ -160,7 +165,7 @@ export function planWithScratch(outputLayer: Layer | readonly Layer[], options: 
 }
 
 function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[], caller: PlanCaller = 'plan'): NetworkPlan {
-  const opts = checkOptions<PlanOptions>(options, ['batchSize', 'inputShapes', 'alignment', 'training', 'elide'], 'plan');
+  const opts = checkOptions<PlanOptions>(options, ['batchSize', 'inputShapes', 'alignment', 'training', 'elide', 'deterministic'], 'plan');
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
   }
@@ -194,7 +199,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   const newTensor = (producer: string, shape: number[], l: Layer | null, r: Rotation = 0) => {
     checkElements(shape, `plan: the output of ${producer}`);
     const declared = l === null ? -1 : (batchAxisOf.get(l) as number);
-    const batchAxis = declared < 0 || r === 0 ? declared : (declared - r + 4) % 4;
+    const batchAxis = declared < 0 || r === 0 ? declared : (declared - r + 4 * shape.length) % shape.length;
     tensors.push({ id: tensors.length, producer, shape, bytes: 4 * shapeSize(shape), batchAxis });
     return tensors.length - 1;
   };
@@ -209,12 +214,26 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   };
 
   /** The tensor holding rotation r of layer l's output, emitting transposes when needed. */
-  const tensorFor = (l: Layer, r: Rotation): number => {
+  const tensorFor = (l: Layer, r0: Rotation): number => {
     const alias = aliases.get(l);
-    if (alias !== undefined) return tensorFor(l.inputLayer as Layer, ((r + alias) % 4) as Rotation);
+    if (alias !== undefined) return tensorFor(l.inputLayer as Layer, ((r0 + alias) % 4) as Rotation);
     const have = forms.get(l) as Map<Rotation, number>;
+    const n = (shapeOf.get(l) as number[]).length;
+    const r = normal(r0, n);
     const found = have.get(r);
     if (found !== undefined) return found;
+    if (n !== 4) {
+      // any rotation of an n-D tensor is one 2-D transpose: (first d axes, the rest) -> (the rest, first d axes)
+      const [srcRotation, src] = [...have.entries()][0];
+      const d = normal(r - srcRotation, n);
+      const srcShape = tensors[src].shape;
+      const lead = srcShape.slice(0, d).reduce((a, b) => a * b, 1);
+      const rest = srcShape.slice(d).reduce((a, b) => a * b, 1);
+      const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r), l, r);
+      steps.push({ op: 'transpose', index: steps.length, layer: label(l), input: src, output: out, perm: [1, 2, 3, 0], inShape: [lead, rest, 1, 1] });
+      have.set(r, out);
+      return out;
+    }
     // A kernel transpose rotates by 1 ([1, 2, 3, 0]) or by 3 ([3, 0, 1, 2]); a rotation by 2 takes two.
     const near = () => ([0, 1, 2, 3] as Rotation[]).find((x) => have.has(x) && (r - x + 4) % 4 !== 2);
     let srcRotation = near();
@@ -245,8 +264,18 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       inputShape: input === null ? null : (shapeOf.get(input) as number[]),
       outputShape: outShape,
       training: opts.training === true,
+      deterministic: opts.deterministic !== false,
+      index: layers.indexOf(l),
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
-      output: (r: Rotation = 0) => {
+      inputRotations: () => {
+        const src = below();
+        const alias = aliases.get(src);
+        if (alias !== undefined || !forms.has(src)) return [0];
+        const n = (shapeOf.get(src) as number[]).length;
+        return [...(forms.get(src) as Map<Rotation, number>).keys()].map((r) => normal(r, n));
+      },
+      output: (r0: Rotation = 0) => {
+        const r = normal(r0, outShape.length);
         const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r), l, r);
         setForm(l, r, id);
         return ref(id);

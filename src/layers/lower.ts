@@ -8,8 +8,10 @@ import type { StepSpec, WeightGradientPlan } from '../ops/steps.js';
 import type { ParamSource } from '../ops/plan.js';
 
 /**
- * A rotation of a 4-D tensor's axes: form r of x is `x.transpose([(i + r) % 4 for i])`.
+ * A rotation of a tensor's axes: form r of an n-D x is `x.transpose([(i + r) % n for i])`.
  * bc01 -> c01b is r = 1 (`dimshuffle(1, 2, 3, 0)`); c01b -> bc01 is r = 3 (`dimshuffle(3, 0, 1, 2)`).
+ * For any n, r = 1 moves the first (batch) axis last: (N, U) -> (U, N), (N, C, H, W) -> (C, H, W, N),
+ * the "batch last" form the kernels compute in. r is taken mod n (for 2-D, 3 is 1).
  */
 export type Rotation = 0 | 1 | 2 | 3;
 
@@ -28,6 +30,12 @@ export interface LowerContext {
   readonly outputShape: number[];
   /** Whether the gradient is planned too (`plan(net, { training: true })`). */
   readonly training: boolean;
+  /** false when the plan computes the training-time pass (dropout active): `compileTraining`. */
+  readonly deterministic: boolean;
+  /** This layer's position in the network's topological order (a per-layer seed for dropout). */
+  readonly index: number;
+  /** Rotations of the input that exist already (reading one of them emits no transpose). */
+  inputRotations(): Rotation[];
   /** The tensor holding rotation r (default 0) of the input layer's output; transposes are emitted as needed. */
   input(r?: Rotation): TensorRef;
   /** A new tensor for rotation r (default 0) of this layer's output. */

@@ -8,6 +8,7 @@
  * planner elides inverse pairs, so a stack of `dimshuffle: true` layers transposes once in, once out.
  */
 import type { BiasMode, StepNonlinearity } from './codes.js';
+import type { ExtraForwardStep } from './training.js';
 export type { BiasMode, StepNonlinearity };
 
 export interface StepBase {
@@ -105,9 +106,15 @@ export interface NinStep extends StepBase {
   /** Spatial positions per example (product of the middle axes; 1 for 2-D input). */
   positions: number;
   batch: number;
+  /**
+   * How W is stored: 'uc' (default; (U, C), NINLayer_c01b) or 'cu' ((C, U): DenseLayer's
+   * (num_inputs, num_units)); the kernels always read the (U, C) form, which an inference backend
+   * uploads (src/ops/weights.ts ninWeights) and a training plan writes with a transpose step.
+   */
+  weightLayout?: 'uc' | 'cu';
 }
 
-export type KernelStep = TransposeStep | FilterActsStep | MaxPoolStep | NinStep;
+export type KernelStep = TransposeStep | FilterActsStep | MaxPoolStep | NinStep | ExtraForwardStep;
 
 /** What a step is, without the fields the compiler fills in (its position and its layer's label). */
 export type StepSpec = KernelStep extends infer S ? (S extends KernelStep ? Omit<S, 'index' | 'layer'> : never) : never;

@@ -25,3 +25,11 @@ export function kernelWeights(step: Pick<FilterActsStep, 'weightLayout' | 'flipF
   }
   return out;
 }
+
+/** A NIN or dense weight in the (U, C) form the kernels read: as stored for 'uc', transposed from (C, U) for 'cu'. */
+export function ninWeights(units: number, channels: number, layout: 'uc' | 'cu' | undefined, w: NDArray): Float32Array {
+  if (layout !== 'cu') return Float32Array.from(w.data);
+  const out = new Float32Array(units * channels);
+  for (let c = 0; c < channels; c++) for (let u = 0; u < units; u++) out[u * channels + c] = w.data[c * units + u];
+  return out;
+}

@@ -138,6 +138,8 @@ export class Engine {
         const mode = BIAS_CODES[s.biasMode];
         return () => k.nin(src, w, b, dst, s.channels, s.units, s.positions, s.batch, mode, act, p0, p1);
       }
+      default:
+        throw new RuntimeError(`wasm backend: ${s.op} steps are not supported yet`);
     }
   }
 

@@ -19,7 +19,8 @@
  * parallel; elsewhere slices travel in messages (transferred) and this thread gathers them.
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
  */
-import { RuntimeError, ValueError } from '../../errors.js';
+import { NotImplementedError, RuntimeError, ValueError } from '../../errors.js';
+import type { PreparedTraining } from '../../ops/training.js';
 import type { NDArray } from '../../ndarray.js';
 import { kernelWeights } from '../../ops/weights.js';
 import { filterWeightElements } from '../../ops/steps.js';
@@ -283,5 +284,11 @@ export const wasmBackend: Backend = Object.freeze({
   },
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWasm(plan, params, options ?? {});
+  },
+  trainingScratchBytes(): Promise<number[]> {
+    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  },
+  prepareTraining(): Promise<PreparedTraining> {
+    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
   },
 });

@@ -70,6 +70,8 @@ export function stepElements(s: KernelStep): { input: number; output: number } {
       return { input: s.channels * s.rows * s.cols * s.batch, output: s.channels * s.outRows * s.outCols * s.batch };
     case 'nin':
       return { input: s.channels * s.positions * s.batch, output: s.units * s.positions * s.batch };
+    default:
+      return fail(s, 'is not supported by the wasm backend yet');
   }
 }
 
@@ -79,6 +81,7 @@ export function paramElements(s: KernelStep): { weight: number; bias: number } {
 }
 
 function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
+  if (s.op !== 'transpose' && s.op !== 'nin' && s.op !== 'max_pool' && s.op !== 'filter_acts') return fail(s, 'is not supported by the wasm backend yet');
   const tin = tensors[s.input];
   const tout = tensors[s.output];
   if (tin === undefined || tout === undefined) fail(s, `names tensors ${s.input} -> ${s.output}, which the plan lacks`);

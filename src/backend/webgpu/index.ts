@@ -6,7 +6,8 @@
  * process from `navigator.gpu` or, in Node, the optional `webgpu` package. `available()` is false,
  * never an exception, when neither yields an adapter.
  */
-import { RuntimeError, ValueError } from '../../errors.js';
+import { NotImplementedError, RuntimeError, ValueError } from '../../errors.js';
+import type { PreparedTraining } from '../../ops/training.js';
 import { deviceLostError, isDeviceLost, type AdapterFacts, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
@@ -95,5 +96,11 @@ export const webgpuBackend: Backend = Object.freeze({
   },
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWebGpu(plan, params, options ?? {});
+  },
+  trainingScratchBytes(): Promise<number[]> {
+    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  },
+  prepareTraining(): Promise<PreparedTraining> {
+    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
   },
 });

@@ -1,0 +1,299 @@
+/**
+ * The training vocabulary: the forward ops the layers around the cuda-convnet ones lower to
+ * (DenseLayer, DropoutLayer, NonlinearityLayer, FlattenLayer, ReshapeLayer, GlobalPoolLayer, softmax),
+ * the loss, regularization and update ops, and the training plan a backend prepares
+ * (`Backend.prepareTraining`). Like every step (src/ops/steps.ts, src/ops/backward.ts) tensors are
+ * float32 in C order in one arena, with the batch innermost ("batch last": c01b for images, (U, B)
+ * for unit vectors) wherever a step names a `batch`.
+ *
+ * A training plan runs, in order: the forward steps (phase 'forward', dropout active), the loss
+ * (phase 'forward'), the backward steps and the penalties (phase 'backward'), then one update step
+ * per trainable parameter (phase 'update'). `trainer.gradients()` runs the first two phases only.
+ *
+ * In a TRAINING plan every `weight` and `bias` field of a step is a TENSOR id (not an index into
+ * plan.params as in an inference plan): the parameters live in the arena, in their parameter layout
+ * (`TrainingParam.value`), and the forward and backward kernels read the kernel form of a conv or
+ * dense weight from the tensor that a `weight_form` (conv) or `transpose` (dense) step at the start
+ * of the forward phase writes. A reference in float64 of every op is test/reference/training_ops.mjs.
+ */
+import type { PlanTensor } from './plan.js';
+import type { BackwardStep, BackwardStepBase } from './backward.js';
+import type { KernelStep, StepBase, StepNonlinearity } from './steps.js';
+
+// ---------------------------------------------------------------- forward ops (inference and training)
+
+/** An exact copy of `count` floats (a reshape of C-order data: FlattenLayer, ReshapeLayer). */
+export interface CopyStep extends StepBase {
+  op: 'copy';
+  count: number;
+  /** The batch size (the tensors' batch axes are in the plan), for thread splits. */
+  batch: number;
+}
+
+/** out[i] = act(in[i]) over `count` floats (NonlinearityLayer; never softmax). */
+export interface ActivationStep extends StepBase {
+  op: 'activation';
+  nonlinearity: StepNonlinearity;
+  count: number;
+  batch: number;
+}
+
+/**
+ * Softmax over the units of each example, input and output (U, B) batch last:
+ *   out[u, b] = exp(in[u, b] - m_b) / sum_v exp(in[v, b] - m_b),  m_b = max_v in[v, b].
+ */
+export interface SoftmaxStep extends StepBase {
+  op: 'softmax';
+  units: number;
+  batch: number;
+}
+
+/**
+ * Inverted dropout (training only; a deterministic pass emits no step), elementwise over `count`
+ * floats, mask from a counter-based hash so both backends draw the same mask and the backward pass
+ * recomputes it instead of storing it:
+ *   key = mix(seed + counter * 0x9E3779B9)         (u32 arithmetic; counter: the run's dropout counter)
+ *   keep(i) = (mix(i ^ key) >>> 8) >= threshold     (threshold = round(p * 2^24))
+ *   out[i] = keep(i) ? in[i] * scale : 0            (scale = 1 / (1 - p) with rescale, else 1)
+ * mix(x): x ^= x >>> 16; x = imul(x, 0x7feb352d); x ^= x >>> 15; x = imul(x, 0x846ca68b); x ^= x >>> 16.
+ * `i` is the flat index in the tensor as laid out (the same on both backends and for any thread
+ * split: a split must offset i by its slice). Its gradient is the same step applied to the output
+ * gradient (same seed, same counter).
+ */
+export interface DropoutStep extends StepBase {
+  op: 'dropout';
+  count: number;
+  batch: number;
+  p: number;
+  threshold: number;
+  scale: number;
+  /** A u32 per layer (its position in the network), so that two dropout layers draw different masks. */
+  seed: number;
+}
+
+/** Mean over positions: input (C, P, B), output (C, B): out[c, b] = (1 / P) sum_p in[c, p, b] (GlobalPoolLayer). */
+export interface GlobalPoolStep extends StepBase {
+  op: 'global_pool';
+  channels: number;
+  positions: number;
+  batch: number;
+}
+
+/** The forward ops added for the layers around the cuda-convnet ones. */
+export type ExtraForwardStep = CopyStep | ActivationStep | SoftmaxStep | DropoutStep | GlobalPoolStep;
+
+// ---------------------------------------------------------------- training-only ops
+
+/**
+ * A conv weight from its parameter layout to the kernel layout (C, k, k, F), flipped when the
+ * layer flips: the device counterpart of src/ops/weights.ts kernelWeights (the inverse of
+ * weight_grad_layout). `input`: the parameter tensor; `output`: the kernel-form tensor.
+ */
+export interface WeightFormStep extends StepBase {
+  op: 'weight_form';
+  weightLayout: 'fckk' | 'ckkf';
+  flipFilters: boolean;
+  channels: number;
+  filterSize: number;
+  filters: number;
+}
+
+export type LossKind = 'categorical_crossentropy' | 'binary_crossentropy' | 'squared_error' | 'binary_hinge' | 'multiclass_hinge';
+
+/**
+ * The objective and its gradient, one step. `prediction` and `outputGrad` are (U, B) batch last;
+ * `targets` is (B) class indices stored as floats (targetForm 'index') or (U, B) like the prediction
+ * ('dense'). With `fusedSoftmax` (categorical cross-entropy on a softmax output) `prediction` holds
+ * the logits z before the softmax and the loss is computed from log-softmax (stable for large z):
+ *   l_b = -sum_u t[u, b] (z[u, b] - m_b - log sum_v exp(z[v, b] - m_b)),   dz = w (softmax(z) - t)
+ * Otherwise, per element (binary_crossentropy, squared_error, binary_hinge) or per example
+ * (categorical_crossentropy, multiclass_hinge), Lasagne's formulas:
+ *   categorical_crossentropy   l_b = -sum_u t log p                       dp = -w t / p
+ *   binary_crossentropy        l = -t log p - (1 - t) log(1 - p)          dp = w (p - t) / (p (1 - p))
+ *   squared_error              l = (p - t)^2                              dp = 2 w (p - t)
+ *   binary_hinge (log odds)    l = max(0, 1 - p t'),  t' = 2t - 1         dp = l > 0 ? -w t' : 0
+ *   multiclass_hinge (delta 1) l_b = max(0, max_{u != t_b} p[u, b] - p[t_b, b] + 1)
+ *                              dp[u*, b] = w, dp[t_b, b] = -w when l_b > 0 (u*: the first maximum)
+ * (index targets are one-hot t). The aggregate: `loss[0] = w * sum of l` with w = 1 / (number of
+ * loss values: B per example, U B per element) for 'mean', 1 for 'sum'. `outputGrad` is written
+ * whole (0 where a loss has no gradient).
+ */
+export interface LossStep extends BackwardStepBase {
+  op: 'loss';
+  kind: LossKind;
+  fusedSoftmax: boolean;
+  prediction: number;
+  targets: number;
+  targetForm: 'index' | 'dense';
+  outputGrad: number;
+  /** A one-float tensor: the aggregated loss. */
+  loss: number;
+  units: number;
+  batch: number;
+  aggregate: 'mean' | 'sum';
+}
+
+/**
+ * Regularization of one parameter (Lasagne's regularize_network_params with l2 and l1 weights):
+ *   loss[0] += l2 sum w^2 + l1 sum |w|;   grad += 2 l2 w + l1 sign(w)   (sign(0) = 0)
+ */
+export interface PenaltyStep extends BackwardStepBase {
+  op: 'penalty';
+  param: number;
+  grad: number;
+  loss: number;
+  count: number;
+  l1: number;
+  l2: number;
+}
+
+export type UpdateRule = 'sgd' | 'momentum' | 'nesterov_momentum' | 'adagrad' | 'rmsprop' | 'adadelta' | 'adam' | 'adamax';
+
+/** How many state tensors (each the parameter's shape, zero at the start) a rule keeps. */
+export const UPDATE_STATE = Object.freeze({
+  sgd: 0, momentum: 1, nesterov_momentum: 1, adagrad: 1, rmsprop: 1, adadelta: 2, adam: 2, adamax: 2,
+} as const satisfies Record<UpdateRule, number>);
+
+/**
+ * One parameter's update, Lasagne's formulas (lasagne/updates.py), elementwise over `count`:
+ *   sgd                p -= lr g
+ *   momentum           v = m v - lr g;  p += v
+ *   nesterov_momentum  v = m v - lr g;  p += m v - lr g
+ *   adagrad            a += g^2;  p -= lr g / sqrt(a + eps)
+ *   rmsprop            a = rho a + (1 - rho) g^2;  p -= lr g / sqrt(a + eps)
+ *   adadelta           a = rho a + (1 - rho) g^2;  u = g sqrt(d + eps) / sqrt(a + eps);  p -= lr u;
+ *                      d = rho d + (1 - rho) u^2                          (state [a, d])
+ *   adam               m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lrT m / (sqrt(v) + eps)   (state [m, v])
+ *   adamax             m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);  p -= lrT m / (u + eps)          (state [m, u])
+ * `lr` (and adam's and adamax's bias-corrected `lrT`) come with each run: updateScalar().
+ */
+export interface UpdateStep extends BackwardStepBase {
+  op: 'update';
+  rule: UpdateRule;
+  param: number;
+  grad: number;
+  state: number[];
+  count: number;
+  /** momentum (momentum, nesterov); rho (rmsprop, adadelta); beta1 and beta2 (adam, adamax); eps. Unused ones 0. */
+  momentum: number;
+  rho: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** The softmax's gradient where no loss fuses it: dz[u, b] = p[u, b] (g[u, b] - sum_v g[v, b] p[v, b]). */
+export interface SoftmaxGradStep extends BackwardStepBase {
+  op: 'softmax_grad';
+  output: number;
+  outputGrad: number;
+  inputGrad: number;
+  units: number;
+  batch: number;
+}
+
+/** GlobalPoolLayer's gradient: inputGrad[c, p, b] = outputGrad[c, b] / P. */
+export interface GlobalPoolGradStep extends BackwardStepBase {
+  op: 'global_pool_grad';
+  outputGrad: number;
+  inputGrad: number;
+  channels: number;
+  positions: number;
+  batch: number;
+}
+
+export type Phase = 'forward' | 'backward' | 'update';
+
+/** Every step a training plan can hold, with its phase. */
+export type TrainingStep = (KernelStep | ExtraForwardStep | WeightFormStep | BackwardStep | LossStep | PenaltyStep | UpdateStep | SoftmaxGradStep | GlobalPoolGradStep) & { phase: Phase };
+
+/** A trainable parameter in a training plan. */
+export interface TrainingParam {
+  name: string;
+  /** The parameter's shape (its Lasagne layout). */
+  shape: number[];
+  /** Tensor ids: the value and its gradient (parameter layout), the update rule's state. */
+  value: number;
+  grad: number;
+  state: number[];
+  regularizable: boolean;
+}
+
+/** What `Backend.prepareTraining` takes (src/compile/training.ts builds it). Plain data. */
+export interface TrainingPlan {
+  tensors: readonly PlanTensor[];
+  arenaBytes: number;
+  alignment: number;
+  steps: readonly TrainingStep[];
+  /** Tensor ids the host writes before each run: the network inputs, then the targets. */
+  inputs: readonly number[];
+  targets: number;
+  /** The one-float loss tensor (data loss plus penalties) after a run. */
+  loss: number;
+  /** The network's outputs (batch-last forms, as the loss reads them). */
+  outputs: readonly number[];
+  params: readonly TrainingParam[];
+  /** d loss / d input, when compiled with inputGradient. */
+  inputGrad?: number;
+  digest: string;
+}
+
+/** The per-run values of a training run. */
+export interface TrainingHyper {
+  learningRate: number;
+  /** The update's step number, 1 for the first update (adam's and adamax's t). */
+  t: number;
+  /** The dropout counter (a u32; the trainer increments it every run). */
+  counter: number;
+}
+
+export interface TrainingRunOptions {
+  /** false: forward, loss and backward only (trainer.gradients). */
+  update: boolean;
+  /** Tensors to read back after the run, in this order. */
+  read: readonly number[];
+}
+
+/** A training plan prepared on a backend. Calls are queued: each starts after the previous settles. */
+export interface PreparedTraining {
+  /**
+   * Writes `inputs` (plan.inputs order, each a Float32Array of exactly its tensor's size), runs the
+   * steps (all, or without phase 'update'), resolves to the contents of `options.read`.
+   */
+  run(inputs: readonly Float32Array[], hyper: TrainingHyper, options: TrainingRunOptions): Promise<Float32Array[]>;
+  /** Writes a tensor (a parameter's value, in parameter layout), in order with the runs. */
+  write(tensor: number, data: Float32Array): Promise<void>;
+  /** Reads tensors, in order with the runs. */
+  read(tensors: readonly number[]): Promise<Float32Array[]>;
+  /** Bytes the backend holds for this plan (the arena and nothing else, where it can). */
+  readonly bytes: number;
+  readonly description: string;
+  dispose(): void;
+}
+
+/**
+ * The learning rate an update kernel uses this run: lr, or for adam lr sqrt(1 - b2^t) / (1 - b1^t),
+ * for adamax lr / (1 - b1^t) (Lasagne's a_t), computed in float64 on the host.
+ */
+export function updateScalar(step: Pick<UpdateStep, 'rule' | 'beta1' | 'beta2'>, hyper: Pick<TrainingHyper, 'learningRate' | 't'>): number {
+  const { learningRate: lr, t } = hyper;
+  if (step.rule === 'adam') return (lr * Math.sqrt(1 - step.beta2 ** t)) / (1 - step.beta1 ** t);
+  if (step.rule === 'adamax') return lr / (1 - step.beta1 ** t);
+  return lr;
+}
+
+/** The u32 mix of a DropoutStep's mask (see there). */
+export function dropoutMix(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** Whether element i is kept by a dropout step with this seed, threshold and run counter. */
+export function dropoutKeeps(seed: number, threshold: number, counter: number, i: number): boolean {
+  const key = dropoutMix((seed + Math.imul(counter, 0x9e3779b9)) >>> 0);
+  return dropoutMix((i ^ key) >>> 0) >>> 8 >= threshold;
+}
