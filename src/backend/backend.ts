@@ -45,6 +45,12 @@ export interface PreparedNetwork {
   dispose(): void;
   /** A short description of the device (adapter name, thread count, ...). */
   readonly description: string;
+  /**
+   * Device bytes this network holds now (0 once disposed), for `lasagne.memory()`: WebGPU the sizes
+   * of its buffers; WASM the linear memory of its kernels instance (with worker threads: the
+   * workers' arenas).
+   */
+  readonly deviceBytes?: number;
 }
 
 export interface BackendOptions {

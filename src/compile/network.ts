@@ -10,6 +10,7 @@ import { getAllLayers, getAllParams } from '../layers/helper.js';
 import { planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
 import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
 import { pickBackend, skippedNote, type BackendChoice } from '../backend/select.js';
+import { releaseDeviceMemory, trackDeviceMemory } from './memory.js';
 
 export interface CompileOptions {
   /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
@@ -72,6 +73,7 @@ export class Network {
     this.inputLayers = Object.freeze([...inputLayers]);
     this.#many = many;
     this.device = prepared.description + note;
+    trackDeviceMemory(this, () => (this.#disposed ? 0 : (prepared.deviceBytes ?? 0)), backend, 'network');
   }
 
   /**
@@ -151,6 +153,7 @@ export class Network {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#prepared.dispose();
+    releaseDeviceMemory(this);
   }
 
   get disposed(): boolean {
@@ -240,7 +243,7 @@ interface CachedNetwork {
   /** getOutput calls using it that have not settled: it is never disposed while this is above 0. */
   calls: number;
   /** Its device was lost: out of the cache, disposed when its last call settles. */
-  lost?: boolean;
+  lost?: boolean; // (also set by clearOutputCache: disposed when its last call settles)
 }
 
 /**
@@ -249,6 +252,49 @@ interface CachedNetwork {
  */
 const OUTPUT_CACHE_SIZE = 4;
 const outputCache = new WeakMap<Layer, Map<string, CachedNetwork>>();
+/** Every layer's cache, held weakly, so that clearOutputCache() can reach them all. */
+const allCaches = new Set<WeakRef<Map<string, CachedNetwork>>>();
+const cacheCollected = new FinalizationRegistry<WeakRef<Map<string, CachedNetwork>>>((ref) => allCaches.delete(ref));
+
+/** Disposes `entry`'s network now, or when its last call settles if one is running. */
+function release(entry: CachedNetwork): void {
+  entry.lost = true;
+  if (entry.calls === 0) void entry.network.then((n) => n.dispose(), () => undefined);
+}
+
+/** Empties one layer's cache; returns how many networks it released. */
+function clearCache(cache: Map<string, CachedNetwork>): number {
+  const n = cache.size;
+  for (const entry of cache.values()) release(entry);
+  cache.clear();
+  return n;
+}
+
+/**
+ * Releases the networks `getOutput` compiled and cached: for `layer` only, or for every layer when
+ * none is given. Each is disposed (its device memory freed, see `lasagne.memory()`) as soon as no
+ * getOutput call is using it; the next getOutput compiles again. Returns the number of networks
+ * released.
+ *
+ * ```ts
+ * await layers.getOutput(conv, x);
+ * layers.clearOutputCache();        // frees the network getOutput kept for conv
+ * ```
+ */
+export function clearOutputCache(layer?: Layer): number {
+  if (layer !== undefined) {
+    if (!(layer instanceof Layer)) throw new TypeError(`clearOutputCache: expected a Layer or nothing, but got ${layer === null ? 'null' : typeof layer}`);
+    const cache = outputCache.get(layer);
+    return cache === undefined ? 0 : clearCache(cache);
+  }
+  let n = 0;
+  for (const ref of allCaches) {
+    const cache = ref.deref();
+    if (cache === undefined) allCaches.delete(ref);
+    else n += clearCache(cache);
+  }
+  return n;
+}
 
 /** Disposes least recently used networks of `cache` beyond OUTPUT_CACHE_SIZE, never one in use. */
 function trimOutputCache(cache: Map<string, CachedNetwork>): void {
@@ -293,6 +339,9 @@ export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, N
   if (cache === undefined) {
     cache = new Map();
     outputCache.set(layer, cache);
+    const ref = new WeakRef(cache);
+    allCaches.add(ref);
+    cacheCollected.register(cache, ref);
   }
   const cached = cache;
   let entry = cached.get(key);
