@@ -22,6 +22,7 @@ export { parseNpy, readNpyHeader, encodeNpy, NPY_MAX_HEADER_SIZE, type NpyHeader
 export { MAX_ELEMENTS } from './ndarray.js';
 export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
+export type { WebGpuDevice } from './backend/backend.js';
 export { memory, trackDeviceMemory, releaseDeviceMemory, type MemoryInfo, type MemoryOwnerKind } from './compile/memory.js';
 export { cifar10Net } from './models/cifar10.js';
 export { spawnWorker, WorkerNetwork, type SpawnWorkerOptions, type WorkerModel, type WorkerRunOptions } from './worker/spawn_worker.js';

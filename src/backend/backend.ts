@@ -53,9 +53,26 @@ export interface PreparedNetwork {
   readonly deviceBytes?: number;
 }
 
+/**
+ * A WebGPU `GPUDevice`, as far as the package's types need to name one: every GPUDevice (the DOM
+ * lib's, `@webgpu/types`', the `webgpu` package's) fits it, and the declarations need neither the DOM
+ * lib nor `@webgpu/types` in the user's project. A GPUAdapter or another object does not fit.
+ */
+export interface WebGpuDevice {
+  readonly queue: object;
+  readonly features: { has(feature: string): boolean };
+  readonly limits: object;
+  readonly lost: Promise<unknown>;
+  createBuffer(descriptor: never): unknown;
+  createComputePipelineAsync(descriptor: never): Promise<unknown>;
+  createBindGroup(descriptor: never): unknown;
+  createCommandEncoder(descriptor?: never): unknown;
+  destroy(): void;
+}
+
 export interface BackendOptions {
   /** WebGPU: an existing GPUDevice to use instead of requesting one. */
-  device?: unknown;
+  device?: WebGpuDevice;
   /** WASM: number of worker threads (1 = run on the calling thread). */
   threads?: number;
   /** false: no per-step timing (WebGPU then encodes one compute pass and writes no timestamps). Default true. */

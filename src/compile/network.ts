@@ -8,7 +8,7 @@ import { Layer, isInputLayer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
 import { planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
-import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
+import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming, type WebGpuDevice } from '../backend/backend.js';
 import { pickBackend, skippedNote, type BackendChoice } from '../backend/select.js';
 import { releaseDeviceMemory, trackDeviceMemory } from './memory.js';
 
@@ -17,8 +17,8 @@ export interface CompileOptions {
   backend?: BackendChoice;
   /** Fixes a null batch dimension of the inputs (required when it is null). */
   batchSize?: number;
-  /** WebGPU: an existing GPUDevice to run on. */
-  device?: unknown;
+  /** WebGPU: an existing GPUDevice to run on (the caller keeps ownership). */
+  device?: WebGpuDevice;
   /** Inference is deterministic (default true); these layers have no stochastic behaviour. */
   deterministic?: boolean;
   /** WASM: worker threads to split the batch over (default: what the machine has, at most the batch size). */
@@ -47,7 +47,7 @@ export interface LayerTiming {
  * are in flight together (the next one's upload and submission overlap this one's GPU work), on WASM
  * they run one after another. Each run uses its input arrays as they are when run() is called.
  */
-export class Network {
+export class Network<Output extends NDArray | NDArray[] = NDArray | NDArray[]> {
   /** The plan this network runs (deeply frozen). */
   readonly plan: NetworkPlan;
   readonly backend: BackendName;
@@ -87,7 +87,7 @@ export class Network {
    * If the WebGPU device is lost, the run rejects with a RuntimeError naming the reason; compile
    * again (parameter values are kept).
    */
-  run(input: NDArray | Map<InputLayer, NDArray>): Promise<NDArray | NDArray[]> {
+  run(input: NDArray | Map<InputLayer, NDArray>): Promise<Output> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
     let arrays: Float32Array[];
     try {
@@ -98,7 +98,7 @@ export class Network {
     // (the backend orders concurrent runs: WebGPU keeps several in flight, WASM runs one at a time)
     return this.#prepared.run(arrays).then((outs) => {
       const nd = outs.map((data, i) => ({ data, shape: [...this.plan.tensors[this.plan.outputs[i]].shape] }));
-      return this.#many ? nd : nd[0];
+      return (this.#many ? nd : nd[0]) as Output;
     });
   }
 
@@ -174,6 +174,9 @@ export class Network {
  * const scores = await network.run(ndarray(images, [32, 3, 32, 32]));
  * ```
  */
+export function compile(outputLayer: Layer, options?: CompileOptions): Promise<Network<NDArray>>;
+export function compile(outputLayer: readonly Layer[], options?: CompileOptions): Promise<Network<NDArray[]>>;
+export function compile(outputLayer: Layer | readonly Layer[], options?: CompileOptions): Promise<Network>;
 export async function compile(outputLayer: Layer | readonly Layer[], options?: CompileOptions): Promise<Network> {
   const opts = checkOptions<CompileOptions>(options, COMPILE_OPTIONS, 'compile');
   return compileWith(outputLayer, opts, opts.batchSize === undefined ? {} : { batchSize: opts.batchSize });
@@ -233,7 +236,7 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
 
 export interface GetOutputOptions {
   backend?: BackendChoice;
-  device?: unknown;
+  device?: WebGpuDevice;
   threads?: number;
 }
 
