@@ -1,7 +1,7 @@
 // npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set), prints each layer,
-// its output shape and parameters, and the arena plan; then compiles it (WebGPU when an adapter
-// exists, SwiftShader included; WASM otherwise), runs it on a batch and prints the output and the
-// per-layer times. Flags: scripts/start/flags.mjs (training's flags are refused until it exists).
+// its output shape and parameters, and the arena plan; then compiles it (backend 'auto': WebGPU on
+// a hardware adapter, WASM otherwise, so SwiftShader is skipped unless --backend webgpu asks for it),
+// runs it on a batch and prints the output and the per-layer times. Flags: scripts/start/flags.mjs (training's flags are refused until it exists).
 import { existsSync, mkdirSync } from 'node:fs';
 import * as lasagne from 'lasagne-webgpu';
 import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
