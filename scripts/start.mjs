@@ -1,66 +1,156 @@
-// npm start: builds the cuda-convnet CIFAR-10 network (NET of the benchmark set), prints each layer,
-// its output shape and parameters, and the arena plan; then compiles it (backend 'auto': WebGPU on
-// a hardware adapter, WASM otherwise, so SwiftShader is skipped unless --backend webgpu asks for it),
-// runs it on a batch and prints the output and the per-layer times. Flags: scripts/start/flags.mjs (training's flags are refused until it exists).
-import { existsSync, mkdirSync } from 'node:fs';
+// npm start: trains a Lasagne-style cuda-convnet classifier (scripts/start/model.mjs) on
+// Fashion-MNIST (Debian's dataset-fashion-mnist) with nesterov momentum on the fastest backend this
+// machine really has ('auto' never picks a software GPU), showing progress; then prints the test
+// accuracy and a confusion summary, and writes the weights (model.npz, np.load reads it), the
+// architecture (model.json, layers.fromJSON reads it) and pictures (filters.png, curves.svg,
+// predictions.png) into --out. `--predict model.npz` classifies the test set with saved weights.
+// Flags: scripts/start/flags.mjs (npm start -- --help).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as lasagne from 'lasagne-webgpu';
 import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
-import { formatShape, layerTable, planTable } from './start/summary.mjs';
+import { layerTable, planTable } from './start/summary.mjs';
+import { CLASS_NAMES, loadFashionMnist, minibatches, splitValidation } from './start/data.mjs';
+import { buildClassifier } from './start/model.mjs';
+import { Progress, formatDuration } from './start/progress.mjs';
+import { evaluate } from './start/evaluate.mjs';
+import { confusionMatrix, formatConfusion } from './start/confusion.mjs';
+import { predictSaved } from './start/predict.mjs';
+import { writeOutputs } from './start/outputs.mjs';
 
 let flags;
 try {
   flags = parseFlags(process.argv.slice(2));
-  const untrained = ['--epochs', '--out', '--predict'].filter((f) => process.argv.some((a) => a === f || a.startsWith(`${f}=`)));
-  if (untrained.length) throw new UsageError(`${untrained.join(', ')} need${untrained.length === 1 ? 's' : ''} training, which npm start does not do yet: today it runs the forward demo`);
 } catch (e) {
   if (!(e instanceof UsageError)) throw e;
   console.error(`npm start: ${e.message}\n(npm start -- --help lists the flags)`);
   process.exit(e.exitCode);
 }
 if (flags.help) {
-  process.stdout.write(`${USAGE}\nNot yet: training (--epochs, --out, --predict). Today npm start builds the cuda-convnet CIFAR-10\n` +
-    'network, prints its layers and plan and runs one forward pass of its random weights; --backend,\n--seed and --batch-size (the planned batch) apply to it.\n');
+  process.stdout.write(USAGE);
   process.exit(0);
 }
 
-// WebGPU in Node without a GPU: Dawn on Chromium's SwiftShader Vulkan driver.
+// WebGPU in Node without a GPU: Dawn on Chromium's SwiftShader Vulkan driver ('auto' skips it; --backend webgpu uses it).
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(ICD)) process.env.VK_ICD_FILENAMES = ICD;
 if (!process.env.XDG_RUNTIME_DIR) {
   process.env.XDG_RUNTIME_DIR = '/tmp/lasagne-webgpu-xdg';
   mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true });
 }
-lasagne.random.setRng(new lasagne.random.RandomState(flags.seed));
 
+const fail = (message) => {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+};
+
+// --- data
+let train, validation, test;
+try {
+  const limit = flags.limit ?? Infinity;
+  const all = loadFashionMnist('train', { limit: limit === Infinity ? Infinity : limit + Math.max(1, Math.floor(limit / 10)) });
+  ({ train, validation } = splitValidation(all, Math.min(5000, Math.max(1, Math.floor(all.labels.length / 10)))));
+  test = loadFashionMnist('test', { limit: flags.testLimit ?? Infinity });
+} catch (e) {
+  fail(e.message);
+}
+
+// --- the network
+const rng = new lasagne.random.RandomState(flags.seed);
+lasagne.random.setRng(rng);
+const backendChoice = flags.backend;
+// the backend 'auto' would take decides the default size and epochs: the CPU default finishes in minutes
+const probe = await lasagne.compile(new lasagne.layers.DenseLayer(new lasagne.layers.InputLayer([1, 4]), 16), { backend: backendChoice });
+const backend = probe.backend;
+probe.dispose();
+const size = flags.size ?? (backend === 'webgpu' ? 'large' : 'small');
+const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 2);
 const batchSize = flags.batchSize;
-// `--run-batch N` runs a smaller batch than the one planned (the tests use it on SwiftShader).
-const runBatch = flags.runBatch ?? batchSize;
-const net = lasagne.cifar10Net(null);
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
+const net = buildClassifier({ size });
 
-console.log(`cuda-convnet CIFAR-10 network (bc01 in and out), batch None, planned for batch ${batchSize}\n`);
+console.log(`cuda-convnet classifier for Fashion-MNIST (${size}), batch ${batchSize}\n`);
 console.log(layerTable(net));
 process.stdout.write(planTable(lasagne.plan(net, { batchSize }), batchSize));
 
-const network = await lasagne.compile(net, { batchSize: runBatch, backend: flags.backend });
-console.log(`\ncompiled for batch ${runBatch} on ${network.backend} (${network.device})`);
-const x = lasagne.ndarray(new Float32Array(runBatch * 3 * 32 * 32).map((_, i) => Math.sin(i * 0.001) * Math.cos(i * 0.37)), [runBatch, 3, 32, 32]);
-await network.run(x); // first run: uploads the weights
-const t0 = performance.now();
-const y = await network.run(x);
-const wall = performance.now() - t0;
-const scores = Array.from(y.data.slice(0, 10 * 16).filter((_, i) => i % 16 === 0), (v) => v.toFixed(4));
-console.log(`output ${formatShape(y.shape)}; example 0, position (0, 0), 10 class scores: ${scores.join(' ')}`);
-const profile = network.profile();
-if (profile) {
-  const which = network.backend === 'webgpu' ? 'GPU time (timestamp queries) of the latest timed run (the first, and every 16th after it)' : 'CPU time of the last run';
-  console.log(`\nper-layer ${which}:`);
-  for (const t of profile) console.log(`  ${pad(t.layer, 10)} ${lpad(t.ms.toFixed(3), 9)} ms  (${t.steps.map((s) => s.op).join(', ')})`);
-  console.log(`  ${pad('sum', 10)} ${lpad(profile.reduce((a, t) => a + t.ms, 0).toFixed(3), 9)} ms`);
-} else {
-  console.log('\nper-layer times: not measurable on this device');
+const evalBatch = Math.min(batchSize, 1000) >= 100 ? batchSize : 100;
+
+if (flags.predict !== null) {
+  const t0 = performance.now();
+  const r = await predictSaved(net, flags.predict, test, { batchSize: evalBatch, backend: backendChoice });
+  console.log(`\n${flags.predict} on ${r.backend}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.total}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(formatConfusion(confusionMatrix(r.predicted, test.labels, 10), CLASS_NAMES));
+  process.exit(0);
 }
-console.log(`wall time of run(): ${wall.toFixed(3)} ms`);
+
+// --- training
+const learningRate = flags.learningRate ?? 0.05;
+const trainer = await lasagne.compileTraining(net, {
+  loss: lasagne.objectives.categoricalCrossentropy,
+  updates: lasagne.updates.nesterovMomentum({ learningRate, momentum: 0.9 }),
+  regularization: { l2: 5e-4 },
+  batchSize,
+  backend: backendChoice,
+});
+const network = await lasagne.compile(net, { batchSize: evalBatch, backend: trainer.backend });
+console.log(`\ntraining on ${trainer.backend} (${trainer.device}): ${train.labels.length} images, ${validation.labels.length} for validation, ` +
+  `${epochs} epochs, nesterov momentum 0.9, learning rate ${learningRate} (cosine decay), l2 5e-4`);
+console.log(`training plan: ${trainer.plan.steps.length} steps, arena ${(trainer.plan.arenaBytes / 2 ** 20).toFixed(1)} MiB, digest ${trainer.plan.digest}\n`);
+
+const progress = new Progress();
+const history = [];
+const stepLosses = [];
+const started = performance.now();
+const stepsPerEpoch = Math.floor(train.labels.length / batchSize);
+if (stepsPerEpoch < 1) fail(`--batch-size ${batchSize} is larger than the ${train.labels.length} training images`);
+for (let epoch = 1; epoch <= epochs; epoch++) {
+  progress.startEpoch(epoch, epochs, stepsPerEpoch * batchSize);
+  let done = 0;
+  let recent = 0;
+  let recentCount = 0;
+  for (const { images, labels } of minibatches(train, batchSize, { rng })) {
+    // cosine decay of the learning rate over all steps
+    const progressed = ((epoch - 1) * stepsPerEpoch + done / batchSize) / (epochs * stepsPerEpoch);
+    trainer.setLearningRate(learningRate * 0.5 * (1 + Math.cos(Math.PI * progressed)));
+    const loss = await trainer.step(images, labels);
+    if (!Number.isFinite(loss)) fail(`the training loss became ${loss} at epoch ${epoch}, image ${done}: lower --learning-rate`);
+    done += batchSize;
+    recent += loss;
+    recentCount++;
+    progress.update(done, loss);
+    if (recentCount === Math.max(1, Math.floor(stepsPerEpoch / 10))) {
+      stepLosses.push([epoch - 1 + done / (stepsPerEpoch * batchSize), recent / recentCount]);
+      recent = 0;
+      recentCount = 0;
+    }
+  }
+  await trainer.syncParams();
+  const v = await evaluate(network, validation, evalBatch);
+  history.push({ ...progress.endEpoch({ validationAccuracy: v.accuracy }), epoch });
+}
+const trainSeconds = (performance.now() - started) / 1000;
+
+// --- test, outputs
+const t = await evaluate(network, test, evalBatch);
+console.log(`\ntest accuracy ${(100 * t.accuracy).toFixed(2)}% (${t.correct}/${t.total}) after ${epochs} epochs, ${formatDuration(trainSeconds)} of training`);
+console.log(formatConfusion(confusionMatrix(t.predicted, test.labels, 10), CLASS_NAMES));
+const sampleCount = Math.min(32, test.labels.length);
+const per = 28 * 28;
+const paths = writeOutputs(flags.out, {
+  weights: lasagne.getAllParamValues(net),
+  filters: net && lasagne.layers.getAllLayers(net).find((l) => l.name === 'conv1').W.getValue(),
+  history, testAccuracy: t.accuracy, stepLosses,
+  samples: {
+    images: lasagne.ndarray(test.images.data.slice(0, sampleCount * per), [sampleCount, 1, 28, 28]),
+    predicted: t.predicted.subarray(0, sampleCount), truth: test.labels.subarray(0, sampleCount),
+  },
+  classNames: CLASS_NAMES,
+});
+const modelJson = join(flags.out, 'model.json');
+writeFileSync(modelJson, JSON.stringify(lasagne.layers.toJSON(net), null, 1));
+console.log(`\nwrote ${[...Object.values(paths), modelJson].join(', ')}`);
+console.log(`(npm start -- --predict ${paths.weights} classifies the test set with them; examples/web shows them in a browser)`);
+// a machine-readable last line for scripts and tests
+console.log(`RESULT ${JSON.stringify({ backend: trainer.backend, epochs, testAccuracy: t.accuracy, trainSeconds, finalLoss: history.at(-1).trainLoss })}`);
+trainer.dispose();
 network.dispose();
 process.exit(0);

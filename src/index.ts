@@ -24,5 +24,7 @@ export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
 export type { WebGpuDevice } from './backend/backend.js';
 export { memory, trackDeviceMemory, releaseDeviceMemory, type MemoryInfo, type MemoryOwnerKind } from './compile/memory.js';
+export { compileTraining, Trainer, type TrainingOptions, type GradientsResult, type UpdateSpec, type LossFunction } from './compile/training.js';
+export type { TrainingPlan, TrainingStep, TrainingParam } from './ops/training.js';
 export { cifar10Net } from './models/cifar10.js';
 export { spawnWorker, WorkerNetwork, type SpawnWorkerOptions, type WorkerModel, type WorkerRunOptions } from './worker/spawn_worker.js';

@@ -28,15 +28,4 @@ examples('the README streaming example is examples/stream.mjs verbatim: runs in 
   assert.is(out, '8x10x4x4 8x10x4x4 8x10x4x4 8x10x4x4\ntrue\nnull\n');
 });
 
-examples('npm start\'s script prints the NET summary and its arena plan', () => {
-  const out = execFileSync(process.execPath, ['scripts/start.mjs', '--run-batch', '4'], { cwd: root, encoding: 'utf8', env: plainEnv });
-  assert.match(out, /conv1\s+Conv2DCCLayer\s+\(None, 32, 32, 32\)\s+W \(32, 3, 5, 5\), b \(32,\)\s+2432/);
-  assert.match(out, /total parameters: 79978/);
-  assert.match(out, /arena: 20971520 bytes \(20\.00 MiB\) vs 32145408 bytes/);
-  assert.match(out, /plan digest: [0-9a-f]{16}/);
-  assert.match(out, /compiled for batch 4 on (webgpu|wasm)/);
-  assert.match(out, /output \(4, 10, 4, 4\); example 0, position \(0, 0\), 10 class scores: (-?\d\.\d{4} ){9}-?\d\.\d{4}/);
-  assert.match(out, /conv1\s+\d+\.\d{3} ms/);
-});
-
 examples.run();

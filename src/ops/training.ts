@@ -297,3 +297,40 @@ export function dropoutKeeps(seed: number, threshold: number, counter: number, i
   const key = dropoutMix((seed + Math.imul(counter, 0x9e3779b9)) >>> 0);
   return dropoutMix((i ^ key) >>> 0) >>> 8 >= threshold;
 }
+
+/**
+ * The tensors a step reads and writes (its scratch not included): what lifetimes are computed from.
+ * In-place steps (bias_act_grad with preActGrad === outputGrad) list the tensor in both.
+ */
+export function stepOperands(s: TrainingStep): { reads: number[]; writes: number[] } {
+  switch (s.op) {
+    case 'transpose': case 'max_pool': case 'copy': case 'activation': case 'softmax': case 'dropout': case 'global_pool': case 'weight_form':
+      return { reads: [s.input], writes: [s.output] };
+    case 'filter_acts': case 'nin':
+      return { reads: [s.input, s.weight, ...(s.bias >= 0 ? [s.bias] : [])], writes: [s.output] };
+    case 'bias_act_grad':
+      return { reads: [s.output, s.outputGrad], writes: [s.preActGrad, ...(s.biasGrad >= 0 ? [s.biasGrad] : [])] };
+    case 'img_acts':
+      return { reads: [s.preActGrad, s.weight], writes: [s.inputGrad] };
+    case 'weight_acts':
+      return { reads: [s.input, s.preActGrad], writes: [s.weightGrad] };
+    case 'weight_grad_layout':
+      return { reads: [s.weightGrad], writes: [s.paramGrad] };
+    case 'max_pool_grad':
+      return { reads: [s.input, s.output, s.outputGrad], writes: [s.inputGrad] };
+    case 'nin_grad_input':
+      return { reads: [s.preActGrad, s.weight], writes: [s.inputGrad] };
+    case 'nin_grad_weight':
+      return { reads: [s.input, s.preActGrad], writes: [s.weightGrad] };
+    case 'loss':
+      return { reads: [s.prediction, s.targets], writes: [s.outputGrad, s.loss] };
+    case 'penalty':
+      return { reads: [s.param, s.grad, s.loss], writes: [s.grad, s.loss] };
+    case 'update':
+      return { reads: [s.param, s.grad, ...s.state], writes: [s.param, ...s.state] };
+    case 'softmax_grad':
+      return { reads: [s.output, s.outputGrad], writes: [s.inputGrad] };
+    case 'global_pool_grad':
+      return { reads: [s.outputGrad], writes: [s.inputGrad] };
+  }
+}

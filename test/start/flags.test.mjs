@@ -24,15 +24,17 @@ function usage(argv, re, io = none) {
 const flags = suite('parseFlags');
 
 flags('no flags give the defaults', () => {
-  assert.equal(parseFlags([], none), { help: false, ...DEFAULTS, runBatch: null });
+  assert.equal(parseFlags([], none), { help: false, ...DEFAULTS });
 });
 
 flags('every flag, in both --flag value and --flag=value forms', () => {
   const got = parseFlags(['--epochs', '12', '--batch-size=64', '--backend', 'wasm', '--out=/tmp/o', '--seed', '0'], none);
-  assert.equal(got, { help: false, epochs: 12, batchSize: 64, backend: 'wasm', out: '/tmp/o', seed: 0, predict: null, runBatch: null });
+  assert.equal(got, { ...DEFAULTS, help: false, epochs: 12, batchSize: 64, backend: 'wasm', out: '/tmp/o', seed: 0 });
   assert.is(parseFlags(['--predict=m.npz', '--out', 'o'], all).predict, 'm.npz');
   assert.is(parseFlags(['--backend', 'webgpu'], none).backend, 'webgpu');
-  assert.is(parseFlags(['--run-batch', '4'], none).runBatch, 4);
+  assert.is(parseFlags(['--limit', '400', '--test-limit=50'], none).limit, 400);
+  assert.is(parseFlags(['--size', 'small'], none).size, 'small');
+  assert.is(parseFlags(['--learning-rate', '0.01'], none).learningRate, 0.01);
   assert.is(parseFlags(['--seed', String(Number.MAX_SAFE_INTEGER)], none).seed, Number.MAX_SAFE_INTEGER);
 });
 
@@ -55,7 +57,9 @@ flags('numbers: only plain decimal integers in range', () => {
 flags('bad names and values: unknown flags, positionals, missing values, a boolean given a value', () => {
   usage(['--epoch', '3'], /^unknown flag --epoch; did you mean --epochs\?$/);
   usage(['--batch_size', '3'], /^unknown flag --batch_size; did you mean --batch-size\?$/);
-  usage(['--learning-rate', '3'], /^unknown flag --learning-rate; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --help$/);
+  usage(['--momentum', '3'], /^unknown flag --momentum; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --size, --learning-rate, --limit, --test-limit, --help$/);
+  usage(['--learning-rate', 'fast'], /^--learning-rate requires a number in \(0, 10\], but got "fast"$/);
+  usage(['--limit', '5'], /^--limit requires an integer from 10 to 60000, but got "5"$/);
   usage(['-x'], /unknown flag -x/);
   usage(['train'], /npm start takes only flags, but got the argument "train"/);
   usage(['--epochs'], /^--epochs requires a value$/);
@@ -83,7 +87,7 @@ script('a bad flag: the message on stderr, nothing on stdout, exit code 2', () =
     [['--batch-size', 'big'], /^npm start: --batch-size requires an integer from 1 to 4096, but got "big"\n\(npm start -- --help lists the flags\)\n$/],
     [['--bakend', 'wasm'], /^npm start: unknown flag --bakend; did you mean --backend\?/],
     [['--predict', 'nowhere.npz'], /^npm start: --predict requires an existing file, but nowhere\.npz does not exist/],
-    [['--epochs', '2'], /^npm start: --epochs needs training, which npm start does not do yet/],
+    [['--size', 'huge'], /^npm start: --size requires small or large, but got "huge"/],
   ]) {
     const r = start(...args);
     assert.is(r.status, 2, `${args.join(' ')}: exit ${r.status}, ${r.stderr}`);

@@ -85,6 +85,30 @@ mem('clearOutputCache() during a getOutput call: the call finishes, then its net
   assert.equal(lasagne.memory(), before);
 });
 
+mem('a Trainer is counted (numTrainers, its bytes) until dispose', async () => {
+  if (here.webgpu !== null) return console.log(`  SKIP trainer memory: webgpu is ${here.webgpu}`);
+  if (typeof lasagne.layers.DenseLayer !== 'function' || typeof lasagne.updates?.sgd !== 'function') {
+    return console.log('  SKIP trainer memory: DenseLayer and updates have not landed yet');
+  }
+  const before = lasagne.memory();
+  lasagne.random.setRng(new lasagne.random.RandomState(6));
+  let n = new InputLayer([2, 4, 6, 6]);
+  n = new Conv2DCCLayer(n, 16, 3, { pad: 1 });
+  const net = new lasagne.layers.DenseLayer(n, 3, { nonlinearity: lasagne.nonlinearities.softmax });
+  let trainer;
+  try {
+    trainer = await lasagne.compileTraining(net, { updates: lasagne.updates.sgd({ learningRate: 0.1 }), backend: 'webgpu' });
+  } catch (e) {
+    if (e instanceof lasagne.errors.NotImplementedError) return console.log(`  SKIP trainer memory: ${e.message}`);
+    throw e;
+  }
+  const during = lasagne.memory();
+  assert.is(during.numTrainers, before.numTrainers + 1);
+  assert.ok(during.byBackend.webgpu - before.byBackend.webgpu >= lasagne.countParams(net) * 4, 'at least the parameters');
+  trainer.dispose();
+  assert.equal(lasagne.memory(), before);
+});
+
 mem('trackDeviceMemory / releaseDeviceMemory: what a trainer registers is counted until released', () => {
   const before = lasagne.memory();
   const trainer = {};
