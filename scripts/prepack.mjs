@@ -61,7 +61,10 @@ export function packProblems(root) {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, [join(root, 'scripts/setup.mjs'), '--no-system'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // --no-build: only the checks (the tests pack what `npm test`'s set-up already built)
+  if (!process.argv.includes('--no-build')) {
+    execFileSync(process.execPath, [join(root, 'scripts/setup.mjs'), '--no-system'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   for (const p of staleDistFiles(root)) {
     console.log(`[prepack] removing ${relative(root, p)} (no source makes it)`);
     rmSync(p);
