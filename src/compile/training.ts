@@ -30,7 +30,8 @@ import {
 } from '../ops/training.js';
 import { plan as makePlan, type NetworkPlan } from './plan.js';
 import { fnv1a64 } from './digest.js';
-import type { Backend, BackendName, BackendOptions } from '../backend/backend.js';
+import type { Backend, BackendName, BackendOptions, WebGpuDevice } from '../backend/backend.js';
+import { releaseDeviceMemory, trackDeviceMemory } from './memory.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 
 /** What `updates.*({...})` returns (src/updates.ts): the rule and its hyperparameters. */
@@ -61,7 +62,8 @@ export interface TrainingOptions {
   /** Fixes a null batch dimension (required when it is null). */
   batchSize?: number;
   backend?: BackendChoice;
-  device?: unknown;
+  /** WebGPU: an existing GPUDevice to train on. */
+  device?: WebGpuDevice;
   threads?: number;
   /** Also compute d loss / d input (returned by `gradients`). */
   inputGradient?: boolean;
@@ -508,6 +510,8 @@ export class Trainer {
     this.backend = backend;
     this.device = prepared.description;
     this.#prepared = prepared;
+    // lasagne.memory() counts it until dispose()
+    trackDeviceMemory(this, () => (this.#disposed ? 0 : prepared.bytes), backend, 'trainer');
     this.#params = params;
     this.#layout = layout;
     this.#loss = spec.loss;
@@ -598,6 +602,7 @@ export class Trainer {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#prepared.dispose();
+    releaseDeviceMemory(this);
   }
 }
 

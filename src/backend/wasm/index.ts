@@ -251,6 +251,12 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     return this.#engine !== null ? this.#engine.arenaBytes : this.#workerArenaBytes;
   }
 
+  /** Linear memory held: the kernels instance's on the calling thread, else the workers' arenas; 0 once disposed. */
+  get deviceBytes(): number {
+    if (this.#disposed) return 0;
+    return this.#engine !== null ? this.#engine.memoryBytes : this.#workerArenaBytes;
+  }
+
   profile(): StepTiming[] | null {
     const times = this.#times;
     if (times === null) return null;

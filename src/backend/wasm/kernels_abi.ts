@@ -4,7 +4,7 @@
  * time by scripts/check_glue.mjs. Pointers are byte addresses in the module's own memory (i32);
  * kernels return 0, or -1 when a size is impossible (the glue checks sizes before calling).
  */
-import type { ModuleAbi } from '../../wasm_abi.js';
+import type { ModuleAbi, WasmMemory } from '../../wasm_abi.js';
 
 export const KERNELS_ABI = {
   functions: {
@@ -70,7 +70,7 @@ export const KERNELS_ABI = {
 
 /** The kernels' exports, typed from KERNELS_ABI. */
 export interface KernelsExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   kernels_reserve(bytes: number, align: number): number;
   filter_acts(
     input: number, w: number, bias: number, out: number, scratch: number, C: number, H: number, W: number, B: number, F: number,

@@ -8,7 +8,7 @@
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/training.js';
-import { deviceLostError, isDeviceLost, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
+import { deviceLostError, isDeviceLost, type AdapterFacts, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
 import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
@@ -108,6 +108,14 @@ export const webgpuBackend: Backend = Object.freeze({
       return (await defaultDeviceHandle()) !== null;
     } catch {
       return false;
+    }
+  },
+  async adapter(): Promise<AdapterFacts | null> {
+    try {
+      const h = await defaultDeviceHandle();
+      return h === null ? null : { description: h.description, software: h.cpu };
+    } catch {
+      return null;
     }
   },
   async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {

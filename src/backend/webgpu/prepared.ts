@@ -146,6 +146,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     return this.#plan;
   }
 
+  /** Bytes of every buffer this network holds (arena, parameters, uniforms, readback, timestamps); 0 once disposed. */
+  get deviceBytes(): number {
+    let n = 0;
+    for (const b of this.#buffers) if ('size' in b) n += b.size; // (query sets: a few timestamps, not counted)
+    return n;
+  }
+
   /** Bytes of the arena buffer: the plan's arenaBytes rounded up to 16, and nothing else. */
   get arenaBufferBytes(): number {
     return this.#arena.size;
