@@ -64,8 +64,10 @@ const probe = await lasagne.compile(new lasagne.layers.DenseLayer(new lasagne.la
 const backend = probe.backend;
 probe.dispose();
 const size = flags.size ?? (backend === 'webgpu' ? 'large' : 'small');
-const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 2);
+const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 4);
 const batchSize = flags.batchSize;
+// WASM: split each batch over worker threads (deterministic for a given count)
+const threads = backend === 'wasm' ? (flags.threads ?? Math.min(8, (await import('node:os')).availableParallelism())) : 1;
 const net = buildClassifier({ size });
 
 console.log(`cuda-convnet classifier for Fashion-MNIST (${size}), batch ${batchSize}\n`);
@@ -84,16 +86,18 @@ if (flags.predict !== null) {
 
 // --- training
 const learningRate = flags.learningRate ?? 0.05;
+const l2 = size === 'large' ? 5e-4 : 1e-4;
 const trainer = await lasagne.compileTraining(net, {
   loss: lasagne.objectives.categoricalCrossentropy,
   updates: lasagne.updates.nesterovMomentum({ learningRate, momentum: 0.9 }),
-  regularization: { l2: 5e-4 },
+  regularization: { l2 },
   batchSize,
   backend: backendChoice,
+  ...(threads > 1 ? { threads } : {}),
 });
 const network = await lasagne.compile(net, { batchSize: evalBatch, backend: trainer.backend });
 console.log(`\ntraining on ${trainer.backend} (${trainer.device}): ${train.labels.length} images, ${validation.labels.length} for validation, ` +
-  `${epochs} epochs, nesterov momentum 0.9, learning rate ${learningRate} (cosine decay), l2 5e-4`);
+  `${epochs} epochs, nesterov momentum 0.9, learning rate ${learningRate} (cosine decay), l2 ${l2}`);
 console.log(`training plan: ${trainer.plan.steps.length} steps, arena ${(trainer.plan.arenaBytes / 2 ** 20).toFixed(1)} MiB, digest ${trainer.plan.digest}\n`);
 
 const progress = new Progress();
