@@ -61,6 +61,21 @@ export async function loadTfjs() {
 }
 
 /**
+ * Registers tfjs's gradients (tf.train optimizers need them; tfjs-core's Node bundle has none): the
+ * Node bundle of @tensorflow/tfjs-layers registers them all, as the @tensorflow/tfjs umbrella does.
+ * Not a dependency of this package: `npm install --no-save @tensorflow/tfjs-layers@4.22.0`.
+ * Returns null, or why not.
+ */
+export async function loadTfjsGradients() {
+  try {
+    await import('@tensorflow/tfjs-layers');
+    return null;
+  } catch (e) {
+    return `@tensorflow/tfjs-layers is not installed (npm install --no-save @tensorflow/tfjs-layers@4.22.0): ${e.message.split('\n')[0]}`;
+  }
+}
+
+/**
  * Kernel ms per op of tfjs: `repeat` calls of op() back to back inside tf.time (no readback in
  * between), the sum of each call's programs, median over the second half of the calls of 3 rounds.
  * `op` returns a tensor (disposed here).
