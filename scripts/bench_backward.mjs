@@ -27,6 +27,8 @@
 //   --cudnn FILE  the saved output of `python3 scripts/bench_backward_cudnn.py --json` (else it is run
 //                 here when a python3 with torch exists; --no-cudnn skips it)
 //   --check       also compare our dX and dW (every partialSum) with tfjs's: max |diff| / max |tfjs|
+//   --peak-tflops T  the fp32 peak for the 'floor' column, the time a direct convolution needs at
+//                 that rate (default 67, the H100 / H200 without tensor cores)
 //   --smoke       batch 4, C1, C3 and N1, one timed call, --check: a run on SwiftShader / CPU torch
 //                 (about 3 minutes on this 2-core machine)
 // On the H200 (../shared/gpu/prepare @tensorflow/tfjs-core @tensorflow/tfjs-backend-webgpu; carry
@@ -49,8 +51,11 @@ const { values: opts } = parseArgs({
     check: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
+    'peak-tflops': { type: 'string' },
   },
 });
+// the fp32 peak without tensor cores (H100 / H200 SXM: about 67 TFLOPS): the floor of a direct convolution
+const PEAK = Number(opts['peak-tflops'] ?? 67);
 const batch = Number(opts.batch ?? (opts.smoke ? 4 : 128));
 const check = opts.check || opts.smoke;
 
@@ -346,24 +351,25 @@ for (const b of rowsToRun) {
 
 // ---------------------------------------------------------------- tables
 const tflops = (flops, ms) => (Number.isFinite(ms) && ms > 0 ? fmt(flops / (ms / 1e3) / 1e12, 1) : '-');
+const floor = (flops) => fmt(flops / (PEAK * 1e12) * 1e3, 3);
 const ratio = (peer, mine) => (Number.isFinite(peer) && Number.isFinite(mine) && mine > 0 ? fmt(peer / mine, 2) : '-');
-console.log(`\ninput gradient (dX), kernel ms (TFLOPS counted as direct convolution); ratios = peer / ours, goal tfjs/ours >= 2:`);
+console.log(`\ninput gradient (dX), kernel ms (TFLOPS counted as direct convolution; floor: a direct convolution at ${PEAK} TFLOPS); ratios = peer / ours, goal tfjs/ours >= 2:`);
 printTable(
-  ['id', 'ours ms', 'ours TFLOPS', 'tfjs ms', 'tfjs/ours', 'cuDNN ms', 'cuDNN/ours', 'goal met'],
+  ['id', 'ours ms', 'ours TFLOPS', 'floor ms', 'tfjs ms', 'tfjs/ours', 'cuDNN ms', 'cuDNN/ours', 'goal met'],
   results.map((r) => {
     const mine = r.dx.ms;
     const t = r.tfjs?.dx.ms;
-    return [r.id, r.dx.skipped ? `skipped: ${r.dx.skipped}` : fmt(mine), tflops(r.flops, mine), fmt(t), ratio(t, mine), fmt(r.cudnn?.dx), ratio(r.cudnn?.dx, mine), Number.isFinite(t) ? (t / mine >= 2 ? 'yes' : 'no') : '-'];
+    return [r.id, r.dx.skipped ? `skipped: ${r.dx.skipped}` : fmt(mine), tflops(r.flops, mine), floor(r.flops), fmt(t), ratio(t, mine), fmt(r.cudnn?.dx), ratio(r.cudnn?.dx, mine), Number.isFinite(t) ? (t / mine >= 2 ? 'yes' : 'no') : '-'];
   }),
 );
 console.log(`\nweight gradient (dW), kernel ms per partialSum with its scratch (plan / WebGPU); goal tfjs/ours >= 10:`);
 printTable(
-  ['id', 'partialSum', 'scratch plan', 'scratch WebGPU', 'ours ms', 'ours TFLOPS', 'tfjs ms', 'tfjs/ours', 'cuDNN ms', 'cuDNN/ours', 'goal met'],
+  ['id', 'partialSum', 'scratch plan', 'scratch WebGPU', 'ours ms', 'ours TFLOPS', 'floor ms', 'tfjs ms', 'tfjs/ours', 'cuDNN ms', 'cuDNN/ours', 'goal met'],
   results.flatMap((r) =>
     r.dw.map((d) => {
       const t = r.tfjs?.dw.ms;
       const mb = (n) => (n === 0 ? '0' : `${(n / 2 ** 20).toFixed(1)} MiB`);
-      return [r.id, d.label, mb(d.planScratch), mb(d.gpuScratch), d.skipped ? `skipped (${d.skipped})` : fmt(d.ms), tflops(r.flops, d.ms), fmt(t), ratio(t, d.ms), fmt(r.cudnn?.dw), ratio(r.cudnn?.dw, d.ms),
+      return [r.id, d.label, mb(d.planScratch), mb(d.gpuScratch), d.skipped ? `skipped (${d.skipped})` : fmt(d.ms), tflops(r.flops, d.ms), floor(r.flops), fmt(t), ratio(t, d.ms), fmt(r.cudnn?.dw), ratio(r.cudnn?.dw, d.ms),
         Number.isFinite(t) && Number.isFinite(d.ms) ? (t / d.ms >= 10 ? 'yes' : 'no') : '-'];
     }),
   ),
