@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const uvu = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const args = [uvu, 'test', process.argv[2] ?? '\\.test\\.mjs$'];
+// --no-color: uvu would otherwise set FORCE_COLOR=1 next to our NO_COLOR, and every child Node
+// process of a test would warn that one overrides the other
+const args = [uvu, 'test', process.argv[2] ?? '\\.test\\.mjs$', '--no-color'];
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.FORCE_COLOR;
 const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 28 });

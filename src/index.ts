@@ -9,6 +9,9 @@
 export * as layers from './layers_api.js';
 export * as init from './init.js';
 export * as nonlinearities from './nonlinearities.js';
+export * as objectives from './objectives.js';
+export * as updates from './updates.js';
+export * as regularization from './regularization.js';
 export * as errors from './errors.js';
 export * as random from './random.js';
 export { ndarray, type NDArray, type Shape } from './ndarray.js';
@@ -22,6 +25,8 @@ export { parseNpy, readNpyHeader, encodeNpy, NPY_MAX_HEADER_SIZE, type NpyHeader
 export { MAX_ELEMENTS } from './ndarray.js';
 export { loadIdx, type IdxArray, type IdxDtype, type LoadIdxOptions } from './io/idx.js';
 export { compile, Network, type CompileOptions, type LayerTiming } from './compile/network.js';
+export type { WebGpuDevice } from './backend/backend.js';
+export { memory, trackDeviceMemory, releaseDeviceMemory, type MemoryInfo, type MemoryOwnerKind } from './compile/memory.js';
 export { compileTraining, Trainer, type TrainingOptions, type GradientsResult, type UpdateSpec, type LossFunction } from './compile/training.js';
 export type { TrainingPlan, TrainingStep, TrainingParam } from './ops/training.js';
 export { cifar10Net } from './models/cifar10.js';

@@ -4,8 +4,10 @@
  * Every initializer is a class constructed with an options object (Lasagne's keyword arguments in
  * camelCase) whose `sample(shape)` returns a float32 `NDArray` of exactly that shape. All randomness
  * comes from `getRng()` (see `random.ts`): call `setRng(new RandomState(seed))` for reproducible
- * values. The formulas, defaults and errors are Lasagne's; the random streams are not NumPy's, so
- * values match Lasagne in distribution, not bit for bit.
+ * values. The formulas, defaults, errors and draw order are Lasagne's and `RandomState` is NumPy's
+ * legacy MT19937, so Uniform, Normal, Glorot*, He* and Sparse give Lasagne's values after
+ * `lasagne.random.set_rng(np.random.RandomState(seed))` (Orthogonal draws the same normals, but its
+ * SVD's signs are not NumPy's).
  */
 import { NotImplementedError, RuntimeError, ValueError } from './errors.js';
 import { checkElements, formatShape, full, shapeSize } from './ndarray.js';

@@ -3,4 +3,4 @@
  * which compiles (src/compile) and so lives a floor above the layers.
  */
 export * from './layers/index.js';
-export { getOutput, type GetOutputOptions } from './compile/network.js';
+export { getOutput, clearOutputCache, type GetOutputOptions } from './compile/network.js';

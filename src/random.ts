@@ -2,15 +2,21 @@
  * Seedable random numbers: the counterpart of `lasagne.random` (`get_rng` / `set_rng`).
  *
  * Lasagne draws every random initial value from `lasagne.random.get_rng()`, which is NumPy's
- * MT19937-based `numpy.random` unless `set_rng(np.random.RandomState(seed))` was called. This module
- * keeps that structure with a portable generator instead of MT19937: xoshiro128** (Blackman and
- * Vigna) seeded through splitmix32. Everything is 32-bit integer arithmetic (`Math.imul`, shifts)
- * plus correctly rounded float64 `+ - * / sqrt` and a logarithm written with those operations only,
- * so a given seed yields bit-identical numbers on every JavaScript engine and machine.
+ * legacy `numpy.random.RandomState` (the MT19937 Mersenne Twister). `RandomState` here is the same
+ * generator: seeded with the same integer it produces the same 32-bit words, the same
+ * `random_sample` doubles (53 bits from two words), the same `uniform` values and the same legacy
+ * Gaussians (Marsaglia's polar method, the second value of each pair kept for the next call) as
+ * `np.random.RandomState(seed)`, and `permutation` draws like NumPy's `shuffle`. So
  *
- * The numbers are NOT NumPy's: the same seed gives different values than
- * `np.random.RandomState(seed)`. Lasagne's own tests check distributions (means, standard
- * deviations, bounds, orthonormality), never exact values, and so do this project's.
+ * ```ts
+ * lasagne.random.setRng(new lasagne.random.RandomState(42));
+ * ```
+ *
+ * followed by the same initializers in the same order gives the initial weights Lasagne gives after
+ * `lasagne.random.set_rng(np.random.RandomState(42))` (checked against NumPy-generated fixtures in
+ * test/fixtures/random_numpy.json). Integer arithmetic is exact on every engine; a Gaussian goes
+ * through `Math.log` and `Math.sqrt`, so it can differ from NumPy's in the last bit of a float64
+ * (never seen in a float32 weight in the fixtures).
  */
 import { ValueError } from './errors.js';
 
@@ -18,174 +24,161 @@ import { ValueError } from './errors.js';
 const TWO_POW_MINUS_53 = 1 / 9007199254740992;
 const TWO_POW_32 = 4294967296;
 
-/** ln 2 split in two (fdlibm's constants) so that `k * ln2` adds no rounding error of its own. */
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-
-/** 1/23, 1/21, ..., 1/1: the odd-reciprocal coefficients of the atanh series, highest first. */
-const LOG_SERIES = Array.from({ length: 12 }, (_, i) => 1 / (23 - 2 * i));
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-/**
- * Natural logarithm of a positive finite float64 built from `+ - * /` only, so its result is the
- * same on every engine (`Math.log` is only required to be an approximation and engines differ in
- * the last bit). Accurate to about 1 ulp.
- *
- * Formula: x = m·2^k with m in [√½, √2); with s = (m-1)/(m+1),
- * ln m = 2·atanh(s) = 2(s + s³/3 + s⁵/5 + ...), |s| <= 0.1716, so 12 terms reach 2^-53.
- */
-function portableLog(x: number): number {
-  let k = 0;
-  let m = x;
-  while (m < Math.SQRT1_2) {
-    m *= 2;
-    k--;
-  }
-  while (m >= Math.SQRT2) {
-    m /= 2;
-    k++;
-  }
-  const s = (m - 1) / (m + 1);
-  const s2 = s * s;
-  // Horner form of 1 + s²/3 + s⁴/5 + ... + s²²/23.
-  let poly = LOG_SERIES[0];
-  for (let i = 1; i < LOG_SERIES.length; i++) poly = poly * s2 + LOG_SERIES[i];
-  return k * LN2_HI + (2 * s * poly + k * LN2_LO);
-}
+/** MT19937's parameters (Matsumoto and Nishimura, 1998). */
+const N = 624;
+const M = 397;
+const MATRIX_A = 0x9908b0df;
+const UPPER_MASK = 0x80000000;
+const LOWER_MASK = 0x7fffffff;
 
 function checkSeed(seed: unknown): number {
   if (typeof seed !== 'number') {
     throw new TypeError(`RandomState requires seed to be a number, but got seed=${typeof seed === 'string' ? `'${seed}'` : String(seed)} (${typeof seed})`);
   }
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new ValueError(
-      `RandomState requires seed to be a non-negative safe integer (0 <= seed <= ${Number.MAX_SAFE_INTEGER}), but seed=${seed}`,
-    );
+  if (!Number.isInteger(seed) || seed < 0 || seed > TWO_POW_32 - 1) {
+    throw new ValueError(`RandomState requires seed to be an integer between 0 and 2**32 - 1 (NumPy's rule), but seed=${seed}`);
   }
   return seed;
 }
 
 /**
- * A seedable pseudo-random generator, the counterpart of `numpy.random.RandomState` for the few
- * distributions Lasagne's initializers need.
- *
- * Algorithm: xoshiro128** (128-bit state, period 2^128 - 1), its state filled from the seed by
- * splitmix32. Doubles use 53 random bits (two 32-bit outputs), normals use Marsaglia's polar method
- * with a portable logarithm. For a given seed the sequence is identical on every JavaScript engine
- * and machine; it differs from NumPy's MT19937 (Lasagne's tests check distributions, not values).
+ * A seedable pseudo-random generator that follows NumPy's legacy `numpy.random.RandomState`: MT19937
+ * seeded like `np.random.RandomState(seed)` (an integer seed, `init_genrand`), with the draws
+ * Lasagne's initializers make.
  *
  * @example
  * const rng = new RandomState(42);
- * rng.random();        // same value everywhere for seed 42
- * rng.normal(0, 0.01); // N(0, 0.01²)
+ * rng.random();        // 0.3745401188473625, as np.random.RandomState(42).random_sample()
+ * rng.normal(0, 0.01); // as np.random.RandomState(...).normal(0, 0.01), continuing the stream
  */
 export class RandomState {
   /** The seed this generator started from (a random one when none was given). */
   readonly seed: number;
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
-  /** The second normal of the last polar-method pair, or NaN when none is pending. */
-  private spareNormal = NaN;
+  readonly #mt = new Uint32Array(N);
+  #pos = N;
+  /** NumPy's `has_gauss` / `gauss`: the cached second Gaussian of the last polar pair. */
+  #hasGauss = false;
+  #gauss = 0;
 
   /**
-   * @param seed - a non-negative safe integer (0 .. 2^53-1). Default: a seed drawn from
+   * @param seed - an integer in [0, 2^32 - 1], as NumPy requires. Default: a seed drawn from
    *   `Math.random()`, like an unseeded `np.random.RandomState()`; read it back from `.seed`.
    * @throws TypeError when `seed` is not a number; ValueError when it is negative, fractional,
-   *   not finite or above `Number.MAX_SAFE_INTEGER`.
+   *   not finite or above 2^32 - 1.
    */
   constructor(seed?: number) {
-    this.seed = seed === undefined ? Math.floor(Math.random() * TWO_POW_32) * 2097152 + Math.floor(Math.random() * 2097152) : checkSeed(seed);
-    const lo = this.seed >>> 0;
-    const hi = Math.floor(this.seed / TWO_POW_32) >>> 0;
-    // Two splitmix32 streams, one per 32-bit half of the seed, xor-ed word by word.
-    let a = lo;
-    let b = hi ^ 0x6a09e667;
-    const next = (state: number): [number, number] => {
-      const st = (state + 0x9e3779b9) | 0;
-      let z = st;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return [st, (z ^ (z >>> 16)) >>> 0];
-    };
-    const words: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      let za: number;
-      let zb: number;
-      [a, za] = next(a);
-      [b, zb] = next(b);
-      words.push((za ^ zb) | 0);
+    this.seed = seed === undefined ? Math.floor(Math.random() * TWO_POW_32) : checkSeed(seed);
+    // init_genrand: mt[i] = 1812433253 * (mt[i-1] ^ (mt[i-1] >> 30)) + i, mod 2^32
+    const mt = this.#mt;
+    mt[0] = this.seed >>> 0;
+    for (let i = 1; i < N; i++) {
+      const prev = mt[i - 1] ^ (mt[i - 1] >>> 30);
+      mt[i] = (Math.imul(1812433253, prev) + i) >>> 0;
     }
-    [this.s0, this.s1, this.s2, this.s3] = words;
-    // xoshiro's only forbidden state; unreachable in practice but cheap to rule out.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    this.#pos = N;
   }
 
-  /** The next 32-bit output of xoshiro128**, as an unsigned integer in [0, 2^32). */
+  /** Regenerates the 624 words of state (MT19937's "twist"). */
+  #twist(): void {
+    const mt = this.#mt;
+    for (let i = 0; i < N; i++) {
+      const y = (mt[i] & UPPER_MASK) | (mt[(i + 1) % N] & LOWER_MASK);
+      mt[i] = mt[(i + M) % N] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    this.#pos = 0;
+  }
+
+  /** The next 32-bit output of MT19937, an unsigned integer in [0, 2^32) (NumPy's `next_uint32`). */
   nextUint32(): number {
-    const s1 = this.s1;
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    if (this.#pos >= N) this.#twist();
+    let y = this.#mt[this.#pos++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
   }
 
-  /** A double uniformly distributed in [0, 1) with 53 random bits (`np.random.random_sample`). */
+  /**
+   * A double uniformly distributed in [0, 1) with 53 random bits: `np.random.random_sample()`
+   * (two words, the first shifted right by 5, the second by 6).
+   */
   random(): number {
     const a = this.nextUint32() >>> 5; // 27 bits
     const b = this.nextUint32() >>> 6; // 26 bits
     return (a * 67108864 + b) * TWO_POW_MINUS_53;
   }
 
+  /** The same as `random()`, under NumPy's name. */
+  randomSample(): number {
+    return this.random();
+  }
+
   /**
    * A double uniformly distributed in [low, high): `low + (high - low) * random()`, the formula of
    * `np.random.uniform` (like NumPy, `low > high` is allowed and samples (high, low]).
    */
-  uniform(low: number, high: number): number {
+  uniform(low = 0, high = 1): number {
     return low + (high - low) * this.random();
   }
 
   /**
-   * A normal deviate N(mean, std²) (`np.random.normal(loc=mean, scale=std)`), by Marsaglia's polar
-   * method: draw u, v uniform in (-1, 1) until s = u² + v² is in (0, 1), then u·√(-2 ln s / s) and
-   * v·√(-2 ln s / s) are two independent N(0, 1); the second is kept for the next call.
+   * A standard normal deviate by NumPy's legacy `gauss`: draw x1, x2 uniform in (-1, 1) until
+   * r2 = x1² + x2² is in (0, 1); with f = √(-2 ln r2 / r2), return f·x2 and keep f·x1 for the
+   * next call.
+   */
+  #gaussian(): number {
+    if (this.#hasGauss) {
+      this.#hasGauss = false;
+      return this.#gauss;
+    }
+    let x1: number;
+    let x2: number;
+    let r2: number;
+    do {
+      x1 = 2 * this.random() - 1;
+      x2 = 2 * this.random() - 1;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1 || r2 === 0);
+    const f = Math.sqrt((-2 * Math.log(r2)) / r2);
+    this.#gauss = f * x1;
+    this.#hasGauss = true;
+    return f * x2;
+  }
+
+  /**
+   * A normal deviate N(mean, std²): `np.random.normal(loc=mean, scale=std)`, which is
+   * `mean + std * gauss()` (NumPy's legacy Gaussian, see the class comment).
    *
    * @param mean - default 0.
    * @param std - default 1; must be >= 0 (ValueError otherwise, as NumPy's `scale < 0`).
    */
   normal(mean = 0, std = 1): number {
     if (!(std >= 0)) throw new ValueError(`RandomState.normal requires std >= 0, but std=${std}`);
-    let z = this.spareNormal;
-    if (z === z) {
-      this.spareNormal = NaN;
-    } else {
-      let u: number;
-      let v: number;
-      let s: number;
-      do {
-        u = 2 * this.random() - 1;
-        v = 2 * this.random() - 1;
-        s = u * u + v * v;
-      } while (s >= 1 || s === 0);
-      const f = Math.sqrt((-2 * portableLog(s)) / s);
-      z = u * f;
-      this.spareNormal = v * f;
-    }
-    return mean + std * z;
+    return mean + std * this.#gaussian();
   }
 
   /**
-   * A random permutation of 0 .. n-1 (`np.random.permutation(n)`), by a Fisher-Yates shuffle
-   * (i from n-1 down to 1 swaps element i with a uniform j in [0, i]).
+   * A uniform integer in [0, max] by NumPy's `random_interval`: the low bits of a word under the
+   * smallest all-ones mask covering `max`, drawn again while above `max`.
+   */
+  #interval(max: number): number {
+    if (max === 0) return 0;
+    let mask = max;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    let value: number;
+    do value = (this.nextUint32() & mask) >>> 0;
+    while (value > max);
+    return value;
+  }
+
+  /**
+   * A random permutation of 0 .. n-1: `np.random.permutation(n)`, NumPy's `shuffle` of
+   * `arange(n)` (i from n-1 down to 1 swaps element i with `random_interval(i)`).
    *
    * @param n - a non-negative integer below 2^31.
    */
@@ -197,7 +190,7 @@ export class RandomState {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
+      const j = this.#interval(i);
       const tmp = out[i];
       out[i] = out[j];
       out[j] = tmp;
@@ -219,7 +212,8 @@ export function getRng(): RandomState {
 
 /**
  * Replaces the generator returned by `getRng()` (`lasagne.random.set_rng(new_rng)`); use
- * `setRng(new RandomState(seed))` for reproducible initial weights.
+ * `setRng(new RandomState(seed))` for reproducible initial weights, the same as Lasagne's after
+ * `set_rng(np.random.RandomState(seed))`.
  *
  * @throws TypeError when `rng` is not a `RandomState`.
  */

@@ -15,3 +15,13 @@ export interface ModuleAbi {
   /** Imports as "module.name". */
   readonly imports: readonly string[];
 }
+
+/**
+ * A module's exported memory as the glue uses it: what `WebAssembly.Memory` has, declared here so
+ * that the published declarations need no `WebAssembly` namespace (absent from lib ES2022 without
+ * the DOM lib).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}

@@ -1,4 +1,5 @@
 import { suite } from 'uvu';
+import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import * as init from '../dist/init.js';
 import { RandomState, setRng } from '../dist/random.js';
@@ -461,3 +462,40 @@ Common('toString names the class and its resolved options', () => {
 });
 
 Common.run();
+
+// Lasagne's initial weights after set_rng(np.random.RandomState(1234)), in the same order
+// (test/fixtures/make_random_fixtures.py writes them with NumPy).
+const NumpySuite = suite('initializers reproduce Lasagne with NumPy\'s RandomState');
+const NUMPY_INIT = JSON.parse(readFileSync(new URL('./fixtures/random_numpy.json', import.meta.url), 'utf8')).init;
+
+NumpySuite('Uniform, Normal, Glorot*, He* and Sparse give Lasagne\'s float32 values for the same seed and order', () => {
+  setRng(new RandomState(NUMPY_INIT.seed));
+  let exact = 0;
+  let total = 0;
+  for (const c of NUMPY_INIT.cases) {
+    const initializer = new init[c.init](c.options);
+    const a = initializer.sample(c.shape);
+    assert.equal(a.shape, c.shape, `${c.init} shape`);
+    assert.is(a.data.length, c.values.length);
+    for (let i = 0; i < c.values.length; i++) {
+      total++;
+      if (a.data[i] === c.values[i]) {
+        exact++;
+        continue;
+      }
+      // a Gaussian's log may differ from glibc's in the last float64 bit: at most one float32 step
+      const step = Math.abs(c.values[i]) * 2 ** -23;
+      assert.ok(Math.abs(a.data[i] - c.values[i]) <= step, `${c.init}${JSON.stringify(c.options)}[${i}]: got ${a.data[i]}, Lasagne ${c.values[i]}`);
+    }
+  }
+  assert.ok(exact >= total - 2, `${exact} of ${total} values bit-equal`);
+});
+
+NumpySuite('another seed gives other values (the check can fail)', () => {
+  setRng(new RandomState(NUMPY_INIT.seed + 1));
+  const c = NUMPY_INIT.cases[0];
+  const a = new init[c.init](c.options).sample(c.shape);
+  assert.ok(c.values.some((v, i) => v !== a.data[i]));
+});
+
+NumpySuite.run();

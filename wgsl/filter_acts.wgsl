@@ -20,7 +20,7 @@
 //   2  bias     storage, read        array<f32>: b[f] (BIAS 1) or b[f, oy, ox] (BIAS 2); not read for
 //                                    BIAS 0 (bind any buffer)
 //   3  params   uniform              Params
-// Overrides: ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_F: workgroup size
+// Overrides: W_ARENA (1: weight and bias from the arena at params.w_off, b_off, a training plan); ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_F: workgroup size
 //   (WG_N, WG_F), WG_N * WG_F <= 256; RF: 1 or 2 groups of 4 filters per thread; K_CHUNK: rows of K
 //   per stage. Each thread loads at most 4 vec4s of weights and 4 of inputs per chunk (the host
 //   keeps K_CHUNK * RF * WG_F and K_CHUNK * WG_N within 4 * WG_N * WG_F). Workgroup memory:
@@ -70,6 +70,10 @@ struct Params {
   slices: u32,
   base_tiles: u32,
   act: vec2<f32>,
+  // W_ARENA 1 (a training plan): the weight (C, k, k, F) and the bias are arena tensors at these
+  // element offsets of the bound range
+  w_off: u32,
+  b_off: u32,
 }
 
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
@@ -85,6 +89,9 @@ override RN: u32 = 1u;
 // 1: a workgroup sums all of K and writes the output; > 1: it sums one slice of K into scratch, and
 // split_sum_* adds the slices, the bias and the nonlinearity (more workgroups for layers with few tiles)
 override SPLIT: u32 = 1u;
+// 1: the weight and bias are read from the arena at params.w_off and params.b_off (a training plan,
+// whose parameters are arena tensors), not from bindings 1 and 2
+override W_ARENA: u32 = 0u;
 
 const MAX_LOADS: u32 = 4u;
 
@@ -210,6 +217,9 @@ fn w_load(k0: u32, f0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   let k = k0 + t / (RF * WG_F);
   let f = f0 + 4u * (t % (RF * WG_F));
   if (k < k_stop && f < params.filters) {
+    if (W_ARENA == 1u) {
+      return load4(params.w_off + k * params.w_stride + f, 4u);
+    }
     return weights[(k * params.w_stride + f) / 4u];
   }
   return vec4<f32>(0.0);
@@ -303,12 +313,19 @@ fn rows_of(acc: Acc, g: u32) -> array<vec4<f32>, 8> {
   return array<vec4<f32>, 8>(acc.a0, acc.a1, acc.a2, acc.a3, acc.a4, acc.a5, acc.a6, acc.a7);
 }
 
+fn bias_elem(i: u32) -> f32 {
+  if (W_ARENA == 1u) {
+    return load1(params.b_off + i);
+  }
+  return bias[i];
+}
+
 fn bias_at(f: u32, n: u32) -> f32 {
   if (BIAS == BIAS_TIED) {
-    return bias[f];
+    return bias_elem(f);
   }
   if (BIAS == BIAS_UNTIED) {
-    return bias[f * params.positions + n / params.batch];
+    return bias_elem(f * params.positions + n / params.batch);
   }
   return 0.0;
 }

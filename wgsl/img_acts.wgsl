@@ -12,7 +12,7 @@
 //                                    of 4 for main_vec4)
 //   1  weights  storage, read        array<f32>: w (C, k, k, F) at params.w_off
 //   2  params   uniform              Params
-// Overrides: WG_C, WG_N: workgroup size (WG_N, WG_C), WG_N * WG_C = 256 (a thread computes 4
+// Overrides: W_ARENA (1: w from the arena at params.w_off, a training plan); WG_C, WG_N: workgroup size (WG_N, WG_C), WG_N * WG_C = 256 (a thread computes 4
 //   channels x 4 columns, so the tile is TILE_C = 4 WG_C channels by TILE_N = 4 WG_N columns);
 //   K_CHUNK: filters per stage. The host (src/backend/webgpu/backward.ts imgActsTile) picks
 //   (16, 16, 16), or narrower channel tiles for layers with few channels (a first layer's C = 3
@@ -56,6 +56,26 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> arena4: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weights: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
+
+// 1: w is read from the arena at params.w_off (a training plan, whose kernel-form weight is an arena
+// tensor), not from binding 1
+override W_ARENA: u32 = 0u;
+
+// (main_scalar binds the arena as `arena`, main_vec4 as `arena4`: an entry point may use only one, so
+// each has its own weight reader and stage loader)
+fn w_at(i: u32) -> f32 {
+  if (W_ARENA == 1u) {
+    return arena[i];
+  }
+  return weights[i];
+}
+
+fn w_at4(i: u32) -> f32 {
+  if (W_ARENA == 1u) {
+    return arena4[i / 4u][i % 4u];
+  }
+  return weights[i];
+}
 
 override WG_C: u32 = 16u;
 override WG_N: u32 = 16u;
@@ -105,7 +125,20 @@ fn w_stage_load(c0: u32, w_t: u32, i: u32, j: u32, f: u32) -> vec4<f32> {
   for (var e = 0u; e < 4u; e++) {
     let c = c0 + 4u * w_t + e;
     if (c < params.channels && f < params.filters) {
-      wv[e] = weights[params.w_off + ((c * k + i) * k + j) * params.filters + f];
+      wv[e] = w_at(params.w_off + ((c * k + i) * k + j) * params.filters + f);
+    }
+  }
+  return wv;
+}
+
+// The weight stage (main_vec4): w[c0 + 4 w_t .. + 3, tap (i, j), f]
+fn w_stage_load4(c0: u32, w_t: u32, i: u32, j: u32, f: u32) -> vec4<f32> {
+  var wv = vec4<f32>(0.0);
+  let k = params.filter_size;
+  for (var e = 0u; e < 4u; e++) {
+    let c = c0 + 4u * w_t + e;
+    if (c < params.channels && f < params.filters) {
+      wv[e] = w_at4(params.w_off + ((c * k + i) * k + j) * params.filters + f);
     }
   }
   return wv;
@@ -155,7 +188,7 @@ fn main_vec4(
     for (var f0 = 0u; f0 < params.filters; f0 += K_CHUNK) {
       // weights along f (kk fastest), dz along the columns (t fastest)
       for (var t = tid; t < K_CHUNK * WG_C; t += THREADS) {
-        w_stage[(t % K_CHUNK) * WG_C + t / K_CHUNK] = w_stage_load(c0, t / K_CHUNK, i, j, f0 + t % K_CHUNK);
+        w_stage[(t % K_CHUNK) * WG_C + t / K_CHUNK] = w_stage_load4(c0, t / K_CHUNK, i, j, f0 + t % K_CHUNK);
       }
       for (var t = tid; t < K_CHUNK * WG_N; t += THREADS) {
         let at = dz_index(col_info[t % WG_N], i32(i), i32(j), f0 + t / WG_N);

@@ -16,7 +16,7 @@
 //                                    multiple of 4 (= params.w_stride), padding columns 0
 //   2  bias     storage, read        array<f32>: b[u] (BIAS 1) or b[u, p] (BIAS 2); not read for BIAS 0
 //   3  params   uniform              Params
-// Overrides: ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_U: workgroup size
+// Overrides: W_ARENA (1: W (U, C) and bias from the arena at params.w_off, b_off, a training plan); ACT (epilogue.wgsl); BIAS one of BIAS_NONE, BIAS_TIED, BIAS_UNTIED (the generated codes); WG_N, WG_U: workgroup size
 //   (WG_N, WG_U), WG_N * WG_U <= 256; RU: 1..5 groups of 4 units per thread; K_CHUNK: channels per
 //   stage (a thread loads at most 4 vec4s of each operand per stage: the host keeps
 //   K_CHUNK * RU * WG_U and K_CHUNK * WG_N within 4 * WG_N * WG_U). Workgroup memory: 16 * K_CHUNK * (RU * WG_U + WG_N) bytes, which the host keeps within
@@ -42,6 +42,10 @@ struct Params {
   tiles: u32,
   w_stride: u32,
   act: vec2<f32>,
+  // W_ARENA 1 (a training plan): W (U, C) as stored and the bias are arena tensors at these element
+  // offsets of the bound range
+  w_off: u32,
+  b_off: u32,
 }
 
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
@@ -52,6 +56,9 @@ override BIAS: u32 = 0u;
 override WG_N: u32 = 16u;
 override WG_U: u32 = 16u;
 override RU: u32 = 1u;
+// 1: W is read from the arena in its (U, C) form at params.w_off, the bias at params.b_off (a
+// training plan, whose parameters are arena tensors), not from bindings 1 and 2
+override W_ARENA: u32 = 0u;
 
 // The stage (gemm.wgsl): w_tile[kk][t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
 // x_tile[kk][t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
@@ -95,6 +102,15 @@ fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   let k = k0 + t / (RU * WG_U);
   let u = u0 + 4u * (t % (RU * WG_U));
   if (k < k_stop && u < params.w_stride) {
+    if (W_ARENA == 1u) {
+      var w = vec4<f32>(0.0);
+      for (var e = 0u; e < 4u; e++) {
+        if (u + e < params.units) {
+          w[e] = load1(params.w_off + (u + e) * params.channels + k);
+        }
+      }
+      return w;
+    }
     return weights[(k * params.w_stride + u) / 4u];
   }
   return vec4<f32>(0.0);
@@ -153,12 +169,19 @@ fn clear_acc() {
   a4 = z;
 }
 
+fn bias_elem(i: u32) -> f32 {
+  if (W_ARENA == 1u) {
+    return load1(params.b_off + i);
+  }
+  return bias[i];
+}
+
 fn bias_at(u: u32, n: u32) -> f32 {
   if (BIAS == BIAS_TIED) {
-    return bias[u];
+    return bias_elem(u);
   }
   if (BIAS == BIAS_UNTIED) {
-    return bias[u * params.positions + n / params.batch];
+    return bias_elem(u * params.positions + n / params.batch);
   }
   return 0.0;
 }
@@ -169,7 +192,7 @@ fn store_cols(u: u32, n: u32, v: vec4<f32>, count: u32) {
   if (u < params.units) {
     var x = v;
     if (BIAS == BIAS_TIED) {
-      x += vec4<f32>(bias[u]);
+      x += vec4<f32>(bias_elem(u));
     } else if (BIAS == BIAS_UNTIED) {
       x += vec4<f32>(bias_at(u, n), bias_at(u, n + 1u), bias_at(u, n + 2u), bias_at(u, n + 3u));
     }

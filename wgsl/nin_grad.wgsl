@@ -13,7 +13,7 @@
 //                                    params.scratch_off + s * I * J (SLICES > 1), and A when A_WEIGHTS is false
 //   1  weights  storage, read        array<f32>: A when A_WEIGHTS is true (W as uploaded for the forward)
 //   2  params   uniform              Params
-// Overrides: A_WEIGHTS (bool); B_K_FAST (bool): stage B with the threads along k instead of j (for
+// Overrides: W_ARENA (1: with A_WEIGHTS, W from the arena at params.a_off, a training plan); A_WEIGHTS (bool); B_K_FAST (bool): stage B with the threads along k instead of j (for
 //   the weight gradient, whose B = x^T is contiguous along k).
 // Entry points: main, reduce (slices > 1: out = slice 0 + slice 1 + ... in order, one thread per element).
 // Geometry: a workgroup of 16 x 16 threads computes a 64 x 64 tile of out over one slice of K
@@ -49,6 +49,9 @@ struct Params {
 
 override A_WEIGHTS: bool = false;
 override B_K_FAST: bool = false;
+// with A_WEIGHTS: 1 reads W from the arena (a training plan, whose W (U, C) is an arena tensor) at
+// params.a_off, not from binding 1
+override W_ARENA: u32 = 0u;
 
 const WG: u32 = 16u;
 const TILE: u32 = 64u;
@@ -63,7 +66,7 @@ fn a_at(i: u32, k: u32, k_stop: u32) -> f32 {
     return 0.0;
   }
   let e = params.a_off + i * params.a_si + k * params.a_sk;
-  if (A_WEIGHTS) {
+  if (A_WEIGHTS && W_ARENA == 0u) {
     return weights[e];
   }
   return arena[e];

@@ -13,6 +13,14 @@ export type { PreparedTraining, TrainingPlan, TrainingStep } from '../ops/traini
 
 export type BackendName = 'webgpu' | 'wasm';
 
+/** What backend selection needs to know about a WebGPU adapter. */
+export interface AdapterFacts {
+  /** One line naming it, e.g. 'WebGPU: google swiftshader ... SwiftShader driver 5.0.0'. */
+  readonly description: string;
+  /** Whether it runs on the CPU (src/backend/adapter.ts isSoftwareAdapter). */
+  readonly software: boolean;
+}
+
 export interface StepTiming {
   step: number;
   layer: string;
@@ -37,11 +45,34 @@ export interface PreparedNetwork {
   dispose(): void;
   /** A short description of the device (adapter name, thread count, ...). */
   readonly description: string;
+  /**
+   * Device bytes this network holds now (0 once disposed), for `lasagne.memory()`: WebGPU the sizes
+   * of its buffers; WASM the linear memory of its kernels instance (with worker threads: the
+   * workers' arenas).
+   */
+  readonly deviceBytes?: number;
+}
+
+/**
+ * A WebGPU `GPUDevice`, as far as the package's types need to name one: every GPUDevice (the DOM
+ * lib's, `@webgpu/types`', the `webgpu` package's) fits it, and the declarations need neither the DOM
+ * lib nor `@webgpu/types` in the user's project. A GPUAdapter or another object does not fit.
+ */
+export interface WebGpuDevice {
+  readonly queue: object;
+  readonly features: { has(feature: string): boolean };
+  readonly limits: object;
+  readonly lost: Promise<unknown>;
+  createBuffer(descriptor: never): unknown;
+  createComputePipelineAsync(descriptor: never): Promise<unknown>;
+  createBindGroup(descriptor: never): unknown;
+  createCommandEncoder(descriptor?: never): unknown;
+  destroy(): void;
 }
 
 export interface BackendOptions {
   /** WebGPU: an existing GPUDevice to use instead of requesting one. */
-  device?: unknown;
+  device?: WebGpuDevice;
   /** WASM: number of worker threads (1 = run on the calling thread). */
   threads?: number;
   /** false: no per-step timing (WebGPU then encodes one compute pass and writes no timestamps). Default true. */
@@ -52,6 +83,11 @@ export interface Backend {
   readonly name: BackendName;
   /** Whether this backend can run here (WebGPU: an adapter exists). Never throws. */
   available(): Promise<boolean>;
+  /**
+   * WebGPU: the default adapter's name and whether it is a software one (SwiftShader, llvmpipe,
+   * WARP...), or null when there is none. Never throws. Absent on WASM.
+   */
+  adapter?(): Promise<AdapterFacts | null>;
   /**
    * Working memory each step needs on this backend, in bytes (0: none), in step order: a pure
    * function of the steps, the same on every device of this backend (WebGPU: the split-K partial

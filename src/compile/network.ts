@@ -7,17 +7,18 @@ import { checkOptions } from '../options.js';
 import { Layer, isInputLayer } from '../layers/base.js';
 import type { InputLayer } from '../layers/input.js';
 import { getAllLayers, getAllParams } from '../layers/helper.js';
-import { plan as makePlan, planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
-import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming } from '../backend/backend.js';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { planWithScratch, type NetworkPlan, type PlanOptions } from './plan.js';
+import { isDeviceLost, type Backend, type BackendName, type BackendOptions, type PreparedNetwork, type StepTiming, type WebGpuDevice } from '../backend/backend.js';
+import { pickBackend, skippedNote, type BackendChoice } from '../backend/select.js';
+import { releaseDeviceMemory, trackDeviceMemory } from './memory.js';
 
 export interface CompileOptions {
   /** 'auto' (default): WebGPU when an adapter exists, else WASM. */
   backend?: BackendChoice;
   /** Fixes a null batch dimension of the inputs (required when it is null). */
   batchSize?: number;
-  /** WebGPU: an existing GPUDevice to run on. */
-  device?: unknown;
+  /** WebGPU: an existing GPUDevice to run on (the caller keeps ownership). */
+  device?: WebGpuDevice;
   /** Inference is deterministic (default true); these layers have no stochastic behaviour. */
   deterministic?: boolean;
   /** WASM: worker threads to split the batch over (default: what the machine has, at most the batch size). */
@@ -46,13 +47,16 @@ export interface LayerTiming {
  * are in flight together (the next one's upload and submission overlap this one's GPU work), on WASM
  * they run one after another. Each run uses its input arrays as they are when run() is called.
  */
-export class Network {
+export class Network<Output extends NDArray | NDArray[] = NDArray | NDArray[]> {
   /** The plan this network runs (deeply frozen). */
   readonly plan: NetworkPlan;
   readonly backend: BackendName;
   /** The InputLayers, in plan.inputs order. */
   readonly inputLayers: readonly InputLayer[];
-  /** What the backend runs on (adapter, threads). */
+  /**
+   * What the backend runs on: the WebGPU adapter (vendor, architecture, device, driver) or the WASM
+   * threads; with 'auto' on WASM it also names a software WebGPU adapter that was skipped.
+   */
   readonly device: string;
   readonly #prepared: PreparedNetwork;
   readonly #many: boolean;
@@ -61,14 +65,15 @@ export class Network {
   #disposed = false;
 
   /** @internal Use `compile()`. */
-  constructor(plan: NetworkPlan, backend: BackendName, prepared: PreparedNetwork, inputLayers: InputLayer[], many: boolean, profiled = true) {
+  constructor(plan: NetworkPlan, backend: BackendName, prepared: PreparedNetwork, inputLayers: InputLayer[], many: boolean, profiled = true, note = '') {
     this.plan = plan;
     this.#profiled = profiled;
     this.backend = backend;
     this.#prepared = prepared;
     this.inputLayers = Object.freeze([...inputLayers]);
     this.#many = many;
-    this.device = prepared.description;
+    this.device = prepared.description + note;
+    trackDeviceMemory(this, () => (this.#disposed ? 0 : (prepared.deviceBytes ?? 0)), backend, 'network');
   }
 
   /**
@@ -82,7 +87,7 @@ export class Network {
    * If the WebGPU device is lost, the run rejects with a RuntimeError naming the reason; compile
    * again (parameter values are kept).
    */
-  run(input: NDArray | Map<InputLayer, NDArray>): Promise<NDArray | NDArray[]> {
+  run(input: NDArray | Map<InputLayer, NDArray>): Promise<Output> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
     let arrays: Float32Array[];
     try {
@@ -93,7 +98,7 @@ export class Network {
     // (the backend orders concurrent runs: WebGPU keeps several in flight, WASM runs one at a time)
     return this.#prepared.run(arrays).then((outs) => {
       const nd = outs.map((data, i) => ({ data, shape: [...this.plan.tensors[this.plan.outputs[i]].shape] }));
-      return this.#many ? nd : nd[0];
+      return (this.#many ? nd : nd[0]) as Output;
     });
   }
 
@@ -148,6 +153,7 @@ export class Network {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#prepared.dispose();
+    releaseDeviceMemory(this);
   }
 
   get disposed(): boolean {
@@ -168,6 +174,9 @@ export class Network {
  * const scores = await network.run(ndarray(images, [32, 3, 32, 32]));
  * ```
  */
+export function compile(outputLayer: Layer, options?: CompileOptions): Promise<Network<NDArray>>;
+export function compile(outputLayer: readonly Layer[], options?: CompileOptions): Promise<Network<NDArray[]>>;
+export function compile(outputLayer: Layer | readonly Layer[], options?: CompileOptions): Promise<Network>;
 export async function compile(outputLayer: Layer | readonly Layer[], options?: CompileOptions): Promise<Network> {
   const opts = checkOptions<CompileOptions>(options, COMPILE_OPTIONS, 'compile');
   return compileWith(outputLayer, opts, opts.batchSize === undefined ? {} : { batchSize: opts.batchSize });
@@ -188,40 +197,46 @@ async function compileWith(outputLayer: Layer | readonly Layer[], opts: Partial<
   outputs.forEach((l, i) => {
     if (!(l instanceof Layer)) throw new TypeError(`compile: expected a Layer or an array of Layers, but item ${i} is ${typeof l}`);
   });
-  const bare = makePlan(outputs, planOptions);
+  const bare = planWithScratch(outputs, planOptions, [], 'compile');
   const params = getAllParams(outputs);
   /** Plans the backend's scratch and prepares the network on the backend. */
   const prepareOn = async (backend: Backend, backendOptions: BackendOptions) => {
     // the backend's scratch joins the arena before offsets are fixed: arenaBytes is every byte it uses
     const scratch = await backend.scratchBytes(bare.steps, backendOptions);
-    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch) : bare;
+    const plan = scratch.some((b) => b > 0) ? planWithScratch(outputs, planOptions, scratch, 'compile') : bare;
     return { backend, plan, prepared: await backend.prepare(plan, params, backendOptions) };
   };
   const choice = opts.backend ?? 'auto';
   const common = { threads: opts.threads, profile: opts.profile };
   let ready: { backend: Backend; plan: NetworkPlan; prepared: PreparedNetwork };
+  let note = '';
   try {
-    ready = await prepareOn(await selectBackend(choice, opts.device !== undefined), { device: opts.device, ...common });
+    const picked = await pickBackend(choice, opts.device !== undefined);
+    note = skippedNote(picked.skipped);
+    ready = await prepareOn(picked.backend, { device: opts.device, ...common });
   } catch (e) {
     // 'auto' on a lost device: the default device (a new one), else WASM. Parameters live in
     // their Params, so nothing is lost with the device.
     if (choice !== 'auto' || !isDeviceLost(e)) throw e;
     try {
-      ready = await prepareOn(await selectBackend('auto', false), common);
+      const picked = await pickBackend('auto', false);
+      note = skippedNote(picked.skipped);
+      ready = await prepareOn(picked.backend, common);
     } catch (again) {
       if (!isDeviceLost(again)) throw again;
-      ready = await prepareOn(await selectBackend('wasm', false), common);
+      note = '';
+      ready = await prepareOn((await pickBackend('wasm', false)).backend, common);
     }
   }
   const { backend, plan, prepared } = ready;
   // plan.inputs lists the InputLayers in getAllLayers order.
   const inputs = getAllLayers(outputs).filter(isInputLayer) as InputLayer[];
-  return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false);
+  return new Network(plan, backend.name, prepared, inputs, many, opts.profile !== false, note);
 }
 
 export interface GetOutputOptions {
   backend?: BackendChoice;
-  device?: unknown;
+  device?: WebGpuDevice;
   threads?: number;
 }
 
@@ -231,7 +246,7 @@ interface CachedNetwork {
   /** getOutput calls using it that have not settled: it is never disposed while this is above 0. */
   calls: number;
   /** Its device was lost: out of the cache, disposed when its last call settles. */
-  lost?: boolean;
+  lost?: boolean; // (also set by clearOutputCache: disposed when its last call settles)
 }
 
 /**
@@ -240,6 +255,49 @@ interface CachedNetwork {
  */
 const OUTPUT_CACHE_SIZE = 4;
 const outputCache = new WeakMap<Layer, Map<string, CachedNetwork>>();
+/** Every layer's cache, held weakly, so that clearOutputCache() can reach them all. */
+const allCaches = new Set<WeakRef<Map<string, CachedNetwork>>>();
+const cacheCollected = new FinalizationRegistry<WeakRef<Map<string, CachedNetwork>>>((ref) => allCaches.delete(ref));
+
+/** Disposes `entry`'s network now, or when its last call settles if one is running. */
+function release(entry: CachedNetwork): void {
+  entry.lost = true;
+  if (entry.calls === 0) void entry.network.then((n) => n.dispose(), () => undefined);
+}
+
+/** Empties one layer's cache; returns how many networks it released. */
+function clearCache(cache: Map<string, CachedNetwork>): number {
+  const n = cache.size;
+  for (const entry of cache.values()) release(entry);
+  cache.clear();
+  return n;
+}
+
+/**
+ * Releases the networks `getOutput` compiled and cached: for `layer` only, or for every layer when
+ * none is given. Each is disposed (its device memory freed, see `lasagne.memory()`) as soon as no
+ * getOutput call is using it; the next getOutput compiles again. Returns the number of networks
+ * released.
+ *
+ * ```ts
+ * await layers.getOutput(conv, x);
+ * layers.clearOutputCache();        // frees the network getOutput kept for conv
+ * ```
+ */
+export function clearOutputCache(layer?: Layer): number {
+  if (layer !== undefined) {
+    if (!(layer instanceof Layer)) throw new TypeError(`clearOutputCache: expected a Layer or nothing, but got ${layer === null ? 'null' : typeof layer}`);
+    const cache = outputCache.get(layer);
+    return cache === undefined ? 0 : clearCache(cache);
+  }
+  let n = 0;
+  for (const ref of allCaches) {
+    const cache = ref.deref();
+    if (cache === undefined) allCaches.delete(ref);
+    else n += clearCache(cache);
+  }
+  return n;
+}
 
 /** Disposes least recently used networks of `cache` beyond OUTPUT_CACHE_SIZE, never one in use. */
 function trimOutputCache(cache: Map<string, CachedNetwork>): void {
@@ -284,6 +342,9 @@ export async function getOutput(layer: Layer, input: NDArray | Map<InputLayer, N
   if (cache === undefined) {
     cache = new Map();
     outputCache.set(layer, cache);
+    const ref = new WeakRef(cache);
+    allCaches.add(ref);
+    cacheCollected.register(cache, ref);
   }
   const cached = cache;
   let entry = cached.get(key);

@@ -90,7 +90,10 @@ const LAYOUT_SUFFIX = ['', '@r1', '@r2', '@r3'] as const;
 /** The transpose step that rotates a tensor by 1 or by 3. */
 const PERM_OF = { 1: [1, 2, 3, 0], 3: [3, 0, 1, 2] } as const;
 
-function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<Layer, number>): Map<Layer, Shape> {
+/** Who asked for the plan: its errors name the options that caller takes (compile has no inputShapes). */
+export type PlanCaller = 'plan' | 'compile';
+
+function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<Layer, number>, caller: PlanCaller): Map<Layer, Shape> {
   const inputs = layers.filter(isInputLayer) as InputLayer[];
   const given = new Map<Layer, Shape>();
   if (opts.inputShapes instanceof Map) {
@@ -110,11 +113,20 @@ function concreteInputShapes(layers: Layer[], opts: PlanOptions, batchAxes: Map<
     const batchAxis = consumers.some((l) => l.readsBatchLast()) ? shape.length - 1 : 0;
     if (shape[batchAxis] === null && opts.batchSize !== undefined) shape[batchAxis] = opts.batchSize;
     batchAxes.set(input, batchAxis);
-    if (shape.some((d) => d === null)) {
-      throw new ValueError(
-        `plan needs concrete shapes, but input ${input.name !== null ? `'${input.name}'` : 'InputLayer'} has shape ${formatShape(shape)}; ` +
-          `pass batchSize for the batch dimension or inputShapes for the others`,
-      );
+    const open = shape.flatMap((d, i) => (d === null ? [i] : []));
+    if (open.length > 0) {
+      const which = `input ${input.name !== null ? `'${input.name}'` : 'InputLayer'} has shape ${formatShape(shape)}`;
+      const others = open.filter((i) => i !== batchAxis);
+      let fix: string;
+      if (others.length === 0) {
+        fix = `pass the option batchSize for its batch dimension (axis ${batchAxis}), e.g. ${caller}(net, { batchSize: 32 })`;
+      } else {
+        const axes = `ax${others.length > 1 ? 'e' : 'i'}s ${others.join(', ')}`;
+        fix = caller === 'compile'
+          ? `compile fixes only the batch dimension (axis ${batchAxis}, option batchSize); give the InputLayer a concrete size for ${axes}`
+          : `batchSize fixes only the batch dimension (axis ${batchAxis}); give ${axes} a size with the option inputShapes or in the InputLayer's shape`;
+      }
+      throw new ValueError(`${caller} needs concrete shapes, but ${which}; ${fix}`);
     }
     shapes.set(input, shape);
   }
@@ -148,11 +160,11 @@ export function plan(outputLayer: Layer | readonly Layer[], options?: PlanOption
  * `Backend.scratchBytes` of the same network's steps), each a tensor live during its step only, so
  * the arena and `arenaBytes` hold every byte the backend uses. compile() plans with this.
  */
-export function planWithScratch(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
-  return buildPlan(outputLayer, options, scratch);
+export function planWithScratch(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[], caller: PlanCaller = 'plan'): NetworkPlan {
+  return buildPlan(outputLayer, options, scratch, caller);
 }
 
-function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[]): NetworkPlan {
+function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions | undefined, scratch: readonly number[], caller: PlanCaller = 'plan'): NetworkPlan {
   const opts = checkOptions<PlanOptions>(options, ['batchSize', 'inputShapes', 'alignment', 'training', 'elide', 'deterministic'], 'plan');
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new ValueError(`plan option 'batchSize' must be a positive integer, but got ${String(opts.batchSize)}`);
@@ -166,7 +178,7 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
   const layers = getAllLayers(outputs);
   // the batch axis of each layer's declared output: the input layers' from their consumers, then down the graph
   const batchAxisOf = new Map<Layer, number>();
-  const inputShapes = concreteInputShapes(layers, opts, batchAxisOf);
+  const inputShapes = concreteInputShapes(layers, opts, batchAxisOf, caller);
   for (const l of layers) {
     if (!batchAxisOf.has(l)) batchAxisOf.set(l, l.inputLayer === null ? -1 : l.outputBatchAxis(batchAxisOf.get(l.inputLayer) as number));
   }
@@ -236,6 +248,15 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
     return out;
   };
 
+  /** The rotations of layer l's output that exist already (through aliases: those of the layer below, rotated back). */
+  const rotationsOf = (l: Layer): Rotation[] => {
+    const n = (shapeOf.get(l) as number[]).length;
+    const alias = aliases.get(l);
+    if (alias !== undefined) return rotationsOf(l.inputLayer as Layer).map((r) => normal(r - alias, n));
+    if (!forms.has(l)) return [0];
+    return [...(forms.get(l) as Map<Rotation, number>).keys()].map((r) => normal(r, n));
+  };
+
   const elide = opts.elide ?? true;
   const weightGradients: WeightGradientPlan[] = [];
   for (const l of layers) {
@@ -253,15 +274,10 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       outputShape: outShape,
       training: opts.training === true,
       deterministic: opts.deterministic !== false,
+      batchAxis: batchAxisOf.get(l) as number,
       index: layers.indexOf(l),
       input: (r: Rotation = 0) => ref(tensorFor(below(), r)),
-      inputRotations: () => {
-        const src = below();
-        const alias = aliases.get(src);
-        if (alias !== undefined || !forms.has(src)) return [0];
-        const n = (shapeOf.get(src) as number[]).length;
-        return [...(forms.get(src) as Map<Rotation, number>).keys()].map((r) => normal(r, n));
-      },
+      inputRotations: () => rotationsOf(below()),
       output: (r0: Rotation = 0) => {
         const r = normal(r0, outShape.length);
         const id = newTensor(`${name}${LAYOUT_SUFFIX[r]}`, rotate(outShape, r), l, r);
@@ -279,6 +295,14 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
         const out = newTensor(name, outShape, l);
         transpose(name, from, out, r);
         setForm(l, 0, out);
+      },
+      aliasInput: () => {
+        below();
+        aliases.set(l, 0);
+      },
+      temp: (r0: Rotation = 0) => {
+        const r = normal(r0, outShape.length);
+        return ref(newTensor(`${name}#pre`, rotate(outShape, r), l, r));
       },
       param: paramIndex,
       emit: (step: StepSpec) => {

@@ -30,7 +30,8 @@ import {
 } from '../ops/training.js';
 import { plan as makePlan, type NetworkPlan } from './plan.js';
 import { fnv1a64 } from './digest.js';
-import type { Backend, BackendName, BackendOptions } from '../backend/backend.js';
+import type { Backend, BackendName, BackendOptions, WebGpuDevice } from '../backend/backend.js';
+import { releaseDeviceMemory, trackDeviceMemory } from './memory.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 
 /** What `updates.*({...})` returns (src/updates.ts): the rule and its hyperparameters. */
@@ -61,7 +62,8 @@ export interface TrainingOptions {
   /** Fixes a null batch dimension (required when it is null). */
   batchSize?: number;
   backend?: BackendChoice;
-  device?: unknown;
+  /** WebGPU: an existing GPUDevice to train on. */
+  device?: WebGpuDevice;
   threads?: number;
   /** Also compute d loss / d input (returned by `gradients`). */
   inputGradient?: boolean;
@@ -285,8 +287,12 @@ export async function buildTrainingPlan(
     if (g === undefined) throw new RuntimeError(`compileTraining: the forward plan has no weight-gradient plan for ${layer}`);
     return g.effective;
   };
-  const produced = new Set(kept.map((s) => s.output));
-  const wantsGrad = (t: number) => produced.has(t) || (t === input && spec.inputGradient);
+  // a tensor needs a gradient when it depends on a parameter, or on the input with inputGradient
+  const dependsOn = new Set<number>(spec.inputGradient ? [input] : []);
+  for (const s of kept) {
+    if (dependsOn.has(s.input) || s.op === 'filter_acts' || s.op === 'nin') dependsOn.add(s.output);
+  }
+  const wantsGrad = (t: number) => dependsOn.has(t);
   for (const s of [...kept].reverse()) {
     if (!grads.has(s.output)) continue;
     const gO = grads.get(s.output) as number;
@@ -421,7 +427,7 @@ function gradientSteps(
       if (gI >= 0) {
         out.push({
           op: 'bias_act_grad', layer, output: s.output, outputGrad: gO, preActGrad: gI, biasGrad: -1, biasMode: 'none',
-          nonlinearity: s.nonlinearity, units: 1, positions: s.count, batch: 1,
+          nonlinearity: s.nonlinearity, units: s.count / s.batch, positions: 1, batch: s.batch,
         });
       }
       break;
@@ -504,6 +510,8 @@ export class Trainer {
     this.backend = backend;
     this.device = prepared.description;
     this.#prepared = prepared;
+    // lasagne.memory() counts it until dispose()
+    trackDeviceMemory(this, () => (this.#disposed ? 0 : prepared.bytes), backend, 'trainer');
     this.#params = params;
     this.#layout = layout;
     this.#loss = spec.loss;
@@ -594,6 +602,7 @@ export class Trainer {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#prepared.dispose();
+    releaseDeviceMemory(this);
   }
 }
 

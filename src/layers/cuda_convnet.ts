@@ -21,7 +21,7 @@ import { RuntimeError, ValueError } from '../errors.js';
 import { formatShape, shapeSize, type Shape } from '../ndarray.js';
 import { checkOptions } from '../options.js';
 import { Constant, GlorotUniform } from '../init.js';
-import { identity, isNonlinearity, rectify, type Nonlinearity } from '../nonlinearities.js';
+import { rectify, type Nonlinearity } from '../nonlinearities.js';
 import {
   checkConv, checkConvEarly, checkConvRun, checkPool, checkPoolRun, convGridLength, convOutputLength, partialSum,
   poolOutputLength, resolvePad, type PadSpec,
@@ -29,19 +29,8 @@ import {
 import type { BiasMode } from '../ops/codes.js';
 import { Layer, Param, checkParamShape, checkParamSpec, type ParamSpec } from './base.js';
 import type { LowerContext, Rotation } from './lower.js';
-import { asBool, asInt, asIntTuple, pyRepr } from './util.js';
+import { asBool, asInt, asIntTuple, checkNonlinearity } from './util.js';
 import { registerLayer } from './registry.js';
-
-/** Lasagne's `nonlinearity=None` means identity; anything else must be one of ours (kernels know it). */
-function checkNonlinearity(value: unknown, owner: string): Nonlinearity {
-  if (value === null) return identity;
-  if (isNonlinearity(value)) return value;
-  throw new TypeError(
-    `${owner} option 'nonlinearity' must be one of lasagne-webgpu's nonlinearities (e.g. nonlinearities.rectify, ` +
-      `new nonlinearities.LeakyRectify({ leakiness: 0.1 })) or null for identity, but got ${pyRepr(value)}; ` +
-      `arbitrary functions cannot run inside the GPU and WASM kernels`,
-  );
-}
 
 function biasMode(b: Param | null, untied: boolean): BiasMode {
   return b === null ? 'none' : untied ? 'untied' : 'tied';

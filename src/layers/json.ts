@@ -38,8 +38,13 @@ import { getAllLayers } from './helper.js';
 // them in a bundle that only uses fromJSON (the package is marked free of side effects).
 import * as input from './input.js';
 import * as cudaConvnet from './cuda_convnet.js';
+import * as dense from './dense.js';
+import * as noise from './noise.js';
+import * as special from './special.js';
+import * as shape from './shape.js';
+import * as pool from './pool.js';
 
-const BUILT_IN: readonly object[] = [input, cudaConvnet];
+const BUILT_IN: readonly object[] = [input, cudaConvnet, dense, noise, special, shape, pool];
 
 /** The `format` field of a model file. */
 export const MODEL_FORMAT = 'lasagne-webgpu-model';

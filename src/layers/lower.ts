@@ -32,6 +32,11 @@ export interface LowerContext {
   readonly training: boolean;
   /** false when the plan computes the training-time pass (dropout active): `compileTraining`. */
   readonly deterministic: boolean;
+  /**
+   * The batch axis of this layer's output in its declared layout (0 for bc01 and (N, U), 3 for
+   * c01b; -1 for none): `outputShape[batchAxis]` is the batch size a step's `batch` field names.
+   */
+  readonly batchAxis: number;
   /** This layer's position in the network's topological order (a per-layer seed for dropout). */
   readonly index: number;
   /** Rotations of the input that exist already (reading one of them emits no transpose). */
@@ -46,6 +51,19 @@ export interface LowerContext {
    * rotation directly and inverse transposes cancel.
    */
   rotationOfInput(r: Rotation): void;
+  /**
+   * This layer's output IS its input (the same tensors, every rotation): an identity layer such as
+   * a deterministic DropoutLayer or a linear NonlinearityLayer. No step; consumers read the input's
+   * tensors directly. The layer must not call `output()` too.
+   */
+  aliasInput(): void;
+  /**
+   * A new intermediate tensor shaped like rotation r (default 0) of this layer's output, with its
+   * batch axis, named `<label>#pre` in the plan: for a layer computed in two steps (DenseLayer with
+   * softmax: the linear `nin` writes the logits here, the `softmax` step reads them). It lives from
+   * the step that writes it to the last step that reads it.
+   */
+  temp(r?: Rotation): TensorRef;
   /** Index of a parameter in the plan's params; -1 for null. */
   param(p: ParamSource | null): number;
   /** Appends a kernel step computing (part of) this layer. */

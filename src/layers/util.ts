@@ -1,4 +1,6 @@
 import { ValueError } from '../errors.js';
+import { identity, isNonlinearity, type Nonlinearity } from '../nonlinearities.js';
+import type { LowerContext, Rotation } from './lower.js';
 
 /** Python's repr of a value, for messages that quote Lasagne's wording (`None`, `'foo'`, `(3, 5)`). */
 export function pyRepr(value: unknown): string {
@@ -52,4 +54,29 @@ export function asInt(value: unknown, option: string, owner: string): number {
     throw new TypeError(`${owner} argument '${option}' must be an int, but got ${pyRepr(value)}`);
   }
   return value;
+}
+
+/** Lasagne's `nonlinearity=None` means identity; anything else must be one of ours (kernels know it). */
+export function checkNonlinearity(value: unknown, owner: string): Nonlinearity {
+  if (value === null) return identity;
+  if (isNonlinearity(value)) return value;
+  throw new TypeError(
+    `${owner} option 'nonlinearity' must be one of lasagne-webgpu's nonlinearities (e.g. nonlinearities.rectify, ` +
+      `new nonlinearities.LeakyRectify({ leakiness: 0.1 })) or null for identity, but got ${pyRepr(value)}; ` +
+      `arbitrary functions cannot run inside the GPU and WASM kernels`,
+  );
+}
+
+/**
+ * The rotation an elementwise layer computes in: one of its input that exists already (rotation 1,
+ * batch last, when there is one), so that no transpose is emitted for it.
+ */
+export function existingRotation(ctx: LowerContext): Rotation {
+  const have = ctx.inputRotations();
+  return have.includes(1) ? 1 : have[0];
+}
+
+/** The batch size of a layer's output: its length along the batch axis (1 when it has none). */
+export function batchOf(ctx: LowerContext): number {
+  return ctx.batchAxis >= 0 ? ctx.outputShape[ctx.batchAxis] : 1;
 }

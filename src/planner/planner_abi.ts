@@ -4,7 +4,7 @@
  * compiled module at build time (through @webassemblyjs/wasm-parser), so a renamed or re-typed
  * export fails the build rather than a user.
  */
-import type { FunctionSignature, ModuleAbi } from '../wasm_abi.js';
+import type { FunctionSignature, ModuleAbi, WasmMemory } from '../wasm_abi.js';
 export type { FunctionSignature, ModuleAbi, WasmValueType } from '../wasm_abi.js';
 
 export const PLANNER_ABI = {
@@ -36,5 +36,5 @@ type Fn<S extends FunctionSignature> = (...args: Numbers<S[0]>) => number;
 
 /** The planner's exports, typed from PLANNER_ABI. */
 export type PlannerExports = { [K in keyof typeof PLANNER_ABI.functions]: Fn<(typeof PLANNER_ABI.functions)[K]> } & {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
 };

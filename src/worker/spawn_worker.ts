@@ -143,7 +143,7 @@ class Slot {
  * A network running in a pool of workers (see `spawnWorker`). `run` resolves to what
  * `network.run` would; `terminate()` stops every worker.
  */
-export class WorkerNetwork {
+export class WorkerNetwork<Output extends NDArray | NDArray[] = NDArray | NDArray[]> {
   /** The backend the workers run on (`'webgpu'` or `'wasm'`). */
   readonly backend: 'webgpu' | 'wasm';
   /** What the first worker runs on (adapter or threads). */
@@ -202,7 +202,7 @@ export class WorkerNetwork {
    * ones (ValueError). Resolves to the output NDArray (an array of them for a model with several
    * outputs). Errors raised in the worker arrive with their class and message.
    */
-  run(x: NDArray | readonly NDArray[], options?: WorkerRunOptions): Promise<NDArray | NDArray[]> {
+  run(x: NDArray | readonly NDArray[], options?: WorkerRunOptions): Promise<Output> {
     if (this.#terminated) return Promise.reject(new RuntimeError('this worker network was terminated; spawn a new one to run it'));
     let inputs: NDArray[];
     let transfer: ArrayBuffer[];
@@ -248,7 +248,7 @@ export class WorkerNetwork {
           reject(new RuntimeError(`spawnWorker: the worker for this run could not be started: ${e.message}`));
         },
       );
-    }).then((outs) => (this.#many ? outs : outs[0]));
+    }).then((outs) => (this.#many ? outs : outs[0]) as Output);
   }
 
   #checkInputs(x: unknown): NDArray[] {
@@ -300,6 +300,9 @@ export class WorkerNetwork {
  * @throws the errors `fromJSON` and `compile` raise in the worker (same classes and messages);
  *   RuntimeError when a worker cannot start (naming the script URL it tried).
  */
+export function spawnWorker(source: Layer, options?: SpawnWorkerOptions): Promise<WorkerNetwork<NDArray>>;
+export function spawnWorker(source: readonly Layer[], options?: SpawnWorkerOptions): Promise<WorkerNetwork<NDArray[]>>;
+export function spawnWorker(source: Layer | readonly Layer[] | WorkerModel, options?: SpawnWorkerOptions): Promise<WorkerNetwork>;
 export async function spawnWorker(source: Layer | readonly Layer[] | WorkerModel, options?: SpawnWorkerOptions): Promise<WorkerNetwork> {
   if (options !== null && typeof options === 'object' && 'device' in options) {
     throw new TypeError("spawnWorker cannot take option 'device': a GPUDevice belongs to the thread that created it (each worker makes its own)");

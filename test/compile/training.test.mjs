@@ -168,7 +168,7 @@ for (const backend of here) {
       const values = valuesOf(layers.getAllParams(net));
       const maxAbs = Math.max(...inputGrad.data.map(Math.abs));
       for (const i of [0, 5, 17, 60, 100, 150, 195]) {
-        const xp = lasagne.ndarray(Float64Array.from(x.data), x.shape);
+        const xp = { data: Float64Array.from(x.data), shape: x.shape };
         const h = 1e-4;
         xp.data[i] = x.data[i] + h;
         const up = networkLoss(all, xp, values, targets, c.opts);
@@ -184,7 +184,7 @@ for (const backend of here) {
 
   t('every legal partialSum gives the same dW within float rounding', async () => {
     const grads = [];
-    for (const partialSum of [1, 2, 4, 8, 0]) {
+    for (const partialSum of [1, 2, 3, 4, 6, 9, 12, 18, 36, 0]) {
       lasagne.random.setRng(new lasagne.random.RandomState(5));
       let n = new layers.InputLayer([2, 4, 6, 6]);
       n = new Conv2DCCLayer(n, 16, 3, { pad: 1, partialSum: partialSum === 0 ? null : partialSum });

@@ -125,7 +125,7 @@ json('unknown classes, options, versions and malformed files are refused with cl
     return m;
   };
   throwsWith(() => fromJSON(edit((m) => (m.layers[1].class = 'Conv2DCCLayr'))), ValueError, "layer 1 names the unknown layer class \"Conv2DCCLayr\"", "did you mean 'Conv2DCCLayer'?");
-  throwsWith(() => fromJSON(edit((m) => (m.layers[1].class = 'DenseLayer'))), ValueError, 'unknown layer class "DenseLayer"', "'InputLayer'");
+  throwsWith(() => fromJSON(edit((m) => (m.layers[1].class = 'BatchNormLayer'))), ValueError, 'unknown layer class "BatchNormLayer"', "'InputLayer'");
   throwsWith(() => fromJSON(edit((m) => (m.layers[1].options.untie_biases = true))), TypeError, "unknown option 'untie_biases' for Conv2DCCLayer; did you mean 'untieBiases'?");
   throwsWith(() => fromJSON(edit((m) => (m.layers[1].options.nonlinearity = { ref: 'relu' }))), ValueError, 'unknown class or function "relu"');
   throwsWith(() => fromJSON(edit((m) => (m.layers[1].options.W = { class: 'GlorotUniform', options: { gian: 1 } }))), TypeError, "unknown option 'gian' for GlorotUniform; did you mean 'gain'?");

@@ -9,13 +9,18 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let tarball = null;
 
-/** Packs the package (once per process) into a temporary directory; resolves to the .tgz path. */
+/**
+ * Packs the package (once per process) into a temporary directory, after prepack's checks (it refuses
+ * stand-in kernels); resolves to the .tgz path.
+ */
 export async function packedTarball() {
   if (tarball === null) {
     tarball = (async () => {
       const dir = mkdtempSync(join(tmpdir(), 'lasagne-pack-'));
       process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-      execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+      // prepack's checks without its build (a build here could reinstall node_modules under the running tests)
+      execFileSync(process.execPath, [join(root, 'scripts/prepack.mjs'), '--no-build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+      execFileSync(npm, ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
       const tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
       if (!tgz) throw new Error(`npm pack wrote no .tgz into ${dir}`);
       return join(dir, tgz);

@@ -18,11 +18,14 @@
  * pages), the inputs and outputs live in shared buffers and each worker copies its own slices, in
  * parallel; elsewhere slices travel in messages (transferred) and this thread gathers them.
  * `threads: 1` runs on the calling thread. Runs are queued: one runs at a time, each on its inputs as they were when run() was called.
+ *
+ * Training (src/ops/training.ts): prepareTraining and trainingScratchBytes are training.ts (one
+ * instance holding the plan's arena; with threads > 1 the batch split of training_threads.ts).
  */
-import { NotImplementedError, RuntimeError, ValueError } from '../../errors.js';
-import type { PreparedTraining } from '../../ops/training.js';
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/training.js';
 import type { NDArray } from '../../ndarray.js';
-import { kernelWeights } from '../../ops/weights.js';
+import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { filterWeightElements } from '../../ops/steps.js';
 import { ParamCapture, type Backend, type BackendOptions, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { Engine, kernelsModule, scratchOf } from './engine.js';
@@ -33,10 +36,12 @@ import {
   type ExecPlan, type KernelPlan, type ParamSource, type SharedIO, type Slot,
 } from './layout.js';
 import { WorkerPool, hardwareThreads, sharedMemorySupported, workersSupported } from './threads.js';
+import { prepareWasmTraining, trainingScratchBytes } from './training.js';
 
 export { KERNELS_ABI, type KernelsExports } from './kernels_abi.js';
 export { KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 export { kernelsModule } from './engine.js';
+export { prepareWasmTraining, trainingScratchBytes, WasmPreparedTraining, LOSS_CODES, UPDATE_CODES } from './training.js';
 export { packFilters, subBatchPlan, batchAxes, planBatch, type KernelPlan, type ParamSource, type ExecPlan } from './layout.js';
 
 /** Work per thread below which splitting the batch costs more in messages than it saves. */
@@ -59,6 +64,7 @@ function slotData(slot: Slot, p: ParamSource, v: NDArray): Float32Array {
     throw new ValueError(`parameter ${p.name} has ${v.data.length} values, but its kernel step needs ${slot.elements}`);
   }
   if (slot.form.kind === 'raw') return Float32Array.from(v.data);
+  if (slot.form.kind === 'units') return ninWeights(slot.form.units, slot.form.channels, 'cu', v);
   const f = slot.form;
   return packFilters(kernelWeights(f, v), filterWeightElements(f) / f.filters, f.filters);
 }
@@ -245,6 +251,12 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     return this.#engine !== null ? this.#engine.arenaBytes : this.#workerArenaBytes;
   }
 
+  /** Linear memory held: the kernels instance's on the calling thread, else the workers' arenas; 0 once disposed. */
+  get deviceBytes(): number {
+    if (this.#disposed) return 0;
+    return this.#engine !== null ? this.#engine.memoryBytes : this.#workerArenaBytes;
+  }
+
   profile(): StepTiming[] | null {
     const times = this.#times;
     if (times === null) return null;
@@ -285,10 +297,10 @@ export const wasmBackend: Backend = Object.freeze({
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWasm(plan, params, options ?? {});
   },
-  trainingScratchBytes(): Promise<number[]> {
-    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  trainingScratchBytes(steps: readonly TrainingStep[]): Promise<number[]> {
+    return trainingScratchBytes(steps);
   },
-  prepareTraining(): Promise<PreparedTraining> {
-    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  prepareTraining(plan: TrainingPlan, options: BackendOptions): Promise<PreparedTraining> {
+    return prepareWasmTraining(plan, options ?? {});
   },
 });

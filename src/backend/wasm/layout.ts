@@ -20,9 +20,10 @@ type FilterGeometry = Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'cha
 
 /**
  * Parameter storage in the module's memory, in the form a kernel reads: conv weights in kernel
- * layout (flipped as the layer asks), then packed by packFilters; everything else as stored.
+ * layout (flipped as the layer asks), then packed by packFilters; a (C, U) dense weight (nin
+ * weightLayout 'cu') transposed to (U, C) (src/ops/weights.ts ninWeights); everything else as stored.
  */
-export type SlotForm = ({ kind: 'filters' } & FilterGeometry) | { kind: 'raw' };
+export type SlotForm = ({ kind: 'filters' } & FilterGeometry) | { kind: 'units'; units: number; channels: number } | { kind: 'raw' };
 
 export interface Slot {
   /** Index into the plan's params (and prepare's params argument). */
@@ -70,8 +71,16 @@ export function stepElements(s: KernelStep): { input: number; output: number } {
       return { input: s.channels * s.rows * s.cols * s.batch, output: s.channels * s.outRows * s.outCols * s.batch };
     case 'nin':
       return { input: s.channels * s.positions * s.batch, output: s.units * s.positions * s.batch };
+    case 'copy':
+    case 'activation':
+    case 'dropout':
+      return { input: s.count, output: s.count };
+    case 'softmax':
+      return { input: s.units * s.batch, output: s.units * s.batch };
+    case 'global_pool':
+      return { input: s.channels * s.positions * s.batch, output: s.channels * s.batch };
     default:
-      return fail(s, 'is not supported by the wasm backend yet');
+      return fail(s, 'is not supported by the wasm backend');
   }
 }
 
@@ -80,42 +89,81 @@ export function paramElements(s: KernelStep): { weight: number; bias: number } {
   return s.op === 'filter_acts' || s.op === 'nin' ? stepParamElements(s) : { weight: 0, bias: 0 };
 }
 
-function checkStep(s: KernelStep, tensors: readonly PlanTensor[]): void {
-  if (s.op !== 'transpose' && s.op !== 'nin' && s.op !== 'max_pool' && s.op !== 'filter_acts') return fail(s, 'is not supported by the wasm backend yet');
+/** The forward ops the WASM backend runs (inference plans; dropout only in training plans). */
+export const FORWARD_OPS: readonly string[] = ['transpose', 'filter_acts', 'max_pool', 'nin', 'copy', 'activation', 'softmax', 'global_pool', 'dropout'];
+
+/** The sizes of a step that must be positive integers. */
+function stepDims(s: KernelStep): unknown[] {
+  switch (s.op) {
+    case 'transpose':
+      return [...s.inShape];
+    case 'nin':
+      return [s.channels, s.units, s.positions, s.batch];
+    case 'max_pool':
+      return [s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols];
+    case 'filter_acts':
+      return [s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols];
+    case 'copy':
+    case 'activation':
+    case 'dropout':
+      return [s.count, s.batch];
+    case 'softmax':
+      return [s.units, s.batch];
+    case 'global_pool':
+      return [s.channels, s.positions, s.batch];
+  }
+}
+
+/**
+ * Checks one forward step against the plan's tensors (sizes, operands, fused nonlinearity). With
+ * `training`, dropout is allowed (it never appears in an inference plan) and the weight and bias
+ * fields are tensor ids, checked by the caller (training.ts).
+ */
+export function checkStep(s: KernelStep, tensors: readonly PlanTensor[], training = false): void {
+  if (!FORWARD_OPS.includes(s.op)) return fail(s, 'is not supported by the wasm backend');
+  if (s.op === 'dropout' && !training) fail(s, 'is a dropout step, which belongs to training plans only (a deterministic pass emits none)');
   const tin = tensors[s.input];
   const tout = tensors[s.output];
   if (tin === undefined || tout === undefined) fail(s, `names tensors ${s.input} -> ${s.output}, which the plan lacks`);
-  const dims: unknown[] =
-    s.op === 'transpose' ? [...s.inShape]
-    : s.op === 'nin' ? [s.channels, s.units, s.positions, s.batch]
-    : s.op === 'max_pool' ? [s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols]
-    : [s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols];
+  const dims = stepDims(s);
   if (!dims.every(isPositiveInt)) fail(s, `has sizes [${dims.join(', ')}] that are not all positive integers`);
   if (s.op === 'transpose' && !(s.perm.join() === '1,2,3,0' || s.perm.join() === '3,0,1,2')) fail(s, `has perm [${String(s.perm)}]`);
   if (s.op === 'filter_acts' && !(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
+  if ((s.op === 'copy' || s.op === 'activation' || s.op === 'dropout') && s.count % s.batch !== 0) fail(s, `has count ${s.count}, not a multiple of its batch ${s.batch}`);
+  if (s.op === 'softmax' && s.input === s.output) fail(s, 'computes a softmax in place, which its kernel cannot');
+  if (s.op === 'dropout') {
+    if (!(Number.isInteger(s.threshold) && s.threshold >= 0 && s.threshold <= 2 ** 24)) fail(s, `has threshold ${s.threshold}, not an integer in [0, 2^24]`);
+    if (!(Number.isInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32)) fail(s, `has seed ${s.seed}, not a u32`);
+    // p = 1 with rescale gives scale Infinity: nothing is kept (threshold 2^24), so it is never used
+    if (Number.isNaN(s.scale)) fail(s, `has scale ${s.scale}`);
+  }
+  if (s.op === 'nin' && !(s.weightLayout === undefined || s.weightLayout === 'uc' || s.weightLayout === 'cu')) fail(s, `has weightLayout ${String(s.weightLayout)}`);
   const window = outputWindowProblem(s);
   if (window !== null) fail(s, window);
   if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
   const { input, output } = stepElements(s);
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
   if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
+  if (s.op === 'filter_acts' || s.op === 'nin' || s.op === 'activation') activationOf(s.nonlinearity, s.layer);
   if (s.op === 'filter_acts' || s.op === 'nin') {
-    activationOf(s.nonlinearity, s.layer);
-    if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias parameter`);
-    if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, 'has no weight parameter');
+    if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias ${training ? 'tensor' : 'parameter'}`);
+    if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, `has no weight ${training ? 'tensor' : 'parameter'}`);
   }
 }
 
 /** Checks a plan's steps against its tensors and lays out the parameter slots. */
 export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
-  if (!Array.isArray(plan.steps) || plan.steps.some((s) => !['transpose', 'filter_acts', 'max_pool', 'nin'].includes((s as KernelStep).op))) {
+  if (!Array.isArray(plan.steps) || plan.steps.some((s) => !FORWARD_OPS.includes((s as KernelStep).op))) {
     throw new RuntimeError('wasm backend: the plan has no kernel steps (src/ops/steps.ts KernelStep); plan() must emit them');
   }
   const slots: Slot[] = [];
   const slotIndex = new Map<string, number>();
   const slotFor = (param: number, form: SlotForm, elements: number, s: KernelStep): number => {
     if (param >= paramCount) fail(s, `uses parameter ${param} but only ${paramCount} were given`);
-    const key = form.kind === 'raw' ? `raw:${param}` : `filters:${param}:${form.weightLayout}:${form.flipFilters}:${form.channels}:${form.filterSize}:${form.filters}`;
+    const key =
+      form.kind === 'raw' ? `raw:${param}`
+      : form.kind === 'units' ? `units:${param}:${form.units}:${form.channels}`
+      : `filters:${param}:${form.weightLayout}:${form.flipFilters}:${form.channels}:${form.filterSize}:${form.filters}`;
     const known = slotIndex.get(key);
     if (known !== undefined) {
       if (slots[known].elements !== elements) fail(s, `reads parameter ${param} as ${elements} values, another step as ${slots[known].elements}`);
@@ -132,7 +180,9 @@ export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
     const form: SlotForm =
       s.op === 'filter_acts'
         ? { kind: 'filters', weightLayout: s.weightLayout, flipFilters: s.flipFilters, channels: s.channels, filterSize: s.filterSize, filters: s.filters }
-        : { kind: 'raw' };
+        : s.weightLayout === 'cu'
+          ? { kind: 'units', units: s.units, channels: s.channels }
+          : { kind: 'raw' };
     return {
       weight: slotFor(s.weight, form, n.weight, s),
       bias: s.biasMode === 'none' ? -1 : slotFor(s.bias, { kind: 'raw' }, n.bias, s),
@@ -213,15 +263,35 @@ export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' |
     if (axes[id] !== undefined && axes[id] !== axis) ok = false;
     axes[id] = axis;
   };
+  // elementwise steps (copy, activation, dropout) keep the batch where it is: their tensors take
+  // the axis of the tensor at their other end, and 'last' (the kernels' layout) where no other
+  // step says (a hand-written plan of elementwise steps only)
+  const elementwise = (s: KernelStep) => s.op === 'copy' || s.op === 'activation' || s.op === 'dropout';
   for (const s of plan.steps) {
     if (s.op === 'transpose') {
       const bc01In = s.perm[0] === 1;
       set(s.input, bc01In ? 'first' : 'last');
       set(s.output, bc01In ? 'last' : 'first');
-    } else {
+    } else if (!elementwise(s)) {
       set(s.input, 'last');
       set(s.output, 'last');
     }
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of plan.steps) {
+      if (!elementwise(s)) continue;
+      const a = axes[s.input] ?? axes[s.output];
+      if (a === undefined) continue;
+      if (axes[s.input] === undefined || axes[s.output] === undefined) changed = true;
+      set(s.input, a);
+      set(s.output, a);
+    }
+  }
+  for (const s of plan.steps) {
+    if (!elementwise(s)) continue;
+    if (axes[s.input] === undefined) set(s.input, 'last');
+    if (axes[s.output] === undefined) set(s.output, 'last');
   }
   if (!ok || axes.some((a) => a === undefined)) return null;
   return axes as ('first' | 'last')[];
@@ -254,6 +324,7 @@ export function subBatchPlan(
       inShape[s.perm[0] === 1 ? 0 : 3] = sub;
       return { ...s, inShape };
     }
+    if (s.op === 'copy' || s.op === 'activation' || s.op === 'dropout') return { ...s, batch: sub, count: (s.count / s.batch) * sub };
     return { ...s, batch: sub };
   });
   let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;

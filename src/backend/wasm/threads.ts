@@ -7,6 +7,7 @@
 import { RuntimeError } from '../../errors.js';
 import { workerClass, wrapWorker, type WorkerHandle } from '../../threading.js';
 import type { ExecPlan, SharedIO } from './layout.js';
+import type { SubTrainingPlan } from './training_threads.js';
 
 export { hardwareThreads, sharedMemorySupported, workersSupported } from '../../threading.js';
 
@@ -18,10 +19,24 @@ interface Reply {
   times?: Float64Array;
 }
 
+/** The RuntimeError for a worker that could not start: the URL it tried, and the two ways out. */
+function startError(url: string, e: unknown): RuntimeError {
+  return new RuntimeError(
+    `wasm backend: a worker thread failed to start from ${url}: ${e instanceof Error ? e.message : String(e)}. ` +
+      'If a bundler built this app, it must emit that file (see the README, "Bundlers"); ' +
+      'or pass threads: 1 to compile() to run the WASM backend on the calling thread, without workers',
+  );
+}
+
 async function spawn(): Promise<WorkerHandle> {
   const Worker = await workerClass();
-  // one statement, so that bundlers find, emit and rewrite the worker script
-  return wrapWorker(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  try {
+    // one statement, so that bundlers find, emit and rewrite the worker script
+    return wrapWorker(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  } catch (e) {
+    // thrown at once: a cross-origin script (a CDN) in a browser, a URL a bundler did not rewrite
+    throw startError(new URL('./worker.js', import.meta.url).href, e);
+  }
 }
 
 interface PendingRun {
@@ -48,8 +63,14 @@ export class WorkerPool {
    * Starts one worker per plan and initialises each with its plan (and, for shared-memory runs,
    * its SharedIO); rejects if any fails.
    */
-  static async create(module: WebAssembly.Module, plans: readonly ExecPlan[], shared?: readonly SharedIO[]): Promise<WorkerPool> {
-    const workers = await Promise.all(plans.map(() => spawn()));
+  static async create(module: WebAssembly.Module, plans: readonly (ExecPlan | SubTrainingPlan)[], shared?: readonly SharedIO[]): Promise<WorkerPool> {
+    const started = await Promise.allSettled(plans.map(() => spawn()));
+    const refused = started.find((r) => r.status === 'rejected');
+    if (refused !== undefined) {
+      for (const r of started) if (r.status === 'fulfilled') r.value.terminate();
+      throw refused.reason;
+    }
+    const workers = started.map((r) => (r as PromiseFulfilledResult<WorkerHandle>).value);
     const pool = new WorkerPool(workers);
     try {
       await Promise.all(
@@ -76,11 +97,7 @@ export class WorkerPool {
     } catch (e) {
       pool.terminate();
       if (e instanceof RuntimeError) throw e;
-      throw new RuntimeError(
-        `wasm backend: a worker thread failed to start from ${workers[0].url}: ${(e as Error).message}. ` +
-          'If a bundler built this app, it must emit that file (see the README, "Bundlers"); ' +
-          'or pass threads: 1 to compile() to run the WASM backend on the calling thread, without workers',
-      );
+      throw startError(workers[0].url, e);
     }
     return pool;
   }
@@ -140,6 +157,22 @@ export class WorkerPool {
         w.keepAlive(true);
         if (parts === null) w.post({ type: 'run', id });
         else w.post({ type: 'run', id, inputs: parts[i] }, parts[i].map((x) => x.buffer as ArrayBuffer));
+      });
+    });
+  }
+
+  /**
+   * Sends worker i `{ type: 'run', id, ...messages[i] }` (transferring transfers[i]); resolves with
+   * every worker's `outputs` and step times, as run() does.
+   */
+  runEach(messages: readonly Record<string, unknown>[], transfers: readonly ArrayBuffer[][]): Promise<{ outputs: Float32Array[][]; times: Float64Array[] }> {
+    if (this.#failed) return Promise.reject(new RuntimeError(`wasm backend: a worker thread failed earlier: ${this.#failed.message}`));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { remaining: this.#workers.length, outputs: [], times: [], resolve, reject });
+      this.#workers.forEach((w, i) => {
+        w.keepAlive(true);
+        w.post({ ...messages[i], type: 'run', id }, transfers[i]);
       });
     });
   }

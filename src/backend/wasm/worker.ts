@@ -10,17 +10,22 @@
  * arrive with the message and outputs leave with the reply, their buffers transferred.
  */
 import { Engine } from './engine.js';
+import type { KernelsExports } from './kernels_abi.js';
 import { copyBatch, type ExecPlan, type SharedIO } from './layout.js';
+import { trainingCall } from './training.js';
+import { SubTrainer, type SubTrainingPlan } from './training_threads.js';
 import { parentPort, type ParentPort } from '../../threading.js';
 
 type Incoming =
-  | { type: 'init'; module: WebAssembly.Module; plan: ExecPlan; shared?: SharedIO }
+  | { type: 'init'; module: WebAssembly.Module; plan: ExecPlan | SubTrainingPlan; shared?: SharedIO }
   | { type: 'slot'; slot: number; data: Float32Array }
-  | { type: 'run'; id: number; inputs?: Float32Array[] };
+  | { type: 'run'; id: number; inputs?: Float32Array[]; globals?: Float32Array[]; counter?: number; read?: number[] };
 
 // no top-level await: bundlers may build workers as classic scripts (Vite's default)
 let port: ParentPort;
 let engine: Engine | null = null;
+/** The training slice this worker runs instead of an Engine (training_threads.ts). */
+let trainer: SubTrainer | null = null;
 let shared: SharedIO | undefined;
 
 /** Moves a tensor slice between shared full-batch memory and the module's memory. */
@@ -32,9 +37,13 @@ function exchange(view: Float32Array, t: SharedIO['inputs'][number], b0: number,
 function onMessage(message: unknown): void {
   const msg = message as Incoming;
   try {
-    if (msg.type === 'init') {
+    if (msg.type === 'init' && 'training' in msg.plan) {
+      const k = new WebAssembly.Instance(msg.module, {}).exports as unknown as KernelsExports;
+      trainer = new SubTrainer(k, msg.plan, trainingCall);
+      port.post({ type: 'ready' });
+    } else if (msg.type === 'init') {
       shared = msg.shared;
-      Engine.create(msg.module, msg.plan).then(
+      Engine.create(msg.module, msg.plan as ExecPlan).then(
         (e) => {
           engine = e;
           port.post({ type: 'ready' });
@@ -43,6 +52,10 @@ function onMessage(message: unknown): void {
       );
     } else if (msg.type === 'slot') {
       (engine as Engine).writeSlot(msg.slot, msg.data);
+    } else if (msg.type === 'run' && trainer !== null) {
+      const outputs = trainer.run(msg.inputs ?? [], msg.globals ?? [], msg.counter ?? 0, msg.read ?? []);
+      const times = Float64Array.from(trainer.times);
+      port.post({ type: 'done', id: msg.id, outputs, times }, [...outputs.map((o) => o.buffer as ArrayBuffer), times.buffer]);
     } else if (msg.type === 'run') {
       const e = engine as Engine;
       if (msg.inputs === undefined && shared !== undefined) {

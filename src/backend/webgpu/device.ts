@@ -1,6 +1,8 @@
 /// <reference types="@webgpu/types" />
 import type { DeviceLoss } from '../backend.js';
 import type { GemmTile } from './geometry.js';
+import { describeAdapter as describe, isSoftwareAdapter, type AdapterInfoLike } from '../adapter.js';
+import { hasVulkanDriver } from './drivers.js';
 /**
  * Device acquisition: a GPUDevice given by the caller, else one default device per process (realm),
  * from the browser's `navigator.gpu` or, in Node, from the optional `webgpu` package (Dawn). The
@@ -61,6 +63,12 @@ async function gpuEntry(): Promise<GPU | null> {
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (proc?.versions?.node === undefined) return null;
   if (nodeGpu !== undefined) return nodeGpu;
+  // Linux without a Vulkan driver: Dawn would find no adapter and print the Vulkan loader's
+  // warnings on stderr, so it is not loaded at all.
+  if (!(await hasVulkanDriver())) {
+    nodeGpu = null;
+    return nodeGpu;
+  }
   try {
     // A variable specifier: bundlers and tsc leave the optional dependency alone.
     const specifier = 'webgpu';
@@ -72,18 +80,14 @@ async function gpuEntry(): Promise<GPU | null> {
   return nodeGpu;
 }
 
-/** Whether an adapter runs on the CPU (WebGPU's fallback adapter, or SwiftShader by name). */
+/** Whether an adapter runs on the CPU (WebGPU's fallback adapter, or a software implementation by name). */
 export function isCpuAdapter(info: GPUAdapterInfo | undefined, fallback = false): boolean {
-  const i = info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
-  return fallback || i?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${i?.vendor} ${i?.architecture} ${i?.device} ${i?.description}`);
+  return isSoftwareAdapter(info as AdapterInfoLike | undefined, fallback);
 }
 
 /** Adapter vendor, architecture and device as one line (whatever the implementation reports). */
 export function describeAdapter(info: GPUAdapterInfo | undefined): string {
-  if (info === undefined) return 'WebGPU device';
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter((p) => typeof p === 'string' && p !== '');
-  const unique = parts.filter((p, i) => parts.indexOf(p) === i);
-  return unique.length > 0 ? `WebGPU: ${unique.join(' ')}` : 'WebGPU device';
+  return describe(info as AdapterInfoLike | undefined);
 }
 
 let defaultDevice: Promise<DeviceHandle | null> | null = null;

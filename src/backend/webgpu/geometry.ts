@@ -9,9 +9,13 @@ export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
 import { BIAS_CODES, activationOf } from '../../ops/codes.js';
 import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
+import type { ActivationStep, CopyStep, DropoutStep, GlobalPoolStep, SoftmaxStep } from '../../ops/training.js';
 
-/** The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes, epilogue.wgsl and gemm.wgsl prepended). */
-export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose';
+/**
+ * The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes,
+ * epilogue.wgsl and gemm.wgsl prepended; elementwise with the codes and epilogue.wgsl).
+ */
+export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose' | 'elementwise' | 'softmax' | 'update';
 
 /** Which arena_*.wgsl a GEMM kernel is compiled with. */
 export type ArenaView = 'vec4' | 'scalar';
@@ -26,12 +30,18 @@ export interface KernelLimits {
   cpu?: boolean;
   /** Fields of every filter_acts tile, forced (benchmark sweeps, tests); see filterActsTile. */
   tile?: Partial<GemmTile>;
+  /**
+   * A training plan (src/backend/webgpu/training.ts): every step binds the whole arena buffer of
+   * this many bytes (offsets absolute), and filter_acts and nin read their weight and bias from the
+   * arena tensors `step.weight` and `step.bias` (override W_ARENA), not from parameter buffers.
+   */
+  wholeArena?: number;
 }
 
 /** How a parameter buffer is filled from its Param: conv weights in kernel layout, NIN weights transposed, or as stored. */
 export type ParamLayout =
   | { kind: 'conv'; step: Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'> }
-  | { kind: 'nin'; units: number; channels: number }
+  | { kind: 'nin'; units: number; channels: number; weightLayout: 'uc' | 'cu' }
   | { kind: 'raw'; elements: number };
 
 export interface Launch {
@@ -115,6 +125,17 @@ function arenaRange(
 ): { offset: number; size: number; inOff: number; outOff: number } {
   const input = tensorOf(plan, step.input);
   const output = tensorOf(plan, step.output);
+  if (limits.wholeArena !== undefined) {
+    const size = limits.wholeArena;
+    if (size > limits.maxStorageBufferBindingSize) {
+      throw new ValueError(
+        `a training plan binds its whole ${size}-byte arena in every step, more than this device's maxStorageBufferBindingSize ` +
+          `(${limits.maxStorageBufferBindingSize}); use a smaller batch`,
+      );
+    }
+    if (input.offset % 4 !== 0 || output.offset % 4 !== 0) throw new ValueError(`layer ${step.layer}: tensor offsets must be multiples of 4 bytes`);
+    return { offset: 0, size, inOff: input.offset / 4, outOff: output.offset / 4 };
+  }
   const bound = [input, output];
   if (withScratch && step.scratch !== undefined) bound.push(tensorOf(plan, step.scratch));
   const align = limits.minStorageBufferOffsetAlignment;
@@ -297,7 +318,8 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const { channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad } = step;
   const { outRows: OH, outCols: OW } = step;
   if (F % 4 !== 0) throw new ValueError(`layer ${step.layer}: filter_acts needs num_filters to be a multiple of 4, but it is ${F}`);
-  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
+  const arenaW = arenaWeights(plan, step, limits);
+  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0 && (arenaW === null || arenaW.wOff % 4 === 0);
   const K = C * k * k;
   const N = OH * OW * B;
   const t = filterActsTile(F, K, N, vec4, limits);
@@ -326,10 +348,11 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const outOff = split > 1 ? (tensorOf(plan, step.output).offset - bound.offset) / 4 : range.outOff;
   const tiles = baseTiles * split;
   const act = actOf(step);
-  const u = words(24);
+  const u = words(26);
   u.u32.set([inOff, outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F, scratchOff, kPer, split, baseTiles]);
   u.f32.set(act.params, 22);
-  const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode] };
+  if (arenaW !== null) u.u32.set([arenaW.wOff, arenaW.bOff], 24);
+  const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], ...(arenaW !== null ? { W_ARENA: 1 } : {}) };
   return {
     family: 'filter_acts',
     entryPoint: 'main',
@@ -346,9 +369,27 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
           workgroups: workgroupGrid(ceilDiv((F * N) / (vec4 ? 4 : 1), SPLIT_GROUP), limits.maxComputeWorkgroupsPerDimension),
         }
       : undefined,
-    weight: { param: step.weight, layout: { kind: 'conv', step } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
+    weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'conv', step } },
+    bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
+}
+
+/**
+ * In a training plan (limits.wholeArena), the element offsets of a filter_acts or nin step's weight
+ * and bias tensors (the bias 0 without one), after checking their sizes; else null.
+ */
+function arenaWeights(plan: KernelPlan, step: FilterActsStep | NinStep, limits: KernelLimits): { wOff: number; bOff: number } | null {
+  if (limits.wholeArena === undefined) return null;
+  const need = stepParamElements(step);
+  const w = tensorOf(plan, step.weight);
+  if (product(w.shape) !== need.weight) throw new ValueError(`layer ${step.layer}: the weight tensor ${step.weight} has ${product(w.shape)} values, the step needs ${need.weight}`);
+  let bOff = 0;
+  if (step.biasMode !== 'none') {
+    const b = tensorOf(plan, step.bias);
+    if (product(b.shape) !== need.bias) throw new ValueError(`layer ${step.layer}: the bias tensor ${step.bias} has ${product(b.shape)} values, the step needs ${need.bias}`);
+    bOff = b.offset / 4;
+  }
+  return { wOff: w.offset / 4, bOff };
 }
 
 /**
@@ -378,20 +419,22 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
   const uTiles = ceilDiv(U, 4 * ru * wgU);
   const tiles = uTiles * ceilDiv(N, 4 * wgN);
   const act = actOf(step);
-  const u = words(12);
+  const arenaW = arenaWeights(plan, step, limits);
+  const u = words(14);
   u.u32.set([range.inOff, range.outOff, C, U, N, B, P, uTiles, tiles, 4 * ceilDiv(U, 4)]);
   u.f32.set(act.params, 10);
+  if (arenaW !== null) u.u32.set([arenaW.wOff, arenaW.bOff], 12);
   return {
     family: 'nin',
     entryPoint: 'main',
     arena: vec4 ? 'vec4' : 'scalar',
-    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk },
+    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk, ...(arenaW !== null ? { W_ARENA: 1 } : {}) },
     defines: { W_ROW: ru * wgU, X_ROW: wgN },
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
-    weight: { param: step.weight, layout: { kind: 'nin', units: U, channels: C } },
-    bias: step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
+    weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'nin', units: U, channels: C, weightLayout: step.weightLayout ?? 'uc' } },
+    bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
   };
 }
 
@@ -436,9 +479,117 @@ function transposeLaunch(plan: KernelPlan, step: TransposeStep, limits: KernelLi
   };
 }
 
+/** Threads per workgroup of wgsl/elementwise.wgsl and wgsl/update.wgsl (their FLAT). */
+export const FLAT_WORKGROUP = 256;
+/** Examples per workgroup of softmax.wgsl's softmax and softmax_grad (its COLUMN_GROUP). */
+export const COLUMN_GROUP = 64;
+
+/**
+ * The uniform of wgsl/elementwise.wgsl (struct Params): 14 u32 words, act (2 f32) at word 14,
+ * scale (f32) at word 16; 18 words in all.
+ */
+export function elementwiseUniform(fields: {
+  inOff: number; outOff: number; count: number; seed?: number; threshold?: number; counter?: number;
+  channels?: number; positions?: number; batch?: number; filterSize?: number; filters?: number; layout?: number; flip?: number;
+  act?: readonly [number, number]; scale?: number;
+}): ArrayBuffer {
+  const u = words(18);
+  const f = fields;
+  u.u32.set([f.inOff, f.outOff, f.count, f.seed ?? 0, f.threshold ?? 0, f.counter ?? 0, f.channels ?? 0, f.positions ?? 0, f.batch ?? 0, f.filterSize ?? 0, f.filters ?? 0, f.layout ?? 0, f.flip ?? 0, 0]);
+  u.f32.set(f.act ?? [0, 0], 14);
+  u.f32[16] = f.scale ?? 1;
+  return u.buffer;
+}
+
+/** Byte offset of the dropout counter in elementwise.wgsl's Params (written before each training run). */
+export const DROPOUT_COUNTER_BYTE = 20;
+
+/** Checks that a step's count matches its input and output tensors' sizes. */
+function checkCount(plan: KernelPlan, step: KernelStep, inCount: number, outCount: number): void {
+  const i = product(tensorOf(plan, step.input).shape);
+  const o = product(tensorOf(plan, step.output).shape);
+  if (i !== inCount || o !== outCount) {
+    throw new ValueError(`layer ${step.layer}: the ${step.op} step reads ${inCount} and writes ${outCount} values, but its tensors hold ${i} and ${o}`);
+  }
+}
+
+function elementwiseLaunch(plan: KernelPlan, step: CopyStep | ActivationStep | DropoutStep | GlobalPoolStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  const entryPoint: string = step.op;
+  let constants: Record<string, number> = {};
+  let uniform: ArrayBuffer;
+  let count: number;
+  switch (step.op) {
+    case 'copy':
+      count = step.count;
+      checkCount(plan, step, count, count);
+      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count });
+      break;
+    case 'activation': {
+      count = step.count;
+      checkCount(plan, step, count, count);
+      const act = activationOf(step.nonlinearity, step.layer);
+      constants = { ACT: act.code };
+      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, act: act.params });
+      break;
+    }
+    case 'dropout':
+      count = step.count;
+      checkCount(plan, step, count, count);
+      if (!(Number.isInteger(step.threshold) && step.threshold >= 0 && step.threshold <= 2 ** 24)) {
+        throw new ValueError(`layer ${step.layer}: dropout needs an integer threshold in [0, 2^24], but threshold=${step.threshold}`);
+      }
+      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, seed: step.seed >>> 0, threshold: step.threshold, scale: step.scale });
+      break;
+    case 'global_pool':
+      count = step.channels * step.batch;
+      checkCount(plan, step, step.channels * step.positions * step.batch, count);
+      if (step.positions < 1) throw new ValueError(`layer ${step.layer}: global_pool needs at least one position, but positions=${step.positions}`);
+      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, channels: step.channels, positions: step.positions, batch: step.batch });
+      break;
+  }
+  return {
+    family: 'elementwise',
+    entryPoint,
+    constants,
+    uniform,
+    workgroups: workgroupGrid(Math.max(1, ceilDiv(count, FLAT_WORKGROUP)), limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+  };
+}
+
+/** The uniform of wgsl/softmax.wgsl (struct Params): 12 u32 words, the weight (f32) at word 12; 16 words. */
+export function softmaxUniform(f: { inOff: number; outOff: number; auxOff?: number; lossOff?: number; units: number; batch: number; kind?: number; fused?: boolean; indexTargets?: boolean; weight?: number }): ArrayBuffer {
+  const u = words(16);
+  u.u32.set([f.inOff, f.outOff, f.auxOff ?? 0, f.lossOff ?? 0, f.units, f.batch, f.kind ?? 0, f.fused ? 1 : 0, f.indexTargets ? 1 : 0]);
+  u.f32[12] = f.weight ?? 1;
+  return u.buffer;
+}
+
+function softmaxLaunch(plan: KernelPlan, step: SoftmaxStep, limits: KernelLimits): Launch {
+  const range = arenaRange(plan, step, limits);
+  checkCount(plan, step, step.units * step.batch, step.units * step.batch);
+  if (step.units < 1) throw new ValueError(`layer ${step.layer}: softmax needs at least one unit, but units=${step.units}`);
+  return {
+    family: 'softmax',
+    entryPoint: 'softmax',
+    constants: {},
+    uniform: softmaxUniform({ inOff: range.inOff, outOff: range.outOff, units: step.units, batch: step.batch }),
+    workgroups: workgroupGrid(Math.max(1, ceilDiv(step.batch, COLUMN_GROUP)), limits.maxComputeWorkgroupsPerDimension),
+    arenaRange: { offset: range.offset, size: range.size },
+  };
+}
+
 /** The launch of one step on a device with these limits. */
 export function launchOf(plan: KernelPlan, step: KernelStep, limits: KernelLimits): Launch {
   switch (step.op) {
+    case 'copy':
+    case 'activation':
+    case 'dropout':
+    case 'global_pool':
+      return elementwiseLaunch(plan, step, limits);
+    case 'softmax':
+      return softmaxLaunch(plan, step, limits);
     case 'filter_acts':
       return filterActsLaunch(plan, step, limits);
     case 'nin':
@@ -483,7 +634,7 @@ export function paramKey(param: number, layout: ParamLayout): string {
       return `${param}:conv:${s.weightLayout}:${s.flipFilters}:${s.channels}:${s.filterSize}:${s.filters}`;
     }
     case 'nin':
-      return `${param}:nin:${layout.units}:${layout.channels}`;
+      return `${param}:nin:${layout.weightLayout}:${layout.units}:${layout.channels}`;
     case 'raw':
       return `${param}:raw:${layout.elements}`;
   }

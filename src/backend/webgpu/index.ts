@@ -6,18 +6,20 @@
  * process from `navigator.gpu` or, in Node, the optional `webgpu` package. `available()` is false,
  * never an exception, when neither yields an adapter.
  */
-import { NotImplementedError, RuntimeError, ValueError } from '../../errors.js';
-import type { PreparedTraining } from '../../ops/training.js';
-import { deviceLostError, isDeviceLost, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
+import { RuntimeError, ValueError } from '../../errors.js';
+import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/training.js';
+import { deviceLostError, isDeviceLost, type AdapterFacts, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
 import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
+import { trainingScratchNeeds, WebGpuPreparedTraining } from './training.js';
 
 export { DEFAULT_GPU_LIMITS, filterActsScratchBytes, filterActsTile, launchOf, scratchNeeds, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
 export { pipelineKey, sourceOf } from './pipelines.js';
 export { stepPlan } from './step_plan.js';
 export { WebGpuPreparedNetwork } from './prepared.js';
+export { LOSS_KIND_CODES, trainingScratchNeeds, UPDATE_RULE_CODES, WebGpuPreparedTraining } from './training.js';
 export type { ParamSource } from '../backend.js';
 export { WGSL } from './shaders.generated.js';
 
@@ -74,6 +76,31 @@ export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSour
   }
 }
 
+/**
+ * Prepares a training plan (src/ops/training.ts) on a device: one arena of plan.arenaBytes, zeroed.
+ * A lost default device is replaced by a new one (once), as for prepareWebGpu.
+ */
+export async function prepareWebGpuTraining(plan: TrainingPlan, options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedTraining> {
+  let lost: unknown = null;
+  for (;;) {
+    let h: DeviceHandle;
+    try {
+      h = await handleFor(options);
+    } catch (e) {
+      throw lost ?? e;
+    }
+    const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile };
+    try {
+      return await WebGpuPreparedTraining.create(handle, plan);
+    } catch (e) {
+      if (!isDeviceLost(e) || options.device !== undefined) throw e;
+      forgetDefaultDevice(h);
+      if (lost !== null) throw e;
+      lost = e;
+    }
+  }
+}
+
 export const webgpuBackend: Backend = Object.freeze({
   name: 'webgpu' as const,
   async available(): Promise<boolean> {
@@ -83,16 +110,24 @@ export const webgpuBackend: Backend = Object.freeze({
       return false;
     }
   },
+  async adapter(): Promise<AdapterFacts | null> {
+    try {
+      const h = await defaultDeviceHandle();
+      return h === null ? null : { description: h.description, software: h.cpu };
+    } catch {
+      return null;
+    }
+  },
   async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {
     return scratchNeeds(steps, DEFAULT_GPU_LIMITS);
   },
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWebGpu(plan, params, options ?? {});
   },
-  trainingScratchBytes(): Promise<number[]> {
-    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  async trainingScratchBytes(steps: readonly TrainingStep[]): Promise<number[]> {
+    return trainingScratchNeeds(steps);
   },
-  prepareTraining(): Promise<PreparedTraining> {
-    return Promise.reject(new NotImplementedError('training is not implemented on this backend yet'));
+  prepareTraining(plan: TrainingPlan, options: BackendOptions): Promise<PreparedTraining> {
+    return prepareWebGpuTraining(plan, options ?? {});
   },
 });

@@ -8,15 +8,22 @@
 import { WGSL, WGSL_CODES } from './shaders.generated.js';
 import { SHADER_STAGE_COMPUTE } from './device.js';
 import type { ArenaView, KernelFamily } from './geometry.js';
+import { backwardSource, type BackwardFile } from './backward.js';
 
-/** Binding shapes: the GEMM kernels bind arena, weights, bias, params; the others arena, params. */
-export type LayoutKind = 'gemm' | 'copy';
+/**
+ * Binding shapes: the GEMM kernels bind arena, weights, bias, params; the backward kernels
+ * (src/backend/webgpu/backward.ts) arena, weights, params; the others arena, params.
+ */
+export type LayoutKind = 'gemm' | 'copy' | 'backward';
 
 export const LAYOUT_OF: Readonly<Record<KernelFamily, LayoutKind>> = Object.freeze({
   filter_acts: 'gemm',
   nin: 'gemm',
   max_pool: 'copy',
   transpose: 'copy',
+  elementwise: 'copy',
+  softmax: 'copy',
+  update: 'copy',
 });
 
 /**
@@ -64,6 +71,7 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: Are
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
+  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.elementwise].join('\n');
   if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
   return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
 }
@@ -89,7 +97,13 @@ export function layoutOf(device: GPUDevice, kind: LayoutKind): { group: GPUBindG
   let l = cache.layouts.get(kind);
   if (l === undefined) {
     const entries: GPUBindGroupLayoutEntry[] =
-      kind === 'gemm'
+      kind === 'backward'
+        ? [
+            { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } },
+            { binding: 1, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'read-only-storage' } },
+            { binding: 2, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'uniform' } },
+          ]
+        : kind === 'gemm'
         ? [
             { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } },
             { binding: 1, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'read-only-storage' } },
@@ -132,6 +146,31 @@ export function pipelineOf(
         layout: layoutOf(device, LAYOUT_OF[family]).pipeline,
         compute: { module: moduleOf(device, family, defines, arena), entryPoint, constants },
       })
+      .catch((err: unknown) => {
+        cache.pipelines.delete(key);
+        throw new Error(`WebGPU could not create the pipeline ${key}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    cache.pipelines.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * The compute pipeline of a backward kernel file (src/backend/webgpu/backward.ts backwardSource,
+ * binding shape 'backward'), compiled once per device, file, entry point and constants.
+ */
+export function backwardPipelineOf(device: GPUDevice, file: BackwardFile, entryPoint: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
+  const cache = cacheOf(device);
+  const key = `backward:${file}.${entryPoint}(${definesKey(constants)})`;
+  let p = cache.pipelines.get(key);
+  if (p === undefined) {
+    let m = cache.modules.get(`backward:${file}`);
+    if (m === undefined) {
+      m = device.createShaderModule({ label: `lasagne backward ${file}`, code: backwardSource(file) });
+      cache.modules.set(`backward:${file}`, m);
+    }
+    p = device
+      .createComputePipelineAsync({ label: `lasagne ${key}`, layout: layoutOf(device, 'backward').pipeline, compute: { module: m, entryPoint, constants } })
       .catch((err: unknown) => {
         cache.pipelines.delete(key);
         throw new Error(`WebGPU could not create the pipeline ${key}: ${err instanceof Error ? err.message : String(err)}`);

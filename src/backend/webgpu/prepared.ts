@@ -13,7 +13,7 @@ import type { ParamSource } from '../backend.js';
 import { withScratch } from '../../ops/plan.js';
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { NDArray } from '../../ndarray.js';
-import { kernelWeights } from '../../ops/weights.js';
+import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
@@ -91,7 +91,8 @@ function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Arr
     case 'conv':
       return kernelWeights(layout.step, v);
     case 'nin':
-      return ninKernelWeights(v.data, layout.units, layout.channels);
+      // (a DenseLayer's (C, U) transposed to the (U, C) form first)
+      return ninKernelWeights(layout.weightLayout === 'cu' ? ninWeights(layout.units, layout.channels, 'cu', v) : v.data, layout.units, layout.channels);
     case 'raw':
       return v.data;
   }
@@ -143,6 +144,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
   /** The plan this network runs (with any scratch create() added to a step plan). */
   get plan(): KernelPlan {
     return this.#plan;
+  }
+
+  /** Bytes of every buffer this network holds (arena, parameters, uniforms, readback, timestamps); 0 once disposed. */
+  get deviceBytes(): number {
+    let n = 0;
+    for (const b of this.#buffers) if ('size' in b) n += b.size; // (query sets: a few timestamps, not counted)
+    return n;
   }
 
   /** Bytes of the arena buffer: the plan's arenaBytes rounded up to 16, and nothing else. */
