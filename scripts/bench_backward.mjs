@@ -351,7 +351,7 @@ for (const b of rowsToRun) {
 
 // ---------------------------------------------------------------- tables
 const tflops = (flops, ms) => (Number.isFinite(ms) && ms > 0 ? fmt(flops / (ms / 1e3) / 1e12, 1) : '-');
-const floor = (flops) => fmt(flops / (PEAK * 1e12) * 1e3, 3);
+const floor = (flops) => fmt(flops / (PEAK * 1e12) * 1e3, 4);
 const ratio = (peer, mine) => (Number.isFinite(peer) && Number.isFinite(mine) && mine > 0 ? fmt(peer / mine, 2) : '-');
 console.log(`\ninput gradient (dX), kernel ms (TFLOPS counted as direct convolution; floor: a direct convolution at ${PEAK} TFLOPS); ratios = peer / ours, goal tfjs/ours >= 2:`);
 printTable(
