@@ -5,8 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadIdx, ndarray } from 'lasagne-webgpu';
 
-/** Where Debian's dataset-fashion-mnist package puts the files. */
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+/**
+ * Where the files are: $FASHION_MNIST_DIR when set (a copy of the four .gz files elsewhere, e.g. on a
+ * GPU machine without the Debian package), else where Debian's dataset-fashion-mnist package puts them.
+ */
+export const FASHION_MNIST_DIR = process.env.FASHION_MNIST_DIR || '/usr/share/datasets/fashion-mnist';
 
 /** The ten classes, in label order (the dataset's README). */
 export const CLASS_NAMES = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
@@ -33,7 +36,7 @@ export function loadFashionMnist(split, { dir = FASHION_MNIST_DIR, limit = Infin
   const [imageFile, labelFile] = FILES[split].map((f) => join(dir, f));
   for (const f of [imageFile, labelFile]) {
     if (!existsSync(f)) {
-      throw new Error(`Fashion-MNIST file ${f} is missing: install Debian's dataset-fashion-mnist (as root: apt-get install dataset-fashion-mnist; npm start's set-up does it when run as root)`);
+      throw new Error(`Fashion-MNIST file ${f} is missing: install Debian's dataset-fashion-mnist (as root: apt-get install dataset-fashion-mnist; npm start's set-up does it when run as root), or point FASHION_MNIST_DIR at a folder with its four .gz files`);
     }
   }
   const img = loadIdx(readFileSync(imageFile), { name: imageFile });

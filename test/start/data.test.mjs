@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,22 @@ load('reads a split as float32 bc01 (N, 1, 28, 28) in [0, 1], Int32Array labels 
     assert.equal(few.images.shape, [5, 1, 28, 28]);
     assert.equal(Array.from(few.labels), [0, 1, 2, 3, 4]);
     assert.equal(Array.from(few.images.data), Array.from(images.data.subarray(0, 5 * 784)));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+load('FASHION_MNIST_DIR in the environment moves the default folder (a copy on a machine without the package)', () => {
+  const dir = fakeDir(3);
+  try {
+    const code = `import { FASHION_MNIST_DIR, loadFashionMnist } from ${JSON.stringify(new URL('../../scripts/start/data.mjs', import.meta.url).href)};
+      console.log(JSON.stringify({ dir: FASHION_MNIST_DIR, n: loadFashionMnist('test').labels.length }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, FASHION_MNIST_DIR: dir } });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout), { dir, n: 3 });
+    const missing = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, FASHION_MNIST_DIR: join(dir, 'nothing') } });
+    assert.is.not(missing.status, 0);
+    assert.match(missing.stderr, /nothing\/t10k-images-idx3-ubyte\.gz is missing: .*FASHION_MNIST_DIR/);
   } finally {
     rmSync(dir, { recursive: true });
   }
