@@ -64,7 +64,7 @@ const probe = await lasagne.compile(new lasagne.layers.DenseLayer(new lasagne.la
 const backend = probe.backend;
 probe.dispose();
 const size = flags.size ?? (backend === 'webgpu' ? 'large' : 'small');
-const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 4);
+const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 5);
 const batchSize = flags.batchSize;
 // WASM: split each batch over worker threads (deterministic for a given count)
 const threads = backend === 'wasm' ? (flags.threads ?? Math.min(8, (await import('node:os')).availableParallelism())) : 1;
@@ -81,6 +81,7 @@ if (flags.predict !== null) {
   const r = await predictSaved(net, flags.predict, test, { batchSize: evalBatch, backend: backendChoice });
   console.log(`\n${flags.predict} on ${r.backend}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.total}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(formatConfusion(confusionMatrix(r.predicted, test.labels, 10), CLASS_NAMES));
+  console.log(`RESULT ${JSON.stringify({ backend: r.backend, testAccuracy: r.accuracy, correct: r.correct })}`);
   process.exit(0);
 }
 
@@ -154,7 +155,7 @@ writeFileSync(modelJson, JSON.stringify(lasagne.layers.toJSON(net), null, 1));
 console.log(`\nwrote ${[...Object.values(paths), modelJson].join(', ')}`);
 console.log(`(npm start -- --predict ${paths.weights} classifies the test set with them; examples/web shows them in a browser)`);
 // a machine-readable last line for scripts and tests
-console.log(`RESULT ${JSON.stringify({ backend: trainer.backend, epochs, testAccuracy: t.accuracy, trainSeconds, finalLoss: history.at(-1).trainLoss })}`);
+console.log(`RESULT ${JSON.stringify({ backend: trainer.backend, epochs, testAccuracy: t.accuracy, correct: t.correct, trainSeconds, finalLoss: history.at(-1).trainLoss, stepLosses })}`);
 trainer.dispose();
 network.dispose();
 process.exit(0);

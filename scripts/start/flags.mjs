@@ -27,7 +27,7 @@ export const USAGE = `Usage: npm start -- [flags]
 Trains a Lasagne-style cuda-convnet classifier on Fashion-MNIST (Debian's dataset-fashion-mnist),
 then prints the test accuracy and a confusion summary, saves the weights and draws pictures.
 
-  --epochs N          passes over the training images (1-${MAX_EPOCHS}; default 10 on a GPU, 4 on WASM)
+  --epochs N          passes over the training images (1-${MAX_EPOCHS}; default 10 on a GPU, 5 on WASM)
   --batch-size B      images per step (1-${MAX_BATCH}; default ${DEFAULTS.batchSize})
   --backend NAME      auto | webgpu | wasm (default ${DEFAULTS.backend}: compile()'s choice)
   --out DIR           where the weights (model.npz) and pictures go (default ${DEFAULTS.out})

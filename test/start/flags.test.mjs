@@ -57,7 +57,7 @@ flags('numbers: only plain decimal integers in range', () => {
 flags('bad names and values: unknown flags, positionals, missing values, a boolean given a value', () => {
   usage(['--epoch', '3'], /^unknown flag --epoch; did you mean --epochs\?$/);
   usage(['--batch_size', '3'], /^unknown flag --batch_size; did you mean --batch-size\?$/);
-  usage(['--momentum', '3'], /^unknown flag --momentum; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --size, --learning-rate, --limit, --test-limit, --help$/);
+  usage(['--momentum', '3'], /^unknown flag --momentum; the flags are --epochs, --batch-size, --backend, --out, --seed, --predict, --size, --learning-rate, --threads, --limit, --test-limit, --help$/);
   usage(['--learning-rate', 'fast'], /^--learning-rate requires a number in \(0, 10\], but got "fast"$/);
   usage(['--limit', '5'], /^--limit requires an integer from 10 to 60000, but got "5"$/);
   usage(['-x'], /unknown flag -x/);
