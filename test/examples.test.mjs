@@ -28,4 +28,13 @@ examples('the README streaming example is examples/stream.mjs verbatim: runs in 
   assert.is(out, '8x10x4x4 8x10x4x4 8x10x4x4 8x10x4x4\ntrue\nnull\n');
 });
 
+examples('the README training example is examples/train.mjs verbatim: the loss falls, the toy task is learned', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const file = readFileSync(new URL('../examples/train.mjs', import.meta.url), 'utf8');
+  const body = file.slice(file.indexOf('import * as lasagne'));
+  assert.ok(readme.includes(body.trimEnd()), 'README and examples/train.mjs agree');
+  const out = execFileSync(process.execPath, ['examples/train.mjs'], { cwd: root, encoding: 'utf8', env: plainEnv });
+  assert.is(out, 'true true\ntrue\ntrue true\n');
+});
+
 examples.run();
