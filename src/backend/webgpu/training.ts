@@ -68,11 +68,12 @@ export function trainingScratchNeeds(steps: readonly TrainingStep[]): number[] {
   });
 }
 
-/** update.wgsl's uniform: 8 u32 words, then lr, momentum, rho, beta1, beta2, eps, l1, l2 (f32). */
+/** update.wgsl's uniform: 8 u32 words, then lr, momentum, rho, beta1, beta2, eps, l1, l2, 1 - rho, 1 - beta1, 1 - beta2 (f32; the differences in float64). */
 function updateUniform(f: { p: number; g: number; s0?: number; s1?: number; count: number; loss?: number; momentum?: number; rho?: number; beta1?: number; beta2?: number; eps?: number; l1?: number; l2?: number }): ArrayBuffer {
-  const buf = new ArrayBuffer(64);
+  const buf = new ArrayBuffer(80);
   new Uint32Array(buf).set([f.p, f.g, f.s0 ?? 0, f.s1 ?? 0, f.count, f.loss ?? 0, 0, 0]);
-  new Float32Array(buf).set([0, f.momentum ?? 0, f.rho ?? 0, f.beta1 ?? 0, f.beta2 ?? 0, f.eps ?? 0, f.l1 ?? 0, f.l2 ?? 0], 8);
+  new Float32Array(buf).set([0, f.momentum ?? 0, f.rho ?? 0, f.beta1 ?? 0, f.beta2 ?? 0, f.eps ?? 0, f.l1 ?? 0, f.l2 ?? 0,
+    1 - (f.rho ?? 0), 1 - (f.beta1 ?? 0), 1 - (f.beta2 ?? 0), 0], 8);
   return buf;
 }
 
