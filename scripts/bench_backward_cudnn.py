@@ -21,6 +21,7 @@ import sys
 
 import torch
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench_cudnn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_cudnn import Timer, setup_torch  # noqa: E402
 

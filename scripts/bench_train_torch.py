@@ -38,6 +38,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench_cudnn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_cudnn import setup_torch  # noqa: E402
 
