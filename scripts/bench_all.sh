@@ -11,6 +11,9 @@
 #                   npm start on WebGPU and PyTorch (needs .data or FASHION_MNIST_DIR) (about 3 min)
 #         all       the four, in that order (about 10 min: more than one device command may run;
 #                   split it over two calls)
+#         baseline  issue 9's before/after: the forward bench of commit 1f90642 (.baseline/, carried) and
+#                   of this tree, ours only, back to back (about 1.5 min)
+#         workers   bench_workers.mjs: spawnWorker pools on the host's cores (WASM, no GPU; about 1.5 min)
 #   --smoke: each script's --smoke (tiny sizes; checks the driver on a machine without a GPU)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +25,7 @@ parts=()
 for a in "$@"; do
   case "$a" in
     --smoke) smoke=(--smoke) ;;
-    forward|backward|train|accuracy) parts+=("$a") ;;
+    forward|backward|train|accuracy|baseline|workers) parts+=("$a") ;;
     all) parts+=(forward backward train accuracy) ;;
     *) echo "bench_all: unknown argument '$a' (forward, backward, train, accuracy, all, --smoke)" >&2; exit 2 ;;
   esac
@@ -61,6 +64,14 @@ for part in "${parts[@]}"; do
       ;;
     backward)
       run backward 360 node scripts/bench_backward.mjs --check --json "${smoke[@]}"
+      ;;
+    baseline)
+      run baseline-old 240 node .baseline/scripts/bench_webgpu.mjs --no-tfjs --json "${smoke[@]}"
+      run baseline-new 240 node scripts/bench_webgpu.mjs --no-tfjs --json "${smoke[@]}"
+      run baseline-old2 240 node .baseline/scripts/bench_webgpu.mjs --no-tfjs --json "${smoke[@]}"
+      ;;
+    workers)
+      run workers 240 node scripts/bench_workers.mjs --images 1024
       ;;
     train)
       run train 300 node scripts/bench_train.mjs --json "${smoke[@]}"

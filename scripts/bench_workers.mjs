@@ -1,7 +1,7 @@
 // Benchmark (not a test): spawnWorker on the WASM backend with the CIFAR-10 network.
 //
 // 1. Throughput: a stream of runs (batch --batch, default 8) kept in flight (2 per worker), over a
-//    pool of 1, 2 and 4 workers (each running the WASM kernels on one thread), against the same
+//    pool of 1, 2, 4, 8 and 16 workers (as many as there are cores) (each running the WASM kernels on one thread), against the same
 //    work on the main thread: network.run with threads: 1, and with the batch split over all
 //    threads (the WASM backend's own worker threads). Images per second, the best of --reps.
 // 2. Overhead at batch 1: one worker.run against one network.run (both threads: 1), awaited one
@@ -54,7 +54,7 @@ for (const threads of [1, CORES]) {
   rows.push([`main thread, threads: ${threads}`, await throughput((x) => network.run(x), 2)]);
   network.dispose();
 }
-for (const workers of [1, 2, 4]) {
+for (const workers of [1, 2, 4, 8, 16].filter((w) => w === 1 || w <= CORES)) {
   const pool = await lasagne.spawnWorker(net, { backend: 'wasm', batchSize: BATCH, threads: 1, workers, profile: false });
   rows.push([`spawnWorker, ${workers} worker${workers > 1 ? 's' : ''} x 1 thread`, await throughput((x) => pool.run(x, { transfer: true }), 2 * workers)]);
   pool.terminate();
