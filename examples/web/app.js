@@ -243,8 +243,8 @@ async function schedule() {
 const ready = (async () => {
   const { net, trained } = await loaded;
   $('weights').textContent = trained
-    ? 'Trained weights from out/model.json and out/model.npz.'
-    : 'No trained weights were found (out/model.json and out/model.npz, written by `npm start`), so this is the ' +
+    ? 'Trained weights from start-out/model.json and start-out/model.npz.'
+    : 'No trained weights were found (start-out/model.json and start-out/model.npz, written by `npm start`), so this is the ' +
       'untrained network with its initial weights: its guesses mean nothing yet.';
   $('weights').classList.toggle('trained', trained);
   showFilters(firstFilters(net));

@@ -1,29 +1,47 @@
 // The page's classifier, shared by the page and the tests: the trained model when `npm start` has
-// written out/model.json and out/model.npz, else a Fashion-MNIST-shaped network of the cuda-convnet
-// layers with its seeded initial weights (no training yet: its guesses are meaningless).
+// written start-out/model.json and start-out/model.npz, else the same network with its seeded initial
+// weights, untrained (its guesses are meaningless until `npm start` has trained it).
 import * as lasagne from 'lasagne-webgpu';
-import { Conv2DCCLayer, MaxPool2DCCLayer, NINLayer_c01b, bc01_to_c01b, c01b_to_bc01 } from 'lasagne-webgpu/layers/cuda_convnet';
+import { Conv2DCCLayer, MaxPool2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
 
 export const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** The seed of the untrained classifier's initial weights (the tests rebuild it in Node). */
 export const SEED = 2026;
 
+/** Widths and dropout of the classifier's two sizes (npm start trains 'small' on a CPU, 'large' on a GPU). */
+export const SIZES = Object.freeze({
+  small: { conv1: 16, conv2: 32, dense: 128, drop1: 0.1, drop2: 0.25 },
+  large: { conv1: 32, conv2: 64, dense: 256, drop1: 0.25, drop2: 0.5 },
+});
+
 /**
- * 28x28 grey images in (bc01), 10 class maps out: two conv + max-pool stages, then a 1x1 NIN layer
- * to 10 units (DenseLayer does not exist yet, so the class scores are averaged over the 7x7 map on
- * the host, in `toProbabilities`).
+ * The Lasagne-style cuda-convnet classifier npm start trains (scripts/start/model.mjs), for 28x28
+ * grey images (bc01) with 10 softmax scores out:
+ *   Conv2DCCLayer conv1 5x5 pad 2 -> MaxPool2DCCLayer 2 -> Conv2DCCLayer conv2 5x5 pad 2 ->
+ *   MaxPool2DCCLayer 2 -> DropoutLayer -> DenseLayer (rectify) -> DropoutLayer -> DenseLayer 10 softmax
+ * Initial weights from the current `lasagne.random` generator.
  */
+export function buildClassifier({ size = 'small', classes = 10 } = {}) {
+  const s = SIZES[size];
+  if (s === undefined) throw new TypeError(`buildClassifier: size must be 'small' or 'large', but got ${JSON.stringify(size)}`);
+  const { layers, nonlinearities: nl, init } = lasagne;
+  const relu = () => new init.GlorotUniform({ gain: 'relu' });
+  let net = new layers.InputLayer([null, 1, 28, 28], { name: 'input' });
+  net = new Conv2DCCLayer(net, s.conv1, 5, { pad: 2, nonlinearity: nl.rectify, W: relu(), name: 'conv1' });
+  net = new MaxPool2DCCLayer(net, 2, { name: 'pool1' });
+  net = new Conv2DCCLayer(net, s.conv2, 5, { pad: 2, nonlinearity: nl.rectify, W: relu(), name: 'conv2' });
+  net = new MaxPool2DCCLayer(net, 2, { name: 'pool2' });
+  net = new layers.DropoutLayer(net, { p: s.drop1, name: 'drop1' });
+  net = new layers.DenseLayer(net, s.dense, { nonlinearity: nl.rectify, W: relu(), name: 'fc' });
+  net = new layers.DropoutLayer(net, { p: s.drop2, name: 'drop2' });
+  return new layers.DenseLayer(net, classes, { nonlinearity: nl.softmax, name: 'output' });
+}
+
+/** The page's untrained classifier: npm start's small network with the seeded initial weights. */
 export function fashionClassifier() {
   lasagne.random.setRng(new lasagne.random.RandomState(SEED));
-  let net = new lasagne.layers.InputLayer([null, 1, 28, 28], { name: 'input' });
-  net = new Conv2DCCLayer(net, 32, 5, { pad: 2, name: 'conv1' });        // 32 x 28 x 28
-  net = new MaxPool2DCCLayer(net, 3, { stride: 2, name: 'pool1' });       // 32 x 14 x 14
-  net = new Conv2DCCLayer(net, 64, 5, { pad: 2, name: 'conv2' });        // 64 x 14 x 14
-  net = new MaxPool2DCCLayer(net, 3, { stride: 2, name: 'pool2' });       // 64 x 7 x 7
-  net = new bc01_to_c01b(net, { name: 'to_c01b' });
-  net = new NINLayer_c01b(net, 10, { nonlinearity: null, name: 'scores' }); // 10 x 7 x 7 x B
-  return new c01b_to_bc01(net, { name: 'to_bc01' });                      // B x 10 x 7 x 7
+  return buildClassifier({ size: 'small' });
 }
 
 /**
@@ -67,8 +85,8 @@ export function firstFilters(net) {
 }
 
 /**
- * The classifier the page runs: `{ model, weights, trained }` from out/model.json and
- * out/model.npz when the server has them, else the untrained one.
+ * The classifier the page runs: `{ model, weights, trained }` from start-out/model.json and
+ * start-out/model.npz when the server has them, else the untrained one.
  */
 export async function loadClassifier(fetchFn = fetch) {
   try {

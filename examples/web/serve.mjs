@@ -76,7 +76,7 @@ const TYPES = {
  * Serves `dir` on 127.0.0.1 (`port` 0: any free port), plus model.json / model.npz from `modelDir`
  * when they exist there. Resolves to the http.Server.
  */
-export function serve({ dir, port = 0, isolate = true, modelDir = join(repo, 'out') }) {
+export function serve({ dir, port = 0, isolate = true, modelDir = join(repo, 'start-out') }) {
   const root = resolve(dir);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
@@ -110,7 +110,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   // the repository is the package here: the app's `lasagne-webgpu` imports resolve to it (self-reference)
   await buildWithEsbuild({ appDir: here, outDir, packageDir: repo });
   const server = await serve({ dir: outDir, port, isolate });
-  const model = existsSync(join(repo, 'out/model.json')) && existsSync(join(repo, 'out/model.npz'));
+  const model = existsSync(join(repo, 'start-out/model.json')) && existsSync(join(repo, 'start-out/model.npz'));
   console.log(`http://127.0.0.1:${server.address().port}/  (${isolate ? 'cross-origin isolated' : 'not isolated'}; ` +
-    `${model ? 'trained model from out/' : 'no out/model.json + out/model.npz: the page uses the untrained classifier'})`);
+    `${model ? 'trained model from start-out/' : 'no start-out/model.json + start-out/model.npz: the page uses the untrained classifier'})`);
 }

@@ -154,7 +154,7 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
     }
     assert.ok(failures[1].startsWith('RuntimeError: ') && failures[1].includes(`worker 0 failed to start from ${base}inference_worker.js`) && failures[1].includes('Bundlers'), `spawnWorker: ${failures[1]}`);
     await bareTab.close();
-    // with out/model.json and out/model.npz (as `npm start` writes them) the page runs that model
+    // with start-out/model.json and start-out/model.npz (as `npm start` writes them) the page runs that model
     const trained = fashionClassifier();
     lasagne.setAllParamValues(trained, lasagne.getAllParamValues(trained).map((v) => ({ data: v.data.map((x, i) => x * 2 + (i % 3) * 0.01), shape: v.shape })));
     const modelDir = join(app, 'model');
@@ -170,7 +170,7 @@ page('esbuild and Vite builds run on WebGPU and WASM, in the page and in a worke
     await tab.goto(`http://127.0.0.1:${server.address().port}/`);
     await tab.waitForFunction(() => window.demo !== undefined, null, { timeout: 60000 });
     await tab.evaluate(() => window.demo.ready);
-    assert.match(await tab.textContent('#weights'), 'Trained weights from out/model.json');
+    assert.match(await tab.textContent('#weights'), 'Trained weights from start-out/model.json');
     const r = await tab.evaluate(([x, b]) => window.demo.runBatch(x, b, 'wasm', 'worker'), [Array.from(input), BATCH]);
     compare(r, trainedRef, 1e-6, 'the served model');
     assert.ok(r.output.some((v, i) => Math.abs(v - ref.data[i]) > 1e-3), 'the served model is not the untrained one');
