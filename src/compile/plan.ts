@@ -230,7 +230,12 @@ function buildPlan(outputLayer: Layer | readonly Layer[], options: PlanOptions |
       const lead = srcShape.slice(0, d).reduce((a, b) => a * b, 1);
       const rest = srcShape.slice(d).reduce((a, b) => a * b, 1);
       const out = newTensor(`${label(l)}${LAYOUT_SUFFIX[r]}`, rotate(shapeOf.get(l) as number[], r), l, r);
-      steps.push({ op: 'transpose', index: steps.length, layer: label(l), input: src, output: out, perm: [1, 2, 3, 0], inShape: [lead, rest, 1, 1] });
+      // written as the 4-D transpose whose batch is where the backends look for it: the first axis of
+      // a [1, 2, 3, 0] transpose's input, the last of a [3, 0, 1, 2] one's (moving the last axis first)
+      const step = d === n - 1 && tensors[src].batchAxis === n - 1
+        ? { perm: [3, 0, 1, 2] as [3, 0, 1, 2], inShape: [1, 1, lead, rest] as [number, number, number, number] }
+        : { perm: [1, 2, 3, 0] as [1, 2, 3, 0], inShape: [lead, rest, 1, 1] as [number, number, number, number] };
+      steps.push({ op: 'transpose', index: steps.length, layer: label(l), input: src, output: out, ...step });
       have.set(r, out);
       return out;
     }

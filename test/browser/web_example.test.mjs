@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const page = suite('examples/web, bundled from the packed package, in headless Chromium');
 
-const BATCH = 4;
+const BATCH = 8;
 const input = new Float32Array(BATCH * 28 * 28).map((_, i) => ((i * 37) % 101) / 100);
 
 /** Node's answer: the page's untrained classifier (same seed), WASM on one thread. */

@@ -36,7 +36,7 @@ P('inference: one transpose in, the kernels batch last, dropout elided, softmax 
   assert.is(p.tensors[out.output].producer, 'out#pre');
   assert.is(sm.input, out.output);
   assert.equal([sm.units, sm.batch], [10, 4]);
-  assert.equal(back.inShape, [10, 4, 1, 1]);
+  assert.equal([back.perm, back.inShape], [[3, 0, 1, 2], [1, 1, 10, 4]], '(U, N) -> (N, U) as the transpose that moves the batch (last) first');
   assert.equal(p.tensors[p.outputs[0]].shape, [4, 10]);
   assert.equal(p.params.map((q) => [q.name, q.shape]), [['conv.W', [16, 3, 3, 3]], ['conv.b', [16]], ['fc.W', [256, 32]], ['fc.b', [32]], ['out.W', [32, 10]], ['out.b', [10]]]);
   assert.equal(p.layers.map((l) => l.layerClass), ['InputLayer', 'Conv2DCCLayer', 'MaxPool2DCCLayer', 'DenseLayer', 'DropoutLayer', 'DenseLayer']);
