@@ -28,11 +28,11 @@ INLINE void pixel_tile(const float* const* wrows, const float* const* blocks, in
     const float* src = blocks[t] + b0;
     for (int f = 0; f < F; f++, src += B) {
       const v128_t w = wasm_v128_load32_splat(wr + f);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(w, wasm_v128_load(src)));
+      a0 = MADD(a0, w, wasm_v128_load(src));
       if (NV > 1) {
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w, wasm_v128_load(src + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(w, wasm_v128_load(src + 8)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(w, wasm_v128_load(src + 12)));
+        a1 = MADD(a1, w, wasm_v128_load(src + 4));
+        a2 = MADD(a2, w, wasm_v128_load(src + 8));
+        a3 = MADD(a3, w, wasm_v128_load(src + 12));
       }
     }
   }

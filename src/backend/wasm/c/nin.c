@@ -38,15 +38,15 @@ INLINE void nin_tile(const float* in, const float* w, const float* bias, float* 
     const v128_t v1 = wasm_v128_load32_splat(w1 + c);
     const v128_t v2 = wasm_v128_load32_splat(w2 + c);
     const v128_t v3 = wasm_v128_load32_splat(w3 + c);
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v0, x0));
-    a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v1, x0));
-    a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v2, x0));
-    a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v3, x0));
+    a00 = MADD(a00, v0, x0);
+    a10 = MADD(a10, v1, x0);
+    a20 = MADD(a20, v2, x0);
+    a30 = MADD(a30, v3, x0);
     if (NV > 1) {
-      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v0, x1));
-      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v1, x1));
-      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v2, x1));
-      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v3, x1));
+      a01 = MADD(a01, v0, x1);
+      a11 = MADD(a11, v1, x1);
+      a21 = MADD(a21, v2, x1);
+      a31 = MADD(a31, v3, x1);
     }
   }
   v128_t acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};

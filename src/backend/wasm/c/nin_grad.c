@@ -29,8 +29,8 @@ int nin_grad_input(const float* dz, const float* w, float* dx, int C, int U, int
         const float* wu = w + (size_t)u * C + c0;
         for (int r = 0; r < nc; r++) {
           const v128_t wv = wasm_f32x4_splat(wu[r]);
-          acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(wv, d0));
-          acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(wv, d1));
+          acc[r][0] = MADD(acc[r][0], wv, d0);
+          acc[r][1] = MADD(acc[r][1], wv, d1);
         }
       }
       for (int r = 0; r < nc; r++) {
@@ -62,10 +62,10 @@ int nin_grad_weight(const float* x, const float* dz, float* dw, int C, int U, in
       int n = 0;
       for (; n + 4 <= N; n += 4) {
         const v128_t dv = wasm_v128_load(d + n);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(dv, wasm_v128_load(x0 + n)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(dv, wasm_v128_load(x1 + n)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(dv, wasm_v128_load(x2 + n)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(dv, wasm_v128_load(x3 + n)));
+        a0 = MADD(a0, dv, wasm_v128_load(x0 + n));
+        a1 = MADD(a1, dv, wasm_v128_load(x1 + n));
+        a2 = MADD(a2, dv, wasm_v128_load(x2 + n));
+        a3 = MADD(a3, dv, wasm_v128_load(x3 + n));
       }
       float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
       for (; n < N; n++) {
