@@ -108,6 +108,13 @@ INLINE v128_t act_vec(int kind, float p0, float p1, v128_t x) {
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
 #endif
 
+/* MADD on one float, for the scalar tails of the loops MADD runs: the same instruction (lane 0), so
+ * an element's result never depends on whether it fell in a vector or in a tail (as the sub-batches
+ * of worker threads move elements between them). The plain build compiles it to a scalar mul + add. */
+INLINE float madd1(float acc, float a, float b) {
+  return wasm_f32x4_extract_lane(MADD(wasm_f32x4_splat(acc), wasm_f32x4_splat(a), wasm_f32x4_splat(b)), 0);
+}
+
 /* In-place 4x4 transpose: rows (r0..r3) become columns. */
 #define TRANSPOSE4(r0, r1, r2, r3)                            \
   do {                                                        \

@@ -10,7 +10,7 @@
  * pixel and one tap, the F x B block it needs is contiguous. Each (c, y, x) then accumulates
  * 16 batch entries (four f32x4) at a time, then 4, then scalars, over its valid taps (i ascending,
  * j ascending; the tap rows are the i with (y + pad - i) % s == 0) and f ascending: acc += w * dz
- * (multiply, then add). Scratch (img_acts_scratch_bytes): dzT, 4 F outH outW B bytes, then the
+ * (MADD, common.h; madd1 in the scalar tail). Scratch (img_acts_scratch_bytes): dzT, 4 F outH outW B bytes, then the
  * per-pixel tap tables (2 k^2 pointers, 2 k ints).
  */
 #include "backward.h"
@@ -88,7 +88,7 @@ int img_acts(const float* dz, const float* w, float* dx, float* scratch, int C, 
         for (; b < B; b++) {
           float acc = 0.0f;
           for (int t = 0; t < nt; t++)
-            for (int f = 0; f < F; f++) acc += wrows[t][f] * blocks[t][(size_t)f * B + b];
+            for (int f = 0; f < F; f++) acc = madd1(acc, wrows[t][f], blocks[t][(size_t)f * B + b]);
           out[b] = acc;
         }
       }

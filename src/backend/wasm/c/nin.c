@@ -6,12 +6,13 @@
  *   out[u, n] = act(bias + sum_c w[u, c] * in[c, n]);   tied b[u], untied b[u, floor(n / B)]
  *
  * Method: tiles of 4 units x 8 n (two f32x4 along n, which is contiguous in both input and output):
- * per c, two input loads, four splat loads of weights, eight mul+add. n-tiles outer, units inner, so
+ * per c, two input loads, four splat loads of weights, eight multiply-adds (MADD, common.h). n-tiles outer, units inner, so
  * one tile's C input rows stay in L1 while every unit passes over them. A last tile of 4 n, then
  * scalars, finish N; a last block of fewer than 4 units repeats its last unit and stores only the
  * real ones.
  *
- * Summation order (float32): acc = 0; for c = 0..C-1 acc += w*in (multiply, then add); + bias; act.
+ * Summation order (float32): acc = 0; for c = 0..C-1 acc = MADD(acc, w, in) (common.h; the scalar tail
+ * madd1, the same instruction); + bias; act.
  */
 #include "common.h"
 
@@ -77,7 +78,7 @@ int nin(const float* in, const float* w, const float* bias, float* out, int C, i
     for (int u = 0; u < U; u++) {
       const float* wu = w + (size_t)u * C;
       float acc = 0.0f;
-      for (int c = 0; c < C; c++) acc += wu[c] * in[(size_t)c * N + n];
+      for (int c = 0; c < C; c++) acc = madd1(acc, wu[c], in[(size_t)c * N + n]);
       if (bias_mode == BIAS_TIED) acc += bias[u];
       if (bias_mode == BIAS_UNTIED) acc += bias[(size_t)u * P + n / B];
       out[(size_t)u * N + n] = act_scalar(act, p0, p1, acc);

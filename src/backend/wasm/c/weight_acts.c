@@ -37,10 +37,10 @@ INLINE void dot4(const float* xrow, const float* dzp, size_t fs, int B, float* t
   float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   for (; b < B; b++) {
     const float xv = xrow[b];
-    s0 += xv * dzp[b];
-    s1 += xv * dzp[fs + b];
-    s2 += xv * dzp[2 * fs + b];
-    s3 += xv * dzp[3 * fs + b];
+    s0 = madd1(s0, xv, dzp[b]);
+    s1 = madd1(s1, xv, dzp[fs + b]);
+    s2 = madd1(s2, xv, dzp[2 * fs + b]);
+    s3 = madd1(s3, xv, dzp[3 * fs + b]);
   }
   t[0] += s0;
   t[1] += s1;
