@@ -1,6 +1,8 @@
 /**
  * The WASM backend: runs a plan's kernel steps (src/ops/steps.ts) with the C kernels of src/backend/wasm/c
- * (build/kernels.wasm, WASM SIMD, embedded as base64 so no fetch or file access is needed).
+ * (build/kernels.wasm, WASM SIMD, and build/kernels_relaxed.wasm, the same with relaxed SIMD's
+ * f32x4.relaxed_madd, taken where the engine validates it: engine.ts kernelsModule; both embedded as
+ * base64 so no fetch or file access is needed).
  *
  * Memory: one module instance per prepared network (per worker with threads), whose memory holds
  * the planner's arena with every tensor at its planned offset, then each parameter in kernel form
