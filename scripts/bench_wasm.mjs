@@ -10,7 +10,12 @@
 // runs the table shows the minimum (steadiest on a shared VM) and the median. Before timing, the
 // two outputs are compared (max |difference| relative to max |value|), so both compute the same.
 //
-//   node scripts/bench_wasm.mjs [--reps 15] [--threads N] [--only C1,L5] [--extra]
+//   node scripts/bench_wasm.mjs [--reps 15] [--threads N] [--only C1,L5] [--extra] [--plain-only]
+//
+// Ours is timed with both builds of the kernels in the same process, alternating with tfjs: plain
+// (WebAssembly SIMD, build/kernels.wasm) and relaxed (f32x4.relaxed_madd, build/kernels_relaxed.wasm;
+// where this Node does not validate it, the script runs itself again under
+// --experimental-wasm-relaxed-simd; --plain-only skips it).
 //
 // --extra adds rows with batch sizes that are not multiples of 4 (our other micro-kernel): C2 and
 // L5 at batch 1 and 30, NET at batch 1.
@@ -27,7 +32,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as lasagne from 'lasagne-webgpu';
 import { Conv2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
-import { KERNELS_WASM_BYTES } from '../dist/backend/wasm/index.js';
+import { spawnSync } from 'node:child_process';
+import { KERNELS_RELAXED_WASM_BYTES, KERNELS_WASM_BYTES, relaxedSimdSupported, setWasmSimd } from '../dist/backend/wasm/index.js';
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -38,6 +44,15 @@ const REPS = Number(arg('reps', 15));
 const WARMUP = 3;
 const ALL_THREADS = Number(arg('threads', availableParallelism()));
 const ONLY = arg('only', null)?.split(',');
+const PLAIN_ONLY = argv.includes('--plain-only');
+
+// Node 20 validates the relaxed-SIMD kernels only with --experimental-wasm-relaxed-simd: run again with it
+// (so plain, relaxed and tfjs are timed in one process), unless --plain-only or the flag is already there.
+if (!PLAIN_ONLY && !relaxedSimdSupported() && !process.execArgv.includes('--experimental-wasm-relaxed-simd')) {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, process.argv[1], ...argv], { stdio: 'inherit' });
+  if (r.status === 0 || r.status === null) process.exit(r.status ?? 1);
+  console.log('(this Node cannot run with --experimental-wasm-relaxed-simd: timing the plain SIMD build only)');
+}
 
 const CASES = [
   { id: 'C1', C: 3, H: 32, F: 32, k: 5, pad: 2, B: 32 },
@@ -205,8 +220,13 @@ function relDiff(a, b) {
 
 const tfjs = await loadTfjs();
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`device: ${cpu}, ${availableParallelism()} logical processors; Node ${process.versions.node}`);
-console.log(`modules: ours build/kernels.wasm ${KERNELS_WASM_BYTES} bytes` + (tfjs ? `; tfjs-backend-wasm ${tfjs.version} SIMD build ${tfjs.simdBytes} bytes` : ''));
+const BUILDS = PLAIN_ONLY ? ['plain'] : relaxedSimdSupported() ? ['plain', 'relaxed'] : ['plain'];
+console.log(`device: ${cpu}, ${availableParallelism()} logical processors; Node ${process.versions.node} ${process.execArgv.join(' ')}`);
+console.log(
+  `modules: ours build/kernels.wasm ${KERNELS_WASM_BYTES} bytes (WebAssembly SIMD), build/kernels_relaxed.wasm ${KERNELS_RELAXED_WASM_BYTES} bytes ` +
+    `(relaxed SIMD: ${BUILDS.includes('relaxed') ? 'timed' : PLAIN_ONLY ? 'not timed, --plain-only' : 'this engine does not validate it'})` +
+    (tfjs ? `; tfjs-backend-wasm ${tfjs.version} SIMD build ${tfjs.simdBytes} bytes` : ''),
+);
 console.log(`timing: ${WARMUP} warm-up runs, then ${REPS} alternating runs per side; ms = min (median)\n`);
 
 const rows = [];
@@ -214,43 +234,62 @@ for (const c of CASES) {
   const b = buildCase(c, tfjs);
   const row = { id: c.id, shape: b.shape, gflop: b.flops / 1e9, cols: [] };
   for (const threads of [1, ALL_THREADS]) {
-    const net = await lasagne.compile(b.layer, { backend: 'wasm', threads });
-    const oursTimes = [];
+    const nets = {};
+    for (const build of BUILDS) {
+      setWasmSimd(build);
+      nets[build] = await lasagne.compile(b.layer, { backend: 'wasm', threads });
+    }
+    setWasmSimd(null);
+    const times = Object.fromEntries(BUILDS.map((k) => [k, []]));
     const tfTimes = [];
-    let check = '';
+    const check = {};
     for (let r = 0; r < WARMUP + REPS; r++) {
-      let t = performance.now();
-      const y = await net.run(b.input);
-      const tOurs = performance.now() - t;
-      let tTf = NaN;
-      if (b.tfRun) {
-        t = performance.now();
-        const d = b.tfRun.run();
-        tTf = performance.now() - t;
-        if (r === 0) check = relDiff(y.data, b.tfRun.toOurs(d)).toExponential(1);
+      const outs = {};
+      for (const build of BUILDS) {
+        const t = performance.now();
+        outs[build] = await nets[build].run(b.input);
+        if (r >= WARMUP) times[build].push(performance.now() - t);
       }
-      if (r >= WARMUP) {
-        oursTimes.push(tOurs);
-        tfTimes.push(tTf);
+      if (b.tfRun) {
+        const t = performance.now();
+        const d = b.tfRun.run();
+        const tTf = performance.now() - t;
+        if (r >= WARMUP) tfTimes.push(tTf);
+        if (r === 0) for (const build of BUILDS) check[build] = relDiff(outs[build].data, b.tfRun.toOurs(d)).toExponential(1);
       }
     }
-    row.cols.push({ threads: net.device.includes('worker') ? threads : 1, ours: stats(oursTimes), tfjs: b.tfRun ? stats(tfTimes) : null, check });
-    net.dispose();
+    const used = nets.plain.device.includes('worker') ? threads : 1;
+    row.cols.push({
+      threads: used,
+      ours: Object.fromEntries(BUILDS.map((k) => [k, stats(times[k])])),
+      tfjs: b.tfRun ? stats(tfTimes) : null,
+      check,
+      device: Object.fromEntries(BUILDS.map((k) => [k, nets[k].device])),
+    });
+    for (const build of BUILDS) nets[build].dispose();
   }
   b.tfRun?.dispose();
   rows.push(row);
   const fmt = (s) => (s ? `${s.min.toFixed(2)} (${s.median.toFixed(2)})` : '-');
-  const line = row.cols.map((x) => `${x.threads}T ours ${fmt(x.ours)} tfjs ${fmt(x.tfjs)}${x.tfjs ? ` x${(x.tfjs.min / x.ours.min).toFixed(2)}` : ''}${x.check ? ` diff ${x.check}` : ''}`).join(' | ');
+  const line = row.cols
+    .map((x) => `${x.threads}T ` + BUILDS.map((k) => `${k} ${fmt(x.ours[k])}${x.tfjs ? ` x${(x.tfjs.min / x.ours[k].min).toFixed(2)}` : ''}${x.check[k] ? ` diff ${x.check[k]}` : ''}`).join(', ') + ` tfjs ${fmt(x.tfjs)}`)
+    .join(' | ');
   console.log(`${row.id}: ${line}`);
 }
 
 const f = (s) => (s ? `${s.min.toFixed(2)} (${s.median.toFixed(2)})` : '-');
-const ratio = (x) => (x.tfjs ? `${(x.tfjs.min / x.ours.min).toFixed(2)}x` : '-');
+const ratio = (x, k) => (x.tfjs ? `${(x.tfjs.min / x.ours[k].min).toFixed(2)}x` : '-');
 const gf = (flop, s) => (flop / (s.min * 1e6)).toFixed(1);
-console.log('\n| row | work | GFLOP | ours 1 thread ms | tfjs 1 thread ms | tfjs/ours | ours GFLOPS | ours all threads ms | tfjs all threads ms | tfjs/ours |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+const head = (n) => BUILDS.map((k) => `ours ${k} ${n} ms`).join(' | ');
+const ratios = BUILDS.map((k) => `tfjs/${k}`).join(' | ');
+console.log(`\n| row | work | GFLOP | ${head('1 thread')} | tfjs 1 thread ms | ${ratios} | ours best GFLOPS | ${head('all threads')} | tfjs all threads ms | ${ratios} |`);
+console.log(`|---|---|---|${BUILDS.map(() => '---|').join('')}---|${BUILDS.map(() => '---|').join('')}---|${BUILDS.map(() => '---|').join('')}---|${BUILDS.map(() => '---|').join('')}`);
 for (const r of rows) {
   const [one, all] = r.cols;
-  console.log(`| ${r.id} | ${r.shape} | ${r.gflop.toFixed(3)} | ${f(one.ours)} | ${f(one.tfjs)} | ${ratio(one)} | ${gf(r.gflop * 1e9, one.ours)} | ${f(all.ours)} (${all.threads} thr) | ${f(all.tfjs)} (1 thr) | ${ratio(all)} |`);
+  const best = BUILDS.map((k) => one.ours[k]).reduce((a, x) => (x.min < a.min ? x : a));
+  console.log(
+    `| ${r.id} | ${r.shape} | ${r.gflop.toFixed(3)} | ${BUILDS.map((k) => f(one.ours[k])).join(' | ')} | ${f(one.tfjs)} | ${BUILDS.map((k) => ratio(one, k)).join(' | ')} | ${gf(r.gflop * 1e9, best)} | ` +
+      `${BUILDS.map((k) => `${f(all.ours[k])} (${all.threads} thr)`).join(' | ')} | ${f(all.tfjs)} (1 thr) | ${BUILDS.map((k) => ratio(all, k)).join(' | ')} |`,
+  );
 }
-console.log('\nratios > 1: ours is faster. tfjs/ours uses the minimum times.');
+console.log('\nratios > 1: ours is faster. tfjs/ours uses the minimum times. plain: WebAssembly SIMD (build/kernels.wasm); relaxed: f32x4.relaxed_madd (build/kernels_relaxed.wasm).');

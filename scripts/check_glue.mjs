@@ -1,7 +1,7 @@
 // Compares a compiled WebAssembly module with the ABI the TypeScript glue declares for it
 // (src/planner/planner_abi.ts, src/backend/wasm/kernels_abi.ts): every declared export must exist with the
 // same signature, no undeclared function or memory may be exported, and the imports must match.
-// Run as a script it checks build/planner.wasm (and build/kernels.wasm when present) and exits 1
+// Run as a script it checks build/planner.wasm (and build/kernels.wasm, build/kernels_relaxed.wasm when present) and exits 1
 // on any difference, which fails the build.
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -64,6 +64,7 @@ export async function checkAll(root) {
   const modules = [
     ['build/planner.wasm', 'dist/planner/planner_abi.js', 'PLANNER_ABI'],
     ['build/kernels.wasm', 'dist/backend/wasm/kernels_abi.js', 'KERNELS_ABI'],
+    ['build/kernels_relaxed.wasm', 'dist/backend/wasm/kernels_abi.js', 'KERNELS_ABI'],
   ];
   for (const [wasmPath, abiPath, exportName] of modules) {
     const wasmUrl = new URL(wasmPath, root);

@@ -25,7 +25,7 @@ select("'auto' skips a software adapter (SwiftShader here) for WASM and names it
   const run = (code) => execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const auto = JSON.parse(run(probeDevice).trim());
   assert.is(auto.backend, 'wasm');
-  assert.match(auto.device, /^WebAssembly SIMD/);
+  assert.match(auto.device, /^WebAssembly (relaxed )?SIMD/);
   assert.match(auto.device, /'auto' skipped the software WebGPU adapter \(WebGPU: .*swiftshader/i);
   const strict = JSON.parse(run(probeDevice.replace('l.cifar10Net(2)', "l.cifar10Net(2), { backend: 'webgpu' }")).trim());
   assert.is(strict.backend, 'webgpu');

@@ -9,7 +9,7 @@ import { BIAS_CODES, activationOf } from '../../ops/codes.js';
 import type { KernelStep } from '../../ops/steps.js';
 import type { DropoutStep } from '../../ops/training.js';
 import type { KernelsExports } from './kernels_abi.js';
-import { KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_BYTES, KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 import type { ExecPlan } from './layout.js';
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -18,8 +18,6 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
-
-let compiled: Promise<WebAssembly.Module> | null = null;
 
 /**
  * In Node the module is compiled and instantiated synchronously (26 KB: about a millisecond).
@@ -31,17 +29,97 @@ let compiled: Promise<WebAssembly.Module> | null = null;
 const syncWasm = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
 /**
- * The compiled kernels module (compiled once per thread; a WebAssembly.Module can be posted to
- * workers). Rejects where the module was not built or this engine lacks WebAssembly SIMD.
+ * Which build of the kernels runs: 'relaxed' (build/kernels_relaxed.wasm, whose hot loops' multiply-adds
+ * are f32x4.relaxed_madd, fused where the machine has FMA) or 'plain' (build/kernels.wasm, WebAssembly
+ * SIMD only). 'auto', the default, takes the relaxed one when this engine validates it (current
+ * browsers; Node 20 only with --experimental-wasm-relaxed-simd) and the plain one otherwise.
+ */
+export type WasmSimd = 'auto' | 'relaxed' | 'plain';
+
+const SIMD_CHOICES: readonly WasmSimd[] = ['auto', 'relaxed', 'plain'];
+/** setWasmSimd's choice; null: the LASAGNE_WASM_SIMD environment variable (Node), else 'auto'. */
+let chosen: WasmSimd | null = null;
+
+/**
+ * Chooses the kernels build for networks and trainers prepared from now on (those prepared before
+ * keep theirs): 'auto' (default), 'relaxed' (an error at preparation where the engine lacks relaxed
+ * SIMD) or 'plain'; null returns to the LASAGNE_WASM_SIMD environment variable (Node), else 'auto'.
+ */
+export function setWasmSimd(choice: WasmSimd | null): void {
+  if (choice !== null && !SIMD_CHOICES.includes(choice)) {
+    throw new ValueError(`setWasmSimd requires choice to be one of 'auto', 'relaxed', 'plain' or null, but got ${JSON.stringify(choice)}`);
+  }
+  chosen = choice;
+}
+
+/** The effective choice: setWasmSimd's, else LASAGNE_WASM_SIMD's (Node), else 'auto'. */
+export function wasmSimdChoice(): WasmSimd {
+  if (chosen !== null) return chosen;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.LASAGNE_WASM_SIMD;
+  if (env === undefined || env === '') return 'auto';
+  if (!SIMD_CHOICES.includes(env as WasmSimd)) {
+    throw new ValueError(`the environment variable LASAGNE_WASM_SIMD must be one of auto, relaxed, plain, but it is ${JSON.stringify(env)}`);
+  }
+  return env as WasmSimd;
+}
+
+const decoded: { plain?: Uint8Array<ArrayBuffer>; relaxed?: Uint8Array<ArrayBuffer> } = {};
+const bytesOf = (build: 'plain' | 'relaxed'): Uint8Array<ArrayBuffer> =>
+  (decoded[build] ??= decodeBase64(build === 'plain' ? KERNELS_WASM_BASE64 : KERNELS_RELAXED_WASM_BASE64));
+let relaxedValid: boolean | null = null;
+
+/** Whether this engine accepts the relaxed-SIMD kernels module (WebAssembly.validate, asked once). */
+export function relaxedSimdSupported(): boolean {
+  relaxedValid ??= KERNELS_RELAXED_WASM_BYTES > 0 && WebAssembly.validate(bytesOf('relaxed'));
+  return relaxedValid;
+}
+
+/** The build the current choice runs on this engine; throws where 'relaxed' is forced and unsupported. */
+export function kernelsBuild(): 'plain' | 'relaxed' {
+  const choice = wasmSimdChoice();
+  if (choice === 'plain') return 'plain';
+  if (relaxedSimdSupported()) return 'relaxed';
+  if (choice === 'relaxed') {
+    throw new RuntimeError(
+      'the relaxed-SIMD kernels were asked for (setWasmSimd or LASAGNE_WASM_SIMD=relaxed), but this engine does not validate them' +
+        (KERNELS_RELAXED_WASM_BYTES === 0 ? ' (they were not built)' : '; Node 20 needs --experimental-wasm-relaxed-simd'),
+    );
+  }
+  return 'plain';
+}
+
+const compiled: { plain?: Promise<WebAssembly.Module>; relaxed?: Promise<WebAssembly.Module> } = {};
+const builds = new WeakMap<WebAssembly.Module, 'plain' | 'relaxed'>();
+
+/**
+ * The compiled kernels module of the chosen build (kernelsBuild; each compiled once per thread; a
+ * WebAssembly.Module can be posted to workers, which run the module they are given). Rejects where
+ * the module was not built, this engine lacks WebAssembly SIMD, or a forced relaxed build is unsupported.
  */
 export function kernelsModule(): Promise<WebAssembly.Module> {
   if (KERNELS_WASM_BYTES === 0) {
     return Promise.reject(new RuntimeError("the WASM backend's kernels were not built: scripts/build_kernels.mjs needs Emscripten ('apt-get install emscripten')"));
   }
-  compiled ??= syncWasm
-    ? Promise.resolve().then(() => new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64)))
-    : WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
-  return compiled;
+  let build: 'plain' | 'relaxed';
+  try {
+    build = kernelsBuild();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const compile = (): Promise<WebAssembly.Module> => {
+    const p = syncWasm ? Promise.resolve().then(() => new WebAssembly.Module(bytesOf(build))) : WebAssembly.compile(bytesOf(build));
+    return p.then((m) => {
+      builds.set(m, build);
+      return m;
+    });
+  };
+  const module = (compiled[build] ??= compile());
+  return module;
+}
+
+/** The name of a kernels module's instruction set for descriptions: 'WebAssembly relaxed SIMD' or 'WebAssembly SIMD'. */
+export function simdName(module: WebAssembly.Module): string {
+  return builds.get(module) === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD';
 }
 
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);

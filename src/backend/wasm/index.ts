@@ -1,6 +1,8 @@
 /**
  * The WASM backend: runs a plan's kernel steps (src/ops/steps.ts) with the C kernels of src/backend/wasm/c
- * (build/kernels.wasm, WASM SIMD, embedded as base64 so no fetch or file access is needed).
+ * (build/kernels.wasm, WASM SIMD, and build/kernels_relaxed.wasm, the same with relaxed SIMD's
+ * f32x4.relaxed_madd, taken where the engine validates it: engine.ts kernelsModule; both embedded as
+ * base64 so no fetch or file access is needed).
  *
  * Memory: one module instance per prepared network (per worker with threads), whose memory holds
  * the planner's arena with every tensor at its planned offset, then each parameter in kernel form
@@ -28,7 +30,7 @@ import type { NDArray } from '../../ndarray.js';
 import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { filterWeightElements } from '../../ops/steps.js';
 import { ParamCapture, type Backend, type BackendOptions, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
-import { Engine, kernelsModule, scratchOf } from './engine.js';
+import { Engine, kernelsModule, scratchOf, simdName } from './engine.js';
 import { withScratch } from '../../ops/plan.js';
 import type { KernelStep } from '../../ops/steps.js';
 import {
@@ -39,8 +41,8 @@ import { WorkerPool, hardwareThreads, sharedMemorySupported, workersSupported } 
 import { prepareWasmTraining, trainingScratchBytes } from './training.js';
 
 export { KERNELS_ABI, type KernelsExports } from './kernels_abi.js';
-export { KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
-export { kernelsModule } from './engine.js';
+export { KERNELS_WASM_BYTES, KERNELS_RELAXED_WASM_BYTES } from './kernels_bytes.generated.js';
+export { kernelsModule, kernelsBuild, relaxedSimdSupported, setWasmSimd, simdName, wasmSimdChoice, type WasmSimd } from './engine.js';
 export { prepareWasmTraining, trainingScratchBytes, WasmPreparedTraining, LOSS_CODES, UPDATE_CODES } from './training.js';
 export { packFilters, subBatchPlan, batchAxes, planBatch, type KernelPlan, type ParamSource, type ExecPlan } from './layout.js';
 
@@ -95,7 +97,7 @@ export class WasmPreparedNetwork implements PreparedNetwork {
 
   private constructor(
     plan: ExecPlan, params: readonly ParamSource[], engine: Engine | null, pool: WorkerPool | null, sizes: number[],
-    axes: ('first' | 'last')[] | null, why: ThreadReason, shared: { inputs: Float32Array[]; outputs: Float32Array[] } | null = null,
+    axes: ('first' | 'last')[] | null, why: ThreadReason, simd: string, shared: { inputs: Float32Array[]; outputs: Float32Array[] } | null = null,
   ) {
     this.#plan = plan;
     this.#params = params;
@@ -108,7 +110,7 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     this.#shared = shared;
     this.threads = pool ? pool.size : 1;
     const how = this.threads === 1 ? 'calling thread' : `${this.threads} worker threads, batch split ${sizes.join('+')}${shared ? ', shared memory' : ''}`;
-    this.description = `WebAssembly SIMD (${how}${why === 'option' ? ', threads option' : ''})`;
+    this.description = `${simd} (${how}${why === 'option' ? ', threads option' : ''})`;
   }
 
   /** Prepares `plan` with `params` (plan.params order). */
@@ -128,13 +130,13 @@ export class WasmPreparedNetwork implements PreparedNetwork {
       threads = Math.min(requested ?? (await defaultThreads(exec, batch)), batch);
     }
     const why: ThreadReason = requested === undefined ? 'default' : 'option';
-    if (threads === 1) return new WasmPreparedNetwork(exec, params, await Engine.create(module, exec), null, [], axes, why);
+    if (threads === 1) return new WasmPreparedNetwork(exec, params, await Engine.create(module, exec), null, [], axes, why, simdName(module));
     const sizes = splitSizes(batch as number, threads);
     const ax = axes as ('first' | 'last')[];
     const plans = sizes.map((b) => subBatchPlan(exec, ax, batch as number, b, scratch));
     const workerArena = plans.reduce((n, p) => n + p.arenaBytes, 0);
     if (!sharedMemorySupported()) {
-      const net = new WasmPreparedNetwork(exec, params, null, await WorkerPool.create(module, plans), sizes, axes, why);
+      const net = new WasmPreparedNetwork(exec, params, null, await WorkerPool.create(module, plans), sizes, axes, why, simdName(module));
       net.#workerArenaBytes = workerArena;
       return net;
     }
@@ -153,7 +155,7 @@ export class WasmPreparedNetwork implements PreparedNetwork {
     });
     const pool = await WorkerPool.create(module, plans, io);
     const views = { inputs: inputs.map((t) => new Float32Array(t.buffer)), outputs: outputs.map((t) => new Float32Array(t.buffer)) };
-    const net = new WasmPreparedNetwork(exec, params, null, pool, sizes, axes, why, views);
+    const net = new WasmPreparedNetwork(exec, params, null, pool, sizes, axes, why, simdName(module), views);
     net.#workerArenaBytes = workerArena;
     return net;
   }

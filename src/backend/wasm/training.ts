@@ -34,7 +34,7 @@ import {
 } from '../../ops/training.js';
 import type { BackendOptions } from '../backend.js';
 import { backwardScratchBytes, runBackwardStep } from './backward.js';
-import { forwardCall, kernelsModule, queryInstance, stepScratch, type DropoutPlacement } from './engine.js';
+import { forwardCall, kernelsModule, queryInstance, simdName, stepScratch, type DropoutPlacement } from './engine.js';
 import type { KernelsExports } from './kernels_abi.js';
 import { checkStep, FORWARD_OPS, placeBatch, sliceBatch } from './layout.js';
 import { WorkerPool, workersSupported } from './threads.js';
@@ -354,7 +354,7 @@ export class WasmPreparedTraining implements PreparedTraining {
   /** Milliseconds per step of the last run (0 for skipped steps). */
   readonly times: Float64Array;
 
-  private constructor(plan: TrainingPlan, k: KernelsExports, arena: number, arenaBytes: number, threads: Threads | null, note: string) {
+  private constructor(plan: TrainingPlan, k: KernelsExports, arena: number, arenaBytes: number, threads: Threads | null, note: string, simd: string) {
     this.#plan = plan;
     this.#k = k;
     this.#threads = threads;
@@ -365,7 +365,7 @@ export class WasmPreparedTraining implements PreparedTraining {
     this.#calls = plan.steps.map((s) => trainingCall(k, s, addr, batch));
     this.times = new Float64Array(plan.steps.length);
     const how = threads === null ? 'calling thread' : `${threads.sizes.length} worker threads, batch split ${threads.sizes.join('+')}`;
-    this.description = `WebAssembly SIMD training (${how}${note})`;
+    this.description = `${simd} training (${how}${note})`;
   }
 
   static async create(plan: TrainingPlan, options: BackendOptions = {}): Promise<WasmPreparedTraining> {
@@ -398,7 +398,7 @@ export class WasmPreparedTraining implements PreparedTraining {
       threads?.pool.terminate();
       throw new RuntimeError(`wasm backend: cannot grow the module's memory for the training arena (${arenaBytes} bytes; WebAssembly memory is limited to 4 GiB)`);
     }
-    return new WasmPreparedTraining(plan, k, arena, arenaBytes, threads, note);
+    return new WasmPreparedTraining(plan, k, arena, arenaBytes, threads, note, simdName(module));
   }
 
   #view(id: number): Float32Array {

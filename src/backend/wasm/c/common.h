@@ -87,6 +87,34 @@ INLINE v128_t act_vec(int kind, float p0, float p1, v128_t x) {
   }
 }
 
+/*
+ * MADD(acc, a, b) = acc + a*b on four lanes, the multiply-add of every hot loop. The plain SIMD
+ * build multiplies then adds (two roundings, the same on every machine). The relaxed-SIMD build
+ * (-mrelaxed-simd, build/kernels_relaxed.wasm, scripts/build_kernels.mjs) uses f32x4.relaxed_madd,
+ * which the engine runs fused (one rounding, FMA) or as mul + add, whichever the machine does
+ * fastest: results may differ from the plain build by rounding, within every suite's tolerance.
+ */
+#if defined(__wasm_relaxed_simd__)
+#if __has_builtin(__builtin_wasm_relaxed_madd_f32x4)
+/* clang >= 16: relaxed_madd(a, b, c) = a*b + c, the standard opcode 0xfd 0x105 */
+#define MADD(acc, a, b) __builtin_wasm_relaxed_madd_f32x4((a), (b), (acc))
+#else
+/* clang 14-15 only know the proposal's prototype f32x4.fma (opcode 0xfd 0xaf); the build rewrites
+ * every one to relaxed_madd (0xfd 0x105), which computes first*second + third of its operands in
+ * the order given here */
+#define MADD(acc, a, b) __builtin_wasm_fma_f32x4((a), (b), (acc))
+#endif
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
+/* MADD on one float, for the scalar tails of the loops MADD runs: the same instruction (lane 0), so
+ * an element's result never depends on whether it fell in a vector or in a tail (as the sub-batches
+ * of worker threads move elements between them). The plain build compiles it to a scalar mul + add. */
+INLINE float madd1(float acc, float a, float b) {
+  return wasm_f32x4_extract_lane(MADD(wasm_f32x4_splat(acc), wasm_f32x4_splat(a), wasm_f32x4_splat(b)), 0);
+}
+
 /* In-place 4x4 transpose: rows (r0..r3) become columns. */
 #define TRANSPOSE4(r0, r1, r2, r3)                            \
   do {                                                        \

@@ -17,10 +17,10 @@
  * a table of tap offsets from each window origin (no im2col). Two micro-kernels:
  *   - "quads", for batch entries 4g .. 4g + 3 at one position (all of them when B % 4 == 0): one
  *     f32x4 load reads a quad's input. A tile is 2 quads x 4 filters (8 accumulators): per tap,
- *     2 input vector loads, 4 weight splats, 8 mul + 8 add; stores need no shuffle.
+ *     2 input vector loads, 4 weight splats, 8 multiply-adds; stores need no shuffle.
  *   - "lanes", for the B % 4 entries per position no quad covers (every entry when B < 4): a tile
  *     is any 4 output indices (so even batch 1 runs at full width) x 8 filters: per tap, 4 input
- *     splats, 2 weight vector loads, 8 mul + 8 add; the 4x4 blocks are transposed in registers
+ *     splats, 2 weight vector loads, 8 multiply-adds; the 4x4 blocks are transposed in registers
  *     before storing.
  * Blocking: the output positions are cut into blocks whose output for all filters fits in L2
  * (OUT_BLOCK_FLOATS); within a block, taps are processed in chunks of whole channels (at most
@@ -31,8 +31,9 @@
  * size are never computed.
  *
  * Summation order (float32 throughout, identical in both kernels): for each output, acc = 0; for
- * c = 0..C-1, i = 0..k-1, j = 0..k-1 in that order acc = acc + in*w (a separate multiply and add,
- * no FMA; padded positions add 0*w); then acc + bias; then the nonlinearity.
+ * c = 0..C-1, i = 0..k-1, j = 0..k-1 in that order acc = MADD(acc, in, w) (common.h: a separate
+ * multiply and add in the plain SIMD build, relaxed_madd, fused or not, in the relaxed one; padded
+ * positions add 0*w); then acc + bias; then the nonlinearity.
  */
 #include <string.h>
 
@@ -100,18 +101,18 @@ INLINE void quad_tile(const conv_args* a, const float* x0, const float* x1, uint
     const v128_t v0 = wasm_v128_load(b0 + o);
     const v128_t v1 = NQ > 1 ? wasm_v128_load(b1 + o) : v0;
     v128_t w = wasm_v128_load32_splat(wp);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(v0, w));
-    if (NQ > 1) c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(v1, w));
+    c00 = MADD(c00, v0, w);
+    if (NQ > 1) c10 = MADD(c10, v1, w);
     if (NF > 1) {
       w = wasm_v128_load32_splat(wp + 1);
-      c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(v0, w));
-      if (NQ > 1) c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(v1, w));
+      c01 = MADD(c01, v0, w);
+      if (NQ > 1) c11 = MADD(c11, v1, w);
       w = wasm_v128_load32_splat(wp + 2);
-      c02 = wasm_f32x4_add(c02, wasm_f32x4_mul(v0, w));
-      if (NQ > 1) c12 = wasm_f32x4_add(c12, wasm_f32x4_mul(v1, w));
+      c02 = MADD(c02, v0, w);
+      if (NQ > 1) c12 = MADD(c12, v1, w);
       w = wasm_v128_load32_splat(wp + 3);
-      c03 = wasm_f32x4_add(c03, wasm_f32x4_mul(v0, w));
-      if (NQ > 1) c13 = wasm_f32x4_add(c13, wasm_f32x4_mul(v1, w));
+      c03 = MADD(c03, v0, w);
+      if (NQ > 1) c13 = MADD(c13, v1, w);
     }
   }
   v128_t acc[2][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}};
@@ -185,15 +186,15 @@ INLINE void lane_tile(const conv_args* a, const float* x0, const float* x1, cons
     const v128_t v1 = wasm_v128_load32_splat(b1 + o);
     const v128_t v2 = wasm_v128_load32_splat(b2 + o);
     const v128_t v3 = wasm_v128_load32_splat(b3 + o);
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v0, w0));
-    a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v1, w0));
-    a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v2, w0));
-    a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v3, w0));
+    a00 = MADD(a00, v0, w0);
+    a10 = MADD(a10, v1, w0);
+    a20 = MADD(a20, v2, w0);
+    a30 = MADD(a30, v3, w0);
     if (NV > 1) {
-      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v0, w1));
-      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v1, w1));
-      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v2, w1));
-      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v3, w1));
+      a01 = MADD(a01, v0, w1);
+      a11 = MADD(a11, v1, w1);
+      a21 = MADD(a21, v2, w1);
+      a31 = MADD(a31, v3, w1);
     }
   }
   for (int h = 0; h < NV; h++) {
@@ -234,7 +235,7 @@ static void lane_tile1(const conv_args* a, const float* x0, const float* x1, con
   for (int q = a->q0; q < a->q1; q++) {
     const int of = a->offs[q] / 4;
     const v128_t v = wasm_f32x4_make(x0[of], x1[of], x2[of], x3[of]);
-    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, wasm_f32x4_splat(wp[q])));
+    acc = MADD(acc, v, wasm_f32x4_splat(wp[q]));
   }
   if (a->last) {
     if (a->bias_mode == BIAS_TIED) acc = wasm_f32x4_add(acc, wasm_f32x4_splat(a->bias[f]));

@@ -10,7 +10,7 @@
  * pixel and one tap, the F x B block it needs is contiguous. Each (c, y, x) then accumulates
  * 16 batch entries (four f32x4) at a time, then 4, then scalars, over its valid taps (i ascending,
  * j ascending; the tap rows are the i with (y + pad - i) % s == 0) and f ascending: acc += w * dz
- * (multiply, then add). Scratch (img_acts_scratch_bytes): dzT, 4 F outH outW B bytes, then the
+ * (MADD, common.h; madd1 in the scalar tail). Scratch (img_acts_scratch_bytes): dzT, 4 F outH outW B bytes, then the
  * per-pixel tap tables (2 k^2 pointers, 2 k ints).
  */
 #include "backward.h"
@@ -28,11 +28,11 @@ INLINE void pixel_tile(const float* const* wrows, const float* const* blocks, in
     const float* src = blocks[t] + b0;
     for (int f = 0; f < F; f++, src += B) {
       const v128_t w = wasm_v128_load32_splat(wr + f);
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(w, wasm_v128_load(src)));
+      a0 = MADD(a0, w, wasm_v128_load(src));
       if (NV > 1) {
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w, wasm_v128_load(src + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(w, wasm_v128_load(src + 8)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(w, wasm_v128_load(src + 12)));
+        a1 = MADD(a1, w, wasm_v128_load(src + 4));
+        a2 = MADD(a2, w, wasm_v128_load(src + 8));
+        a3 = MADD(a3, w, wasm_v128_load(src + 12));
       }
     }
   }
@@ -88,7 +88,7 @@ int img_acts(const float* dz, const float* w, float* dx, float* scratch, int C, 
         for (; b < B; b++) {
           float acc = 0.0f;
           for (int t = 0; t < nt; t++)
-            for (int f = 0; f < F; f++) acc += wrows[t][f] * blocks[t][(size_t)f * B + b];
+            for (int f = 0; f < F; f++) acc = madd1(acc, wrows[t][f], blocks[t][(size_t)f * B + b]);
           out[b] = acc;
         }
       }

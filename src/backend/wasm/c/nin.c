@@ -6,12 +6,13 @@
  *   out[u, n] = act(bias + sum_c w[u, c] * in[c, n]);   tied b[u], untied b[u, floor(n / B)]
  *
  * Method: tiles of 4 units x 8 n (two f32x4 along n, which is contiguous in both input and output):
- * per c, two input loads, four splat loads of weights, eight mul+add. n-tiles outer, units inner, so
+ * per c, two input loads, four splat loads of weights, eight multiply-adds (MADD, common.h). n-tiles outer, units inner, so
  * one tile's C input rows stay in L1 while every unit passes over them. A last tile of 4 n, then
  * scalars, finish N; a last block of fewer than 4 units repeats its last unit and stores only the
  * real ones.
  *
- * Summation order (float32): acc = 0; for c = 0..C-1 acc += w*in (multiply, then add); + bias; act.
+ * Summation order (float32): acc = 0; for c = 0..C-1 acc = MADD(acc, w, in) (common.h; the scalar tail
+ * madd1, the same instruction); + bias; act.
  */
 #include "common.h"
 
@@ -38,15 +39,15 @@ INLINE void nin_tile(const float* in, const float* w, const float* bias, float* 
     const v128_t v1 = wasm_v128_load32_splat(w1 + c);
     const v128_t v2 = wasm_v128_load32_splat(w2 + c);
     const v128_t v3 = wasm_v128_load32_splat(w3 + c);
-    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(v0, x0));
-    a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(v1, x0));
-    a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(v2, x0));
-    a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(v3, x0));
+    a00 = MADD(a00, v0, x0);
+    a10 = MADD(a10, v1, x0);
+    a20 = MADD(a20, v2, x0);
+    a30 = MADD(a30, v3, x0);
     if (NV > 1) {
-      a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(v0, x1));
-      a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(v1, x1));
-      a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(v2, x1));
-      a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(v3, x1));
+      a01 = MADD(a01, v0, x1);
+      a11 = MADD(a11, v1, x1);
+      a21 = MADD(a21, v2, x1);
+      a31 = MADD(a31, v3, x1);
     }
   }
   v128_t acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
@@ -77,7 +78,7 @@ int nin(const float* in, const float* w, const float* bias, float* out, int C, i
     for (int u = 0; u < U; u++) {
       const float* wu = w + (size_t)u * C;
       float acc = 0.0f;
-      for (int c = 0; c < C; c++) acc += wu[c] * in[(size_t)c * N + n];
+      for (int c = 0; c < C; c++) acc = madd1(acc, wu[c], in[(size_t)c * N + n]);
       if (bias_mode == BIAS_TIED) acc += bias[u];
       if (bias_mode == BIAS_UNTIED) acc += bias[(size_t)u * P + n / B];
       out[(size_t)u * N + n] = act_scalar(act, p0, p1, acc);

@@ -7,7 +7,7 @@
  *   nin_grad_weight: dW[u, c] = sum_n dz[u, n] x[c, n]
  *
  * Method: nin_grad_input keeps 4 channels x 8 n (two f32x4 along n, contiguous in dz and dx) in
- * registers and loops u ascending (acc += w * dz, multiply then add); scalars finish N.
+ * registers and loops u ascending (acc = MADD(acc, w, dz), common.h); scalars (madd1) finish N.
  * nin_grad_weight computes, for each u, the dot products with 4 channels at a time sharing the dz
  * loads, f32x4 along n (four lanes, then ((l0 + l1) + (l2 + l3)), then the tail).
  */
@@ -29,8 +29,8 @@ int nin_grad_input(const float* dz, const float* w, float* dx, int C, int U, int
         const float* wu = w + (size_t)u * C + c0;
         for (int r = 0; r < nc; r++) {
           const v128_t wv = wasm_f32x4_splat(wu[r]);
-          acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(wv, d0));
-          acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(wv, d1));
+          acc[r][0] = MADD(acc[r][0], wv, d0);
+          acc[r][1] = MADD(acc[r][1], wv, d1);
         }
       }
       for (int r = 0; r < nc; r++) {
@@ -41,7 +41,7 @@ int nin_grad_input(const float* dz, const float* w, float* dx, int C, int U, int
     for (; n < (size_t)N; n++)
       for (int r = 0; r < nc; r++) {
         float acc = 0.0f;
-        for (int u = 0; u < U; u++) acc += w[(size_t)u * C + c0 + r] * dz[(size_t)u * N + n];
+        for (int u = 0; u < U; u++) acc = madd1(acc, w[(size_t)u * C + c0 + r], dz[(size_t)u * N + n]);
         dx[(size_t)(c0 + r) * N + n] = acc;
       }
   }
@@ -62,17 +62,17 @@ int nin_grad_weight(const float* x, const float* dz, float* dw, int C, int U, in
       int n = 0;
       for (; n + 4 <= N; n += 4) {
         const v128_t dv = wasm_v128_load(d + n);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(dv, wasm_v128_load(x0 + n)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(dv, wasm_v128_load(x1 + n)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(dv, wasm_v128_load(x2 + n)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(dv, wasm_v128_load(x3 + n)));
+        a0 = MADD(a0, dv, wasm_v128_load(x0 + n));
+        a1 = MADD(a1, dv, wasm_v128_load(x1 + n));
+        a2 = MADD(a2, dv, wasm_v128_load(x2 + n));
+        a3 = MADD(a3, dv, wasm_v128_load(x3 + n));
       }
       float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
       for (; n < N; n++) {
-        s0 += d[n] * x0[n];
-        s1 += d[n] * x1[n];
-        s2 += d[n] * x2[n];
-        s3 += d[n] * x3[n];
+        s0 = madd1(s0, d[n], x0[n]);
+        s1 = madd1(s1, d[n], x1[n]);
+        s2 = madd1(s2, d[n], x2[n]);
+        s3 = madd1(s3, d[n], x3[n]);
       }
       out[c] = s0;
       out[c + 1] = s1;

@@ -29,18 +29,18 @@ INLINE void dot4(const float* xrow, const float* dzp, size_t fs, int B, float* t
   int b = 0;
   for (; b + 4 <= B; b += 4) {
     const v128_t xv = wasm_v128_load(xrow + b);
-    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(dzp + b)));
-    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(dzp + fs + b)));
-    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xv, wasm_v128_load(dzp + 2 * fs + b)));
-    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xv, wasm_v128_load(dzp + 3 * fs + b)));
+    a0 = MADD(a0, xv, wasm_v128_load(dzp + b));
+    a1 = MADD(a1, xv, wasm_v128_load(dzp + fs + b));
+    a2 = MADD(a2, xv, wasm_v128_load(dzp + 2 * fs + b));
+    a3 = MADD(a3, xv, wasm_v128_load(dzp + 3 * fs + b));
   }
   float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   for (; b < B; b++) {
     const float xv = xrow[b];
-    s0 += xv * dzp[b];
-    s1 += xv * dzp[fs + b];
-    s2 += xv * dzp[2 * fs + b];
-    s3 += xv * dzp[3 * fs + b];
+    s0 = madd1(s0, xv, dzp[b]);
+    s1 = madd1(s1, xv, dzp[fs + b]);
+    s2 = madd1(s2, xv, dzp[2 * fs + b]);
+    s3 = madd1(s3, xv, dzp[3 * fs + b]);
   }
   t[0] += s0;
   t[1] += s1;
