@@ -71,7 +71,7 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: Are
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
-  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.elementwise].join('\n');
+  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.weight_layout, WGSL.elementwise].join('\n');
   if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
   return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
 }
