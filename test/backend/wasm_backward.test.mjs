@@ -27,6 +27,7 @@ import { Conv2DCCLayer, NINLayer_c01b } from '../../dist/layers/cuda_convnet.js'
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
+import { size, randArray, expectClose } from '../support/check.mjs';
 
 const available = await wasmBackend.available();
 if (!available) {
@@ -37,16 +38,8 @@ if (!available) {
 }
 const mod = available ? await kernelsModule() : null;
 
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
 const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
 const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
-
-function randArray(shape, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  const data = new Float32Array(size(shape));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * next();
-  return { data, shape: [...shape] };
-}
 
 /** A fresh kernels instance with a bump allocator over its memory. */
 function kernels() {
@@ -66,21 +59,6 @@ function kernels() {
     },
     read: (p, n) => new Float32Array(k.memory.buffer, p, n).slice(),
   };
-}
-
-/** Every element within tol(i) of the float64 reference (length first); reports the worst. */
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.data.length, `${label}: element count`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref.data[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref?.data[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
 }
 
 const NL = [
