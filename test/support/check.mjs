@@ -39,11 +39,13 @@ export function expectClose(ours, ref, tol, label) {
   assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${r[at]} (tolerance ${at >= 0 ? t(at) : 0})`);
 }
 
+const show = (v) => (Object.is(v, -0) ? '-0' : String(v));
+
 /** Checks the element count, then every value the same as `ref`'s bit for bit (Object.is: -0 is not 0, NaN is NaN). */
 export function expectExact(ours, ref, label) {
   assert.is(ours.length, ref.length, `${label}: element count`);
   for (let i = 0; i < ours.length; i++) {
-    if (!Object.is(ours[i], ref[i])) assert.unreachable(`${label}: element ${i} is ${ours[i]}, expected exactly ${ref[i]}`);
+    if (!Object.is(ours[i], ref[i])) assert.unreachable(`${label}: element ${i} is ${show(ours[i])}, expected exactly ${show(ref[i])}`);
   }
 }
 
