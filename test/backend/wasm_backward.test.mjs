@@ -28,6 +28,7 @@ import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
 import { size, randArray, expectClose } from '../support/check.mjs';
+import { kernelsInstance } from '../support/wasm_instance.mjs';
 
 const available = await wasmBackend.available();
 if (!available) {
@@ -41,25 +42,7 @@ const mod = available ? await kernelsModule() : null;
 const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
 const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
 
-/** A fresh kernels instance with a bump allocator over its memory. */
-function kernels() {
-  const k = new WebAssembly.Instance(mod, {}).exports;
-  const alloc = (n) => {
-    const p = k.kernels_reserve(Math.max(4 * n, 16), 16);
-    assert.ok(p > 0, 'kernels_reserve');
-    return p;
-  };
-  return {
-    k,
-    alloc,
-    put(a) {
-      const p = alloc(a.data.length);
-      new Float32Array(k.memory.buffer, p, a.data.length).set(a.data);
-      return p;
-    },
-    read: (p, n) => new Float32Array(k.memory.buffer, p, n).slice(),
-  };
-}
+const kernels = () => kernelsInstance(mod);
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],

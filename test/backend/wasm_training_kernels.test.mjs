@@ -20,6 +20,7 @@ import { kernelGradToParam } from '../reference/backward.mjs';
 import { lipschitz, tolerance } from '../reference/layers.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { rand, expectClose, expectExact } from '../support/check.mjs';
+import { kernelsInstance } from '../support/wasm_instance.mjs';
 
 const u = 2 ** -24;
 const available = await wasmBackend.available();
@@ -30,25 +31,7 @@ if (!available) {
 }
 const mod = available ? await kernelsModule() : null;
 
-/** A fresh kernels instance with a bump allocator. */
-function kernels() {
-  const k = new WebAssembly.Instance(mod, {}).exports;
-  const alloc = (n) => {
-    const p = k.kernels_reserve(Math.max(4 * n, 16), 16);
-    assert.ok(p > 0, 'kernels_reserve');
-    return p;
-  };
-  return {
-    k,
-    alloc,
-    put(a) {
-      const p = alloc(a.length);
-      new Float32Array(k.memory.buffer, p, a.length).set(a);
-      return p;
-    },
-    read: (p, n) => new Float32Array(k.memory.buffer, p, n).slice(),
-  };
-}
+const kernels = () => kernelsInstance(mod);
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
