@@ -24,7 +24,7 @@
 //   16 K_CHUNK (WG_Q + WG_F) bytes, at most 10 KiB.
 // Entry points: main (any B), reduce (G * slices > 1: dw = slot 0 + slot 1 + ... in order, one
 //   thread per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep;
-//   the host prepends weight_layout.wgsl for its index map).
+//   the host prepends weight_layout.wgsl for its index map, and slot_sum.wgsl for reduce's sum).
 // Geometry (main): per group, a GEMM dw(Q, F) = xcol(Q, K) x dzcol(K, F), Q = C*k*k taps, K = P*B
 //   (the group's modules, batch innermost). A workgroup computes a TILE_Q x TILE_F tile of one
 //   group, K in chunks of K_CHUNK staged in workgroup memory; a thread computes 4 taps x 4 filters
@@ -243,11 +243,7 @@ fn reduce(
   if (e >= size) {
     return;
   }
-  var s = arena[params.scratch_off + e];
-  for (var g = 1u; g < params.groups * params.slices; g++) {
-    s += arena[params.scratch_off + g * size + e];
-  }
-  arena[params.dw_off + e] = s;
+  arena[params.dw_off + e] = slot_sum(params.scratch_off, size, params.groups * params.slices, e);
 }
 
 @compute @workgroup_size(FLAT)
