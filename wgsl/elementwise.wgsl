@@ -21,7 +21,7 @@
 //   1  params  uniform              Params
 // Overrides: ACT (epilogue.wgsl; activation only).
 // Geometry: workgroup 256; element i = (wg.x + wg.y * num_workgroups.x) * 256 + local index, one
-//   per output element (params.count of them); the host splits the workgroup count over x and y.
+//   per output element (params.count of them; flat.wgsl element()); the host splits the workgroup count over x and y.
 
 struct Params {
   in_off: u32,
@@ -49,12 +49,6 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read_write> arena: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
-
-const FLAT: u32 = 256u;
-
-fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-  return (wg.x + wg.y * nwg.x) * FLAT + li;
-}
 
 // DropoutStep's mix: x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16 (wrapping u32).
 fn hash_mix(v: u32) -> u32 {

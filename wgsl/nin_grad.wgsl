@@ -148,15 +148,13 @@ fn main(
   }
 }
 
-const FLAT: u32 = 256u;
-
 @compute @workgroup_size(FLAT)
 fn reduce(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let size = params.rows * params.cols;
   if (e >= size) {
     return;

@@ -230,15 +230,13 @@ fn main(
   }
 }
 
-const FLAT: u32 = 256u;
-
 @compute @workgroup_size(FLAT)
 fn reduce(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let size = params.q_total * params.filters;
   if (e >= size) {
     return;
@@ -252,7 +250,7 @@ fn to_param_layout(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let F = params.filters;
   if (e >= params.q_total * F) {
     return;
