@@ -27,7 +27,8 @@ import { Conv2DCCLayer, NINLayer_c01b } from '../../dist/layers/cuda_convnet.js'
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
-import { size, randArray, expectClose } from '../support/check.mjs';
+import { size, randArray, expectClose, f64, absOf } from '../support/check.mjs';
+import { NL, convLen } from '../support/backward_cases.mjs';
 import { kernelsInstance } from '../support/wasm_instance.mjs';
 
 const available = await wasmBackend.available();
@@ -39,16 +40,7 @@ if (!available) {
 }
 const mod = available ? await kernelsModule() : null;
 
-const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
-const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
-
 const kernels = () => kernelsInstance(mod);
-
-const NL = [
-  ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
-  ['scaled_tanh', [0.5, 2.27]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
-];
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
 
 const Act = suite('wasm bias_act_grad');
 

@@ -22,14 +22,11 @@ import { Conv2DCCLayer } from '../../dist/layers/cuda_convnet.js';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
-import { size, randArray, expectClose } from '../support/check.mjs';
+import { size, randArray, expectClose, f64, absOf } from '../support/check.mjs';
+import { NL, convLen } from '../support/backward_cases.mjs';
 
 const { device, reason } = await testDevice({ limits: true });
 if (reason) console.log(`  SKIP webgpu backward kernels: ${reason}`);
-
-const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
-const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
 
 /** Tensors laid out one after another at 64-element (256-byte) boundaries. */
 class Layout {
@@ -119,11 +116,6 @@ const offsets = (ids, weights = []) => ({ tensor: (id) => ids[id], weight: (i) =
 // Every other case dispatches with at most 64 workgroups per grid dimension, so the kernels' linear
 // workgroup id over x and y (what a device's 65535 limit needs on large layers) is exercised.
 const maxDim = (n) => (n % 2 ? 64 : 65535);
-
-const NL = [
-  ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
-  ['scaled_tanh', [0.5, 2.27]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
-];
 
 const test = suite('webgpu backward kernels');
 const it = reason ? test.skip : test;

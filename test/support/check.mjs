@@ -7,6 +7,12 @@ import { mulberry32 } from '../reference/random.mjs';
 /** Elements of a tensor of `shape`. */
 export const size = (shape) => shape.reduce((n, d) => n * d, 1);
 
+/** A { data, shape } array's float64 copy. */
+export const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
+
+/** A { data, shape } array's magnitudes, in float64 (the bound on a sum's rounding takes sums of |terms|). */
+export const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
+
 /** `n` float32 values uniform in [lo, hi), from mulberry32(seed). */
 export function rand(n, seed, lo = -1, hi = 1) {
   const next = mulberry32(seed);
