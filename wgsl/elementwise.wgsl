@@ -4,7 +4,7 @@
 // hash of DropoutStep, u32 arithmetic), global_pool (GlobalPoolLayer: mean over positions) and its
 // gradient, and weight_form (a conv weight from its parameter layout to the kernel layout
 // (C, k, k, F), flipped when the layer flips: src/ops/weights.ts kernelWeights on the device).
-// Compiled with the generated codes and epilogue.wgsl prepended (override ACT).
+// Compiled with the generated codes, epilogue.wgsl (override ACT) and weight_layout.wgsl prepended.
 //
 //   copy          out[i] = in[i]                                               i < count
 //   activation    out[i] = act(in[i])                                          i < count
@@ -21,7 +21,7 @@
 //   1  params  uniform              Params
 // Overrides: ACT (epilogue.wgsl; activation only).
 // Geometry: workgroup 256; element i = (wg.x + wg.y * num_workgroups.x) * 256 + local index, one
-//   per output element (params.count of them); the host splits the workgroup count over x and y.
+//   per output element (params.count of them; flat.wgsl element()); the host splits the workgroup count over x and y.
 
 struct Params {
   in_off: u32,
@@ -49,12 +49,6 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read_write> arena: array<f32>;
 @group(0) @binding(1) var<uniform> params: Params;
-
-const FLAT: u32 = 256u;
-
-fn element(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
-  return (wg.x + wg.y * nwg.x) * FLAT + li;
-}
 
 // DropoutStep's mix: x ^= x >> 16; x *= 0x7feb352d; x ^= x >> 15; x *= 0x846ca68b; x ^= x >> 16 (wrapping u32).
 fn hash_mix(v: u32) -> u32 {
@@ -128,23 +122,8 @@ fn global_pool_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroup
 fn weight_form(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let e = element(wg, nwg, li);
   if (e < params.count) {
-    // e = ((c * k + i) * k + j) * F + f of the kernel layout
-    let k = params.filter_size;
-    let F = params.filters;
-    let f = e % F;
-    let q = e / F;
-    let c = q / (k * k);
-    let r = q - c * k * k;
-    var i = r / k;
-    var j = r - i * k;
-    if (params.flip == 1u) {
-      i = k - 1u - i;
-      j = k - 1u - j;
-    }
-    var src = ((c * k + i) * k + j) * F + f;
-    if (params.src_layout == 0u) {
-      src = ((f * params.channels + c) * k + i) * k + j;
-    }
+    // (weight_layout.wgsl: e of the kernel layout, src of the parameter's)
+    let src = param_index_of_kernel(e, params.channels, params.filter_size, params.filters, params.flip == 1u, params.src_layout == 0u);
     arena[params.out_off + e] = arena[params.in_off + src];
   }
 }

@@ -15,7 +15,8 @@
 //   2  params   uniform              Params
 // Overrides: W_ARENA (1: with A_WEIGHTS, W from the arena at params.a_off, a training plan); A_WEIGHTS (bool); B_K_FAST (bool): stage B with the threads along k instead of j (for
 //   the weight gradient, whose B = x^T is contiguous along k).
-// Entry points: main, reduce (slices > 1: out = slice 0 + slice 1 + ... in order, one thread per element).
+// Entry points: main, reduce (slices > 1: out = slice 0 + slice 1 + ... in order, one thread per element;
+//   slot_sum.wgsl, which the host prepends).
 // Geometry: a workgroup of 16 x 16 threads computes a 64 x 64 tile of out over one slice of K
 //   (params.k_per rows, a multiple of 16), in chunks of 16 staged in workgroup memory (8 KiB); a
 //   thread computes 4 rows x 4 consecutive columns (vec4 along j) with 16 vec4 FMAs per 2
@@ -147,22 +148,16 @@ fn main(
   }
 }
 
-const FLAT: u32 = 256u;
-
 @compute @workgroup_size(FLAT)
 fn reduce(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let size = params.rows * params.cols;
   if (e >= size) {
     return;
   }
-  var s = arena[params.scratch_off + e];
-  for (var t = 1u; t < params.slices; t++) {
-    s += arena[params.scratch_off + t * size + e];
-  }
-  arena[params.out_off + e] = s;
+  arena[params.out_off + e] = slot_sum(params.scratch_off, size, params.slices, e);
 }

@@ -24,7 +24,7 @@
 // Overrides: RULE (update: 0 sgd, 1 momentum, 2 nesterov_momentum, 3 adagrad, 4 rmsprop,
 //   5 adadelta, 6 adam, 7 adamax).
 // Geometry: update: workgroups of 256, element i = (wg.x + wg.y * num_workgroups.x) * 256 + local
-//   index; penalty: one workgroup of 256.
+//   index (flat.wgsl, which the host prepends: FLAT, element()); penalty: one workgroup of FLAT.
 
 struct Params {
   p_off: u32,
@@ -57,11 +57,9 @@ struct Params {
 
 override RULE: u32 = 0u;
 
-const FLAT: u32 = 256u;
-
 @compute @workgroup_size(FLAT)
 fn update(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let i = element(wg, nwg, li);
   if (i >= params.count) {
     return;
   }

@@ -23,7 +23,8 @@
 //   (16, 16, 16) when 64 divides F, (8, 32, 16) when 32 does, else (4, 64, 8); workgroup memory
 //   16 K_CHUNK (WG_Q + WG_F) bytes, at most 10 KiB.
 // Entry points: main (any B), reduce (G * slices > 1: dw = slot 0 + slot 1 + ... in order, one
-//   thread per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep).
+//   thread per element), to_param_layout (dw back to the parameter's layout, WeightGradLayoutStep;
+//   the host prepends weight_layout.wgsl for its index map, and slot_sum.wgsl for reduce's sum).
 // Geometry (main): per group, a GEMM dw(Q, F) = xcol(Q, K) x dzcol(K, F), Q = C*k*k taps, K = P*B
 //   (the group's modules, batch innermost). A workgroup computes a TILE_Q x TILE_F tile of one
 //   group, K in chunks of K_CHUNK staged in workgroup memory; a thread computes 4 taps x 4 filters
@@ -229,24 +230,18 @@ fn main(
   }
 }
 
-const FLAT: u32 = 256u;
-
 @compute @workgroup_size(FLAT)
 fn reduce(
   @builtin(workgroup_id) wg: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let size = params.q_total * params.filters;
   if (e >= size) {
     return;
   }
-  var s = arena[params.scratch_off + e];
-  for (var g = 1u; g < params.groups * params.slices; g++) {
-    s += arena[params.scratch_off + g * size + e];
-  }
-  arena[params.dw_off + e] = s;
+  arena[params.dw_off + e] = slot_sum(params.scratch_off, size, params.groups * params.slices, e);
 }
 
 @compute @workgroup_size(FLAT)
@@ -255,26 +250,12 @@ fn to_param_layout(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let e = (wg.x + wg.y * nwg.x) * FLAT + li;
+  let e = element(wg, nwg, li);
   let F = params.filters;
   if (e >= params.q_total * F) {
     return;
   }
-  // e = ((c * k + i) * k + j) * F + f of the kernel layout
-  let k = params.filter_size;
-  let f = e % F;
-  let q = e / F;
-  let c = q / (k * k);
-  let r = q - c * k * k;
-  var i = r / k;
-  var j = r - i * k;
-  if (params.flip == 1u) {
-    i = k - 1u - i;
-    j = k - 1u - j;
-  }
-  var dst = ((c * k + i) * k + j) * F + f;
-  if (params.dst_layout == 0u) {
-    dst = ((f * params.channels + c) * k + i) * k + j;
-  }
+  // (weight_layout.wgsl: e of the kernel layout, dst of the parameter's)
+  let dst = param_index_of_kernel(e, params.channels, params.filter_size, F, params.flip == 1u, params.dst_layout == 0u);
   arena[params.param_off + dst] = arena[params.dw_off + e];
 }

@@ -27,6 +27,9 @@ import { Conv2DCCLayer, NINLayer_c01b } from '../../dist/layers/cuda_convnet.js'
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
+import { size, randArray, expectClose, f64, absOf } from '../support/check.mjs';
+import { NL, convLen } from '../support/backward_cases.mjs';
+import { kernelsInstance } from '../support/wasm_instance.mjs';
 
 const available = await wasmBackend.available();
 if (!available) {
@@ -37,57 +40,7 @@ if (!available) {
 }
 const mod = available ? await kernelsModule() : null;
 
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
-const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
-const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
-
-function randArray(shape, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  const data = new Float32Array(size(shape));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * next();
-  return { data, shape: [...shape] };
-}
-
-/** A fresh kernels instance with a bump allocator over its memory. */
-function kernels() {
-  const k = new WebAssembly.Instance(mod, {}).exports;
-  const alloc = (n) => {
-    const p = k.kernels_reserve(Math.max(4 * n, 16), 16);
-    assert.ok(p > 0, 'kernels_reserve');
-    return p;
-  };
-  return {
-    k,
-    alloc,
-    put(a) {
-      const p = alloc(a.data.length);
-      new Float32Array(k.memory.buffer, p, a.data.length).set(a.data);
-      return p;
-    },
-    read: (p, n) => new Float32Array(k.memory.buffer, p, n).slice(),
-  };
-}
-
-/** Every element within tol(i) of the float64 reference (length first); reports the worst. */
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.data.length, `${label}: element count`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref.data[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref?.data[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
-}
-
-const NL = [
-  ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
-  ['scaled_tanh', [0.5, 2.27]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
-];
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
+const kernels = () => kernelsInstance(mod);
 
 const Act = suite('wasm bias_act_grad');
 

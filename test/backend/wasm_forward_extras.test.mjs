@@ -10,7 +10,7 @@ import { prepareWasm, wasmBackend, batchAxes, subBatchPlan, kernelsModule } from
 import { RuntimeError } from '../../dist/errors.js';
 import { activationRef, globalPoolRef, softmaxRef } from '../reference/training_ops.mjs';
 import { lipschitz, tolerance } from '../reference/layers.mjs';
-import { mulberry32 } from '../reference/random.mjs';
+import { size, rand, expectClose, expectExact } from '../support/check.mjs';
 
 const u = 2 ** -24;
 const available = await wasmBackend.available();
@@ -20,12 +20,6 @@ if (!available) {
   s(`skipped: the WASM backend is not available here (${reason})`, () => console.log(`  SKIP wasm forward extras: ${reason}`));
   s.run();
 }
-
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
-const rand = (n, seed, lo = -1, hi = 1) => {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
-};
 
 function param(name, data, shape) {
   return { name, version: 0, getValue: () => ({ data: data.slice(), shape: [...shape] }) };
@@ -41,18 +35,6 @@ function planOf(shapes, steps, inputs, outputs) {
     return t;
   });
   return { steps: steps.map((s, index) => ({ layer: `l${index}`, index, ...s })), tensors, inputs, outputs, arenaBytes: offset, alignment: 64 };
-}
-
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  for (let i = 0; i < ours.length; i++) {
-    if (!(Math.abs(ours[i] - ref[i]) <= tol(i))) assert.unreachable(`${label}: element ${i} is ${ours[i]}, reference ${ref[i]} (tolerance ${tol(i)})`);
-  }
-}
-
-function sameBits(a, b, label) {
-  assert.is(a.length, b.length, `${label}: element count`);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${label}: element ${i} is ${a[i]}, expected ${b[i]}`);
 }
 
 const C = 3;
@@ -114,7 +96,7 @@ S('global_pool -> nin (C, U) weight -> activation -> copy -> softmax, each stage
     expectClose(dense, denseRef, (i) => tolerance(C, 1, denseMag[i], denseRef[i]), `nin cu B=${B}`);
     const actRef = activationRef('tanh', [], dense);
     expectClose(act, actRef, (i) => 16 * u * (Math.abs(actRef[i]) + lipschitz('tanh', []) * Math.abs(dense[i])), `activation B=${B}`);
-    sameBits(copied, act, `copy B=${B}`);
+    expectExact(copied, act, `copy B=${B}`);
     const softRef = softmaxRef(copied, U, B);
     expectClose(soft, softRef, (i) => Math.abs(softRef[i]) * (u * 4 + (U + 6) * u), `softmax B=${B}`);
   }
@@ -125,7 +107,7 @@ S("nin with weightLayout 'cu' and a (C, U) weight gives the bits of 'uc' with th
   const x = rand(C * P * B, 3);
   const cu = await run(chain(B, 'cu'), [param('W', wCU, [C, U]), param('b', bias, [U])], x, { threads: 1 });
   const uc = await run(chain(B, 'uc'), [param('W', wUC, [U, C]), param('b', bias, [U])], x, { threads: 1 });
-  cu.forEach((o, i) => sameBits(o, uc[i], `output ${i}`));
+  cu.forEach((o, i) => expectExact(o, uc[i], `output ${i}`));
 });
 
 S('the batch split over worker threads changes no bit (copy and activation counts scale with the sub-batch)', async () => {
@@ -137,7 +119,7 @@ S('the batch split over worker threads changes no bit (copy and activation count
     try {
       assert.match(net.description, new RegExp(`${threads} worker threads`));
       const many = await net.run([x]);
-      many.forEach((o, i) => sameBits(o, one[i], `B=${B} threads=${threads} output ${i}`));
+      many.forEach((o, i) => expectExact(o, one[i], `B=${B} threads=${threads} output ${i}`));
     } finally {
       net.dispose();
     }

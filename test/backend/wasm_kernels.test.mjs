@@ -14,8 +14,8 @@ import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { convNd, filterActsC01b } from '../reference/conv.mjs';
 import { max_pool_2d } from '../reference/pool.mjs';
 import { transpose } from '../reference/array.mjs';
-import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, lipschitz, tolerance } from '../reference/layers.mjs';
+import { size, randArray, expectClose, expectExact } from '../support/check.mjs';
 
 // Without Emscripten the package builds with an empty kernels module: say so and skip.
 const available = await wasmBackend.available();
@@ -24,15 +24,6 @@ if (!available) {
   const s = suite('wasm kernels');
   s(`skipped: the WASM backend is not available here (${reason})`, () => console.log(`  SKIP wasm: ${reason}`));
   s.run();
-}
-
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
-
-function randArray(shape, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  const data = new Float32Array(size(shape));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * next();
-  return { data, shape: [...shape] };
 }
 
 /** A parameter as the backend sees it; `set` bumps the version like Param.setValue. */
@@ -66,29 +57,6 @@ async function runPlan(plan, params, inputs, options = { threads: 1 }) {
     return await net.run(inputs);
   } finally {
     net.dispose();
-  }
-}
-
-/** Every element within tol(i) of the float64 reference; reports the worst. */
-function expectClose(ours, ref, tol, label) {
-  assert.equal(ours.length, ref.length, `${label}: length`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(ours[i] - ref[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at < 0 ? 0 : tol(at)})`);
-}
-
-
-function expectExact(ours, ref, label) {
-  assert.equal(ours.length, ref.length, `${label}: length`);
-  for (let i = 0; i < ref.length; i++) {
-    if (ours[i] !== ref[i]) assert.unreachable(`${label}: element ${i} is ${ours[i]}, expected exactly ${ref[i]}`);
   }
 }
 

@@ -16,6 +16,7 @@ import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { dropoutMaskRef, lossRef, softmaxRef, updateRef, UPDATE_DEFAULTS, weightFormRef } from '../reference/training_ops.mjs';
 import { filterActsC01b } from '../reference/conv.mjs';
 import { mulberry32 } from '../reference/random.mjs';
+import { size, rand, expectClose, expectExact } from '../support/check.mjs';
 
 const u = 2 ** -24;
 const available = await wasmBackend.available();
@@ -25,12 +26,6 @@ if (!available) {
   s(`skipped: the WASM backend is not available here (${reason})`, () => console.log(`  SKIP wasm training: ${reason}`));
   s.run();
 }
-
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
-const rand = (n, seed, lo = -1, hi = 1) => {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
-};
 
 /**
  * A training plan from named tensor shapes and steps (fields name tensors by name): ids in the
@@ -79,25 +74,6 @@ async function trainingPlan(shapes, steps, { inputs, targets, loss, outputs = []
   return { plan, id };
 }
 
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
-}
-
-function sameBits(a, b, label) {
-  assert.is(a.length, b.length, `${label}: element count`);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${label}: element ${i} is ${a[i]}, expected ${b[i]}`);
-}
-
 const hyper = (t = 1, counter = 0, learningRate = 0.01) => ({ learningRate, t, counter });
 
 const Update = suite('wasm training: update rules');
@@ -134,7 +110,7 @@ Update('all 8 rules over 3 runs: parameter and state; update: false leaves them 
       const b = Float64Array.from(refAbs);
       updateRef(rule, refAbs, Float64Array.from(g, Math.abs), stAbs, o, t);
       for (let i = 0; i < n; i++) movedAbs[i] += Math.abs(refAbs[i] - b[i]);
-      if (t === 1) sameBits(before, p0, `${rule}: update false`);
+      if (t === 1) expectExact(before, p0, `${rule}: update false`);
       expectClose(after, ref, (i) => 4 * u * Math.abs(ref[i]) + 64 * u * movedAbs[i] + 1e-30, `${rule} run ${t}: parameter`);
       [s0, s1].slice(0, keeps).forEach((s, k) => expectClose(s, st[k], (i) => 64 * u * Math.abs(stAbs[k][i]) + 1e-30, `${rule} run ${t}: state ${k}`));
     }
@@ -170,8 +146,8 @@ Ops('dropout in a plan: the mask bit for bit against dropoutMaskRef per counter,
     const mask = dropoutMaskRef(U * B, seed, threshold, counter);
     masks.push(mask.join(''));
     const fscale = Math.fround(scale);
-    sameBits(y, Float32Array.from(x, (v, i) => (mask[i] ? Math.fround(v * fscale) : 0)), `y counter ${counter}`);
-    sameBits(dx, Float32Array.from(dy, (v, i) => (mask[i] ? Math.fround(v * fscale) : 0)), `dx counter ${counter}`);
+    expectExact(y, Float32Array.from(x, (v, i) => (mask[i] ? Math.fround(v * fscale) : 0)), `y counter ${counter}`);
+    expectExact(dx, Float32Array.from(dy, (v, i) => (mask[i] ? Math.fround(v * fscale) : 0)), `dx counter ${counter}`);
     const ref = lossRef({ kind: 'squared_error', aggregate: 'sum' }, y, t, U, B);
     assert.ok(Math.abs(loss[0] - ref.loss) <= 4 * u * ref.loss, `loss ${loss[0]} vs ${ref.loss}`);
   }
@@ -254,7 +230,7 @@ Ops('every loss kind through a plan, index and dense targets; bad index targets 
         await rejects(() => tr.run([z, bad], hyper(), { update: false, read: [] }), (e) => e instanceof ValueError && /targets/.test(e.message) && /\[0, 3\)/.test(e.message) && /holds 3/.test(e.message), label);
         // the queue goes on after a failed run
         const [again] = await tr.run([z, t], hyper(), { update: false, read: [id('loss')] });
-        sameBits(again, loss, `${label}: after a failed run`);
+        expectExact(again, loss, `${label}: after a failed run`);
       }
       tr.dispose();
     }
@@ -357,7 +333,7 @@ E2E('loss and every gradient (W1, b1, W2, b2, x) against central differences; de
   const gradIds = ['gW1', 'gb1', 'gW2', 'gb2', 'gx'].map(id);
   const first = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read: [id('loss'), ...gradIds] });
   const again = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read: [id('loss'), ...gradIds] });
-  first.forEach((a, i) => sameBits(again[i], a, `run to run, read ${i}`));
+  first.forEach((a, i) => expectExact(again[i], a, `run to run, read ${i}`));
   const f64 = Object.fromEntries(Object.entries(values).map(([n, v]) => [n, Float64Array.from(v)]));
   const lossRefValue = networkLoss(f64, targets);
   assert.ok(Math.abs(first[0][0] - lossRefValue) <= 2e-6 * Math.abs(lossRefValue), `loss ${first[0][0]} vs ${lossRefValue}`);
@@ -399,7 +375,6 @@ E2E('trainingScratchBytes: filter_acts gets its kernel scratch plus packed filte
   assert.ok(bytes[fa] >= 4 * C * k * k * F, 'room for the packed filters');
 });
 
-
 const Threads = suite('wasm training: the batch split over worker threads');
 
 Threads('the tiny conv network on 2 and 3 workers: gradients within the same bound of finite differences, deterministic run to run, adam applied', async () => {
@@ -425,14 +400,14 @@ Threads('the tiny conv network on 2 and 3 workers: gradients within the same bou
       const read = [id('loss'), ...gradIds, id('z')];
       const a = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read });
       const b = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: false, read });
-      a.forEach((v, i) => sameBits(b[i], v, `threads=${threads}: run to run, read ${i}`));
+      a.forEach((v, i) => expectExact(b[i], v, `threads=${threads}: run to run, read ${i}`));
       assert.ok(Math.abs(a[0][0] - single[0][0]) <= 2e-6 * Math.abs(single[0][0]), `threads=${threads}: loss ${a[0][0]} vs ${single[0][0]} on one thread`);
       names.forEach((name, j) => {
         const big = Math.max(...fds[j].map(Math.abs));
         expectClose(a[1 + j], fds[j], () => 2e-6 * big, `threads=${threads}: d loss / d ${name}`);
       });
       // the forward output of each slice is the single thread's, bit for bit (no sum crosses the batch)
-      sameBits(a[6], single[6], `threads=${threads}: network output`);
+      expectExact(a[6], single[6], `threads=${threads}: network output`);
       const after = await tr.run([values.x, targets], hyper(1, 0, 0.01), { update: true, read: ['W1', 'b1', 'W2', 'b2'].map(id) });
       after.forEach((p, j) => expectClose(p, single[7 + j], (i) => 4 * u * Math.abs(single[7 + j][i]) + 64 * u * 0.01, `threads=${threads}: ${names[j]} after adam`));
       // a bad target is still a ValueError naming the targets
@@ -474,11 +449,11 @@ Threads('dropout on a batch-first and a batch-last tensor: each slice draws the 
   }
   const m1 = dropoutMaskRef(6 * Bt, seed, threshold, 5);
   const m2 = dropoutMaskRef(6 * Bt, 78, threshold, 5);
-  sameBits(results[0][0], Float32Array.from(x, (v, i) => (m1[i] ? v * 2 : 0)), 'batch-first mask');
+  expectExact(results[0][0], Float32Array.from(x, (v, i) => (m1[i] ? v * 2 : 0)), 'batch-first mask');
   const ytRef = Float32Array.from({ length: 6 * Bt }, (_, i) => results[0][0][(i % Bt) * 6 + Math.floor(i / Bt)]);
-  sameBits(results[0][1], Float32Array.from(ytRef, (v, i) => (m2[i] ? v * 2 : 0)), 'batch-last mask');
+  expectExact(results[0][1], Float32Array.from(ytRef, (v, i) => (m2[i] ? v * 2 : 0)), 'batch-last mask');
   for (const r of [1, 2]) {
-    [0, 1, 2].forEach((j) => sameBits(results[r][j], results[0][j], `threads=${r + 1}: read ${j}`));
+    [0, 1, 2].forEach((j) => expectExact(results[r][j], results[0][j], `threads=${r + 1}: read ${j}`));
     assert.ok(Math.abs(results[r][3][0] - results[0][3][0]) <= 8 * u * results[0][3][0], `threads=${r + 1}: loss`);
   }
 });
@@ -536,9 +511,9 @@ Api('write, run and read are ordered; bad arguments name themselves; dispose', a
   const r3 = tr.read([id('p')]);
   await w1;
   await w2;
-  sameBits((await r1)[0], Float32Array.from([9.5, 9, 8.5, 8]), 'run');
-  sameBits((await r2)[0], Float32Array.from([9.5, 9, 8.5, 8]), 'read after run');
-  sameBits((await r3)[0], Float32Array.from([0, 0, 0, 0]), 'read after write');
+  expectExact((await r1)[0], Float32Array.from([9.5, 9, 8.5, 8]), 'run');
+  expectExact((await r2)[0], Float32Array.from([9.5, 9, 8.5, 8]), 'read after run');
+  expectExact((await r3)[0], Float32Array.from([0, 0, 0, 0]), 'read after write');
   await rejects(() => tr.run([new Float32Array(3)], hyper(), { update: true, read: [] }), (e) => e instanceof ValueError && /run input 0 must be a Float32Array of 4 values/.test(e.message), 'input size');
   await rejects(() => tr.run([g, g], hyper(), { update: true, read: [] }), (e) => e instanceof ValueError && /needs 1 input arrays/.test(e.message), 'input count');
   await rejects(() => tr.run([g], { learningRate: 0.1, t: 0, counter: 0 }, { update: true, read: [] }), (e) => e instanceof ValueError && /t=0/.test(e.message), 'hyper t');

@@ -19,6 +19,8 @@ import {
 import { kernelGradToParam } from '../reference/backward.mjs';
 import { lipschitz, tolerance } from '../reference/layers.mjs';
 import { mulberry32 } from '../reference/random.mjs';
+import { rand, expectClose, expectExact } from '../support/check.mjs';
+import { kernelsInstance } from '../support/wasm_instance.mjs';
 
 const u = 2 ** -24;
 const available = await wasmBackend.available();
@@ -29,52 +31,7 @@ if (!available) {
 }
 const mod = available ? await kernelsModule() : null;
 
-function rand(n, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
-}
-
-/** A fresh kernels instance with a bump allocator. */
-function kernels() {
-  const k = new WebAssembly.Instance(mod, {}).exports;
-  const alloc = (n) => {
-    const p = k.kernels_reserve(Math.max(4 * n, 16), 16);
-    assert.ok(p > 0, 'kernels_reserve');
-    return p;
-  };
-  return {
-    k,
-    alloc,
-    put(a) {
-      const p = alloc(a.length);
-      new Float32Array(k.memory.buffer, p, a.length).set(a);
-      return p;
-    },
-    read: (p, n) => new Float32Array(k.memory.buffer, p, n).slice(),
-  };
-}
-
-/** Every element within tol(i) of the reference (length first); reports the worst. */
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
-}
-
-function expectExact(ours, ref, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  for (let i = 0; i < ours.length; i++) {
-    if (!Object.is(ours[i], ref[i])) assert.unreachable(`${label}: element ${i} is ${ours[i]}, expected ${ref[i]}`);
-  }
-}
+const kernels = () => kernelsInstance(mod);
 
 const NL = [
   ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],

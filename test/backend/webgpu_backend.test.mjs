@@ -12,7 +12,7 @@ import { transpose } from '../reference/array.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { launchOf, pipelineKey, prepareWebGpu, stepPlan, webgpuBackend, WGSL } from '../../dist/backend/webgpu/index.js';
-import { workgroupGrid } from '../../dist/backend/webgpu/geometry.js';
+import { FLAT_WORKGROUP, workgroupGrid } from '../../dist/backend/webgpu/geometry.js';
 
 
 const f32 = toFloat32;
@@ -36,8 +36,13 @@ function convPlan(o) {
 const geometry = suite('webgpu kernel geometry (no device)');
 
 geometry('every file of wgsl/ is embedded, each starting with its header comment', () => {
-  assert.equal(Object.keys(WGSL).sort(), ['arena_scalar', 'arena_vec4', 'bias_act_grad', 'elementwise', 'epilogue', 'filter_acts', 'gemm', 'img_acts', 'max_pool', 'max_pool_grad', 'nin', 'nin_grad', 'softmax', 'transpose', 'update', 'weight_acts']);
+  assert.equal(Object.keys(WGSL).sort(), ['arena_scalar', 'arena_vec4', 'bias_act_grad', 'elementwise', 'epilogue', 'filter_acts', 'flat', 'gemm', 'img_acts', 'max_pool', 'max_pool_grad', 'nin', 'nin_grad', 'slot_sum', 'softmax', 'transpose', 'update', 'weight_acts', 'weight_layout']);
   for (const [name, text] of Object.entries(WGSL)) assert.ok(text.startsWith(`// ${name}.wgsl: `), name);
+});
+
+geometry('flat.wgsl\'s workgroup is the one the host dispatches for (FLAT_WORKGROUP)', () => {
+  assert.ok(WGSL.flat.includes(`const FLAT: u32 = ${FLAT_WORKGROUP}u;`), `flat.wgsl declares FLAT = ${FLAT_WORKGROUP}`);
+  for (const name of ['elementwise', 'update', 'nin_grad', 'weight_acts']) assert.not.match(WGSL[name], /const FLAT\b/, `${name} takes FLAT from flat.wgsl`);
 });
 
 geometry('workgroup counts beyond 65535 are split over x and y', () => {

@@ -22,21 +22,11 @@ import { Conv2DCCLayer } from '../../dist/layers/cuda_convnet.js';
 import { transpose } from '../reference/array.mjs';
 import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
+import { size, randArray, expectClose, f64, absOf } from '../support/check.mjs';
+import { NL, convLen } from '../support/backward_cases.mjs';
 
 const { device, reason } = await testDevice({ limits: true });
 if (reason) console.log(`  SKIP webgpu backward kernels: ${reason}`);
-
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
-const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
-const f64 = (a) => ({ data: Float64Array.from(a.data), shape: [...a.shape] });
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
-
-function randArray(shape, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  const data = new Float32Array(size(shape));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * next();
-  return { data, shape: [...shape] };
-}
 
 /** Tensors laid out one after another at 64-element (256-byte) boundaries. */
 class Layout {
@@ -122,29 +112,10 @@ async function runLaunches(launches, arena, weights = new Float32Array(4)) {
   }
 }
 
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.data.length, `${label}: element count`);
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref.data[i]) - tol(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref?.data[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
-}
-
 const offsets = (ids, weights = []) => ({ tensor: (id) => ids[id], weight: (i) => weights[i] });
 // Every other case dispatches with at most 64 workgroups per grid dimension, so the kernels' linear
 // workgroup id over x and y (what a device's 65535 limit needs on large layers) is exercised.
 const maxDim = (n) => (n % 2 ? 64 : 65535);
-
-const NL = [
-  ['linear', []], ['rectify', []], ['leaky_rectify', [0.1]], ['sigmoid', []], ['tanh', []],
-  ['scaled_tanh', [0.5, 2.27]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
-];
 
 const test = suite('webgpu backward kernels');
 const it = reason ? test.skip : test;

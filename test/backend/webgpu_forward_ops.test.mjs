@@ -14,23 +14,11 @@ import { Param } from '../../dist/layers/base.js';
 import { ValueError } from '../../dist/errors.js';
 import { launchOf, prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
 import { activationRef, globalPoolRef, softmaxRef } from '../reference/training_ops.mjs';
-import { mulberry32 } from '../reference/random.mjs';
 import { tolerance } from '../reference/layers.mjs';
+import { rand, expectClose } from '../support/check.mjs';
 
 const ULP = 2 ** -23;
 const LIMITS = { minStorageBufferOffsetAlignment: 256, maxStorageBufferBindingSize: 1 << 27, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535 };
-
-function rand(n, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
-}
-
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  let at = -1;
-  for (let i = 0; i < ours.length; i++) if (!(Math.abs(ours[i] - ref[i]) <= tol(i)) && at < 0) at = i;
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at >= 0 ? tol(at) : 0})`);
-}
 
 const geometry = suite('webgpu forward ops: launches (no device)');
 

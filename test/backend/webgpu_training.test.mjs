@@ -25,37 +25,13 @@ import {
 import { actGrad, biasGrad, imgActsC01b, kernelGradToParam, maxPoolGradC01b, ninGrad, weightActsC01b } from '../reference/backward.mjs';
 import { poolWindows } from '../reference/pool.mjs';
 import { filterActsC01b } from '../reference/conv.mjs';
-import { mulberry32 } from '../reference/random.mjs';
 import { nonlinearity, tolerance } from '../reference/layers.mjs';
+import { size, rand, expectClose, relative } from '../support/check.mjs';
 
 const { device, reason } = await testDevice();
 if (reason) console.log(`  SKIP webgpu training executor: ${reason}`);
 
-const size = (shape) => shape.reduce((n, d) => n * d, 1);
 const ULP = 2 ** -23;
-
-function rand(n, seed, lo = -1, hi = 1) {
-  const next = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
-}
-
-/** Checks the element count, then every value within tol(i) (a number or a function of the index). */
-function expectClose(ours, ref, tol, label) {
-  assert.is(ours.length, ref.length, `${label}: element count`);
-  const t = typeof tol === 'function' ? tol : () => tol;
-  let at = -1;
-  let excess = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const e = Math.abs(ours[i] - ref[i]) - t(i);
-    if (!(e <= 0) && (at < 0 || e > excess)) {
-      at = i;
-      excess = e;
-    }
-  }
-  assert.ok(at < 0, `${label}: element ${at} is ${ours[at]}, reference ${ref[at]} (tolerance ${at >= 0 ? t(at) : 0})`);
-}
-
-const relative = (ref, r, abs = 0) => (i) => r * Math.abs(ref[i]) + abs;
 
 /** A training plan written by hand: tensors one after another at 256-byte boundaries. */
 class PlanBuilder {

@@ -149,16 +149,8 @@ export class WorkerPool {
    * buffers hold; resolves with every worker's outputs (empty with shared buffers) and step times.
    */
   run(parts: Float32Array[][] | null): Promise<{ outputs: Float32Array[][]; times: Float64Array[] }> {
-    if (this.#failed) return Promise.reject(new RuntimeError(`wasm backend: a worker thread failed earlier: ${this.#failed.message}`));
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { remaining: this.#workers.length, outputs: [], times: [], resolve, reject });
-      this.#workers.forEach((w, i) => {
-        w.keepAlive(true);
-        if (parts === null) w.post({ type: 'run', id });
-        else w.post({ type: 'run', id, inputs: parts[i] }, parts[i].map((x) => x.buffer as ArrayBuffer));
-      });
-    });
+    if (parts === null) return this.runEach(this.#workers.map(() => ({})), this.#workers.map(() => []));
+    return this.runEach(parts.map((inputs) => ({ inputs })), parts.map((inputs) => inputs.map((x) => x.buffer as ArrayBuffer)));
   }
 
   /**

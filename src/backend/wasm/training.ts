@@ -111,6 +111,13 @@ function checkTrainingStep(k: KernelsExports, s: TrainingStep, tensors: readonly
   const dims = (...d: unknown[]) => {
     if (!d.every(isPositiveInt)) fail(s, `has sizes [${d.join(', ')}] that are not all positive integers`);
   };
+  // weight_form and weight_grad_layout: a conv weight (or its gradient) moved between two layouts
+  const relayout = (f: { channels: number; filterSize: number; filters: number; weightLayout: unknown }, from: unknown, fromWhat: string, to: unknown, toWhat: string) => {
+    dims(f.channels, f.filterSize, f.filters);
+    if (f.weightLayout !== 'fckk' && f.weightLayout !== 'ckkf') fail(s, `has weightLayout ${String(f.weightLayout)}`);
+    tensor(from, filterWeightElements(f), fromWhat);
+    tensor(to, filterWeightElements(f), toWhat);
+  };
   if (!['forward', 'backward', 'update'].includes(s.phase)) fail(s, `has phase ${String(s.phase)}`);
   if (FORWARD_OPS.includes(s.op)) {
     const f = s as KernelStep;
@@ -123,10 +130,7 @@ function checkTrainingStep(k: KernelsExports, s: TrainingStep, tensors: readonly
   } else {
     switch (s.op) {
       case 'weight_form':
-        dims(s.channels, s.filterSize, s.filters);
-        if (s.weightLayout !== 'fckk' && s.weightLayout !== 'ckkf') fail(s, `has weightLayout ${String(s.weightLayout)}`);
-        tensor(s.input, filterWeightElements(s), 'parameter');
-        tensor(s.output, filterWeightElements(s), 'kernel-form weight');
+        relayout(s, s.input, 'parameter', s.output, 'kernel-form weight');
         break;
       case 'loss': {
         dims(s.units, s.batch);
@@ -201,10 +205,7 @@ function checkTrainingStep(k: KernelsExports, s: TrainingStep, tensors: readonly
         break;
       }
       case 'weight_grad_layout':
-        dims(s.channels, s.filterSize, s.filters);
-        if (s.weightLayout !== 'fckk' && s.weightLayout !== 'ckkf') fail(s, `has weightLayout ${String(s.weightLayout)}`);
-        tensor(s.weightGrad, filterWeightElements(s), 'kernel-form weight gradient');
-        tensor(s.paramGrad, filterWeightElements(s), 'parameter gradient');
+        relayout(s, s.weightGrad, 'kernel-form weight gradient', s.paramGrad, 'parameter gradient');
         break;
       case 'max_pool_grad': {
         dims(s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols);

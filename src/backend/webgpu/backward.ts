@@ -34,10 +34,15 @@ export interface BackwardOffsets {
 
 /**
  * The WGSL source of a backward kernel file: bias_act_grad gets the generated codes (ACT_*, BIAS_*
- * of src/ops/codes.ts) and epilogue.wgsl (override ACT, expm1_accurate) prepended.
+ * of src/ops/codes.ts) and epilogue.wgsl (override ACT, expm1_accurate) prepended, weight_acts
+ * weight_layout.wgsl (param_index_of_kernel), flat.wgsl and slot_sum.wgsl, nin_grad flat.wgsl and
+ * slot_sum.wgsl (their reduce passes).
  */
 export function backwardSource(file: BackwardFile): string {
-  return file === 'bias_act_grad' ? `${WGSL_CODES}\n${WGSL.epilogue}\n${WGSL.bias_act_grad}` : WGSL[file];
+  if (file === 'bias_act_grad') return `${WGSL_CODES}\n${WGSL.epilogue}\n${WGSL.bias_act_grad}`;
+  if (file === 'weight_acts') return `${WGSL.weight_layout}\n${WGSL.flat}\n${WGSL.slot_sum}\n${WGSL.weight_acts}`;
+  if (file === 'nin_grad') return `${WGSL.flat}\n${WGSL.slot_sum}\n${WGSL.nin_grad}`;
+  return WGSL[file];
 }
 
 const TILE = 64;

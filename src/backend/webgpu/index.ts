@@ -50,11 +50,11 @@ export interface WebGpuPrepareOptions extends BackendOptions {
 }
 
 /**
- * Prepares a plan with its parameters (in plan.params order) on a device: the entry point the
- * backend and the kernel tests share. A lost device rejects with a RuntimeError naming the reason;
- * a lost default device is replaced by a new one (once).
+ * `create` on the device `options` name (or the default one), given a handle with the options'
+ * kernel variants. A lost device rejects with a RuntimeError naming the reason; a lost default
+ * device is replaced by a new one (once).
  */
-export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
+async function onDevice<T>(options: WebGpuPrepareOptions, create: (handle: DeviceHandle) => Promise<T>): Promise<T> {
   let lost: unknown = null;
   for (;;) {
     let h: DeviceHandle;
@@ -64,9 +64,8 @@ export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSour
       // (no adapter after a loss: the loss is what compile() must hear, to fall back with 'auto')
       throw lost ?? e;
     }
-    const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, timestamps: h.timestamps && options.profile !== false };
     try {
-      return await WebGpuPreparedNetwork.create(handle, plan, params);
+      return await create({ ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile });
     } catch (e) {
       if (!isDeviceLost(e) || options.device !== undefined) throw e;
       forgetDefaultDevice(h);
@@ -77,28 +76,20 @@ export async function prepareWebGpu(plan: KernelPlan, params: readonly ParamSour
 }
 
 /**
+ * Prepares a plan with its parameters (in plan.params order) on a device: the entry point the
+ * backend and the kernel tests share. A lost device rejects with a RuntimeError naming the reason;
+ * a lost default device is replaced by a new one (once).
+ */
+export function prepareWebGpu(plan: KernelPlan, params: readonly ParamSource[], options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedNetwork> {
+  return onDevice(options, (h) => WebGpuPreparedNetwork.create({ ...h, timestamps: h.timestamps && options.profile !== false }, plan, params));
+}
+
+/**
  * Prepares a training plan (src/ops/training.ts) on a device: one arena of plan.arenaBytes, zeroed.
  * A lost default device is replaced by a new one (once), as for prepareWebGpu.
  */
-export async function prepareWebGpuTraining(plan: TrainingPlan, options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedTraining> {
-  let lost: unknown = null;
-  for (;;) {
-    let h: DeviceHandle;
-    try {
-      h = await handleFor(options);
-    } catch (e) {
-      throw lost ?? e;
-    }
-    const handle = { ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile };
-    try {
-      return await WebGpuPreparedTraining.create(handle, plan);
-    } catch (e) {
-      if (!isDeviceLost(e) || options.device !== undefined) throw e;
-      forgetDefaultDevice(h);
-      if (lost !== null) throw e;
-      lost = e;
-    }
-  }
+export function prepareWebGpuTraining(plan: TrainingPlan, options: WebGpuPrepareOptions = {}): Promise<WebGpuPreparedTraining> {
+  return onDevice(options, (h) => WebGpuPreparedTraining.create(h, plan));
 }
 
 export const webgpuBackend: Backend = Object.freeze({

@@ -59,8 +59,9 @@ function definesKey(defines: Defines): string {
 /**
  * The WGSL source of a family: its defines as consts, then, for the GEMM kernels, their view of the
  * arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated epilogue codes (src/ops/codes.ts),
- * epilogue.wgsl and the shared GEMM core gemm.wgsl, then the kernel file. Whole files, in this
- * order, never fragments.
+ * epilogue.wgsl and the shared GEMM core gemm.wgsl, then the kernel file; for the flat passes
+ * (elementwise, update) flat.wgsl, and for elementwise the codes, epilogue.wgsl and weight_layout.wgsl
+ * too. Whole files, in this order, never fragments.
  */
 export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: ArenaView = 'scalar'): string {
   const consts = Object.keys(defines)
@@ -71,7 +72,8 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: Are
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
-  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.elementwise].join('\n');
+  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.flat, WGSL.weight_layout, WGSL.elementwise].join('\n');
+  if (family === 'update') return [consts + WGSL.flat, WGSL.update].join('\n');
   if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
   return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
 }

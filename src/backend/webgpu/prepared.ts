@@ -18,13 +18,10 @@ import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type Prepa
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
   arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey, scratchNeeds,
-  type KernelLimits, type KernelPlan, type Launch, type ParamLayout,
+  type KernelPlan, type Launch, type ParamLayout,
 } from './geometry.js';
 import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
-
-
-/** Byte stride of the steps' Params in the uniform buffer (minUniformBufferOffsetAlignment is at most 256). */
-const UNIFORM_STRIDE = 256;
+import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } from './submit.js';
 
 interface ParamBuffer {
   param: number;
@@ -51,8 +48,6 @@ const READBACK_ALIGN = 256;
  * batch 128, as much as half its kernel time); profile() reports the latest timed run.
  */
 const PROFILE_EVERY = 16;
-/** How long a run whose map was aborted waits for the device's lost promise, to name the reason. */
-const LOSS_WAIT_MS = 250;
 /** Runs in flight at once when the readback buffers are small (the next run's upload and encoding overlap this one's GPU work). */
 const PIPELINE_DEPTH = 3;
 /** Above this many readback bytes per run, one slot only: runs wait for each other rather than hold copies of large outputs. */
@@ -68,18 +63,6 @@ interface StepRun {
 }
 
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
-
-function limitsOf(handle: DeviceHandle): KernelLimits {
-  const l = handle.device.limits;
-  return {
-    cpu: handle.cpu,
-    tile: handle.tile,
-    minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
-    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-  };
-}
 
 /** A parameter's data (its value `v` as captured for a run) in its buffer layout. */
 function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Array {
@@ -106,13 +89,6 @@ function checkLayout(plan: KernelPlan): void {
       throw new ValueError(`plan tensor ${t.id} (offset ${t.offset}, ${4 * product(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
     }
   }
-}
-
-async function popScopes(device: GPUDevice, what: string, count: number): Promise<void> {
-  const errors: (GPUError | null)[] = [];
-  for (let i = 0; i < count; i++) errors.push(await device.popErrorScope());
-  const first = errors.find((e) => e !== null);
-  if (first) throw new RuntimeError(`WebGPU ${what} failed: ${first.message}`);
 }
 
 export class WebGpuPreparedNetwork implements PreparedNetwork {
@@ -195,11 +171,8 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const net = new WebGpuPreparedNetwork(handle, withScratch(plan, scratchNeeds(plan.steps, limitsOf(handle))), params);
     try {
       await net.#build(handle);
-      // A lost device accepts every call and creates invalid objects silently: wait for the
-      // uploads (or the loss) so that compile() rejects rather than resolve to a dead network.
-      const watch = net.#watch;
-      if (watch.loss === null) await Promise.race([handle.device.queue.onSubmittedWorkDone().catch(() => undefined), watch.lost]);
-      if (watch.loss !== null) throw deviceLostError(watch.loss, 'while the network was prepared');
+      // (so that compile() rejects rather than resolve to a dead network)
+      await awaitBuild(handle, net.#watch, 'while the network was prepared');
     } catch (err) {
       net.dispose();
       throw err;
@@ -413,16 +386,10 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const device = this.#device;
     device.queue.submit([encoder.finish({ label: 'lasagne forward' })]);
     const validation = device.popErrorScope();
-    const [map] = await Promise.allSettled([this.#untilLost(slot.buffer.mapAsync(MAP_MODE_READ))]);
-    const error = map.status === 'rejected' && this.#watch.loss !== null ? null : await this.#untilLost(validation).catch(() => null);
-    if (error !== null || map.status === 'rejected') {
-      if (map.status === 'fulfilled') slot.buffer.unmap();
-      if (this.#disposed) throw new RuntimeError('this network was disposed while it ran');
-      // A map aborted by a loss can settle before the device's lost promise does.
-      const loss = this.#watch.loss ?? (await Promise.race([this.#watch.lost, new Promise<null>((r) => setTimeout(() => r(null), LOSS_WAIT_MS))]));
-      if (loss !== null) throw deviceLostError(loss, 'during this run');
-      throw new RuntimeError(`WebGPU run failed: ${error !== null ? error.message : String(map.status === 'rejected' ? map.reason : '')}`);
-    }
+    await settleSubmission(this.#watch, this.#untilLost(slot.buffer.mapAsync(MAP_MODE_READ)), () => this.#untilLost(validation), slot.buffer, () => this.#disposed, {
+      disposed: 'this network was disposed while it ran',
+      failed: 'WebGPU run failed',
+    });
     const ts = this.#timestamps;
     if (ts !== null && timed) {
       const t = new BigUint64Array(slot.buffer.getMappedRange(this.#timestampOffset, 8 * ts.count).slice(0));

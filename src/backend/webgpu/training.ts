@@ -25,17 +25,14 @@ import { deviceLostError, isPlainData } from '../backend.js';
 import { backwardLaunches, backwardScratchBytes } from './backward.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
 import {
-  COLUMN_GROUP, DEFAULT_GPU_LIMITS, DROPOUT_COUNTER_BYTE, FLAT_WORKGROUP, arenaBufferBytes, elementwiseUniform, filterActsScratchBytes, launchOf,
+  COLUMN_GROUP, DEFAULT_GPU_LIMITS, DROPOUT_COUNTER_BYTE, FLAT_WORKGROUP, elementwiseUniform, filterActsScratchBytes, launchOf,
   softmaxUniform, workgroupGrid, type KernelFamily, type KernelLimits, type KernelPlan,
 } from './geometry.js';
 import { LAYOUT_OF, backwardPipelineOf, layoutOf, pipelineOf, type LayoutKind } from './pipelines.js';
+import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } from './submit.js';
 
-/** Byte stride of the passes' uniforms (minUniformBufferOffsetAlignment is at most 256). */
-const UNIFORM_STRIDE = 256;
 /** Byte offset of `lr` in update.wgsl's Params (written before each run). */
 const UPDATE_LR_BYTE = 32;
-/** How long a run whose map was aborted waits for the device's lost promise, to name the reason. */
-const LOSS_WAIT_MS = 250;
 
 const BACKWARD_OPS = new Set(['bias_act_grad', 'img_acts', 'weight_acts', 'weight_grad_layout', 'max_pool_grad', 'nin_grad_input', 'nin_grad_weight']);
 const FORWARD_OPS = new Set(['transpose', 'filter_acts', 'max_pool', 'nin', 'copy', 'activation', 'softmax', 'dropout', 'global_pool']);
@@ -94,19 +91,6 @@ interface Pass {
   workgroups: [number, number];
 }
 
-function limitsOf(handle: DeviceHandle, arenaBytes: number): KernelLimits {
-  const l = handle.device.limits;
-  return {
-    cpu: handle.cpu,
-    tile: handle.tile,
-    minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
-    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-    wholeArena: arenaBufferBytes(arenaBytes),
-  };
-}
-
 /** Why a training plan cannot run here, checked before anything is created. */
 function checkPlan(plan: TrainingPlan, limits: KernelLimits): void {
   if (!Number.isInteger(plan.arenaBytes) || plan.arenaBytes < 0) throw new ValueError(`a training plan needs a non-negative integer arenaBytes, but arenaBytes=${plan.arenaBytes}`);
@@ -162,9 +146,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     const t = new WebGpuPreparedTraining(handle, plan);
     try {
       await t.#build(handle);
-      const watch = t.#watch;
-      if (watch.loss === null) await Promise.race([handle.device.queue.onSubmittedWorkDone().catch(() => undefined), watch.lost]);
-      if (watch.loss !== null) throw deviceLostError(watch.loss, 'while the training plan was prepared');
+      await awaitBuild(handle, t.#watch, 'while the training plan was prepared');
     } catch (err) {
       t.dispose();
       throw err;
@@ -322,10 +304,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
       this.#passes = specs.map((s, i) => ({ update: s.step.phase === 'update', pipeline: ready[i], bindGroup: groups[i], workgroups: s.workgroups }));
       this.#hasUpdate = this.#passes.some((p) => p.update);
     } finally {
-      const errors = [await device.popErrorScope(), await device.popErrorScope()];
-      const first = errors.find((e) => e !== null);
-      // (a build that already failed keeps its own error)
-      if (first) throw new RuntimeError(`WebGPU prepareTraining failed: ${first.message}`);
+      await popScopes(device, 'prepareTraining', 2);
     }
   }
 
@@ -452,15 +431,11 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     device.queue.submit([encoder.finish()]);
     const validation = device.popErrorScope();
     const done = readback !== null ? readback.mapAsync(MAP_MODE_READ) : device.queue.onSubmittedWorkDone();
-    const [settled] = await Promise.allSettled([Promise.race([done, this.#watch.lost.then((l) => Promise.reject(deviceLostError(l, 'during this run')))])]);
-    const error = settled.status === 'rejected' && this.#watch.loss !== null ? null : await validation.catch(() => null);
-    if (error !== null || settled.status === 'rejected') {
-      if (settled.status === 'fulfilled' && readback !== null) readback.unmap();
-      if (this.#disposed) throw new RuntimeError('this training plan was disposed while it ran');
-      const loss = this.#watch.loss ?? (await Promise.race([this.#watch.lost, new Promise<null>((r) => setTimeout(() => r(null), LOSS_WAIT_MS))]));
-      if (loss !== null) throw deviceLostError(loss, 'during this run');
-      throw new RuntimeError(`WebGPU training run failed: ${error !== null ? error.message : String(settled.status === 'rejected' ? settled.reason : '')}`);
-    }
+    const lost = this.#watch.lost.then((l) => Promise.reject(deviceLostError(l, 'during this run')));
+    await settleSubmission(this.#watch, Promise.race([done, lost]), () => validation, readback, () => this.#disposed, {
+      disposed: 'this training plan was disposed while it ran',
+      failed: 'WebGPU training run failed',
+    });
     if (readback === null) return [];
     try {
       return tensors.map((t, i) => {
