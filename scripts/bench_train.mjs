@@ -18,7 +18,7 @@
 // PyTorch eager's images/s.
 //
 // Accuracy (--accuracy): Fashion-MNIST, 10 epochs, 3 seeds, on our WebGPU backend through npm
-// start itself (`node scripts/start.mjs --backend webgpu --epochs 10 --seed S`, its RESULT line) and
+// start itself (`node scripts/start.mjs --backend webgpu --epochs 10 --seed S`, its run.json) and
 // PyTorch training the identical network with the identical schedule (bench_train_torch.py --mode
 // accuracy); mean test accuracy per framework, and images/s (ours: npm start's training time,
 // which includes its per-epoch validation pass; PyTorch: training steps only). Goal (issue 11):
@@ -33,7 +33,7 @@
 // On the H200: speed about 1 minute, accuracy about 3 minutes (see scripts/README-bench.md).
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -90,13 +90,13 @@ async function accuracyMode() {
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, ...env }, timeout: 1_800_000 });
       const wall = (performance.now() - t0) / 1e3;
       const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-      const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-      if (r.status !== 0 || !line) {
+      const runJson = join(out, String(seed), 'run.json');
+      if (r.status !== 0 || !existsSync(runJson)) {
         console.log(`  ours seed ${seed}: npm start failed (status ${r.status}): ${text.trim().split('\n').slice(-4).join(' | ')}`);
         ours.push({ seed, failed: true });
         continue;
       }
-      const res = JSON.parse(line.slice(7));
+      const res = JSON.parse(readFileSync(runJson, 'utf8'));
       // "training on webgpu (...): 55000 images, 5000 for validation, ..." -> full batches per epoch
       const m = /: (\d+) images, (\d+) for validation/.exec(r.stdout);
       const batchSize = 128;

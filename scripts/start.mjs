@@ -81,7 +81,6 @@ if (flags.predict !== null) {
   const r = await predictSaved(net, flags.predict, test, { batchSize: evalBatch, backend: backendChoice });
   console.log(`\n${flags.predict} on ${r.backend}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.total}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(formatConfusion(confusionMatrix(r.predicted, test.labels, 10), CLASS_NAMES));
-  console.log(`RESULT ${JSON.stringify({ backend: r.backend, testAccuracy: r.accuracy, correct: r.correct })}`);
   process.exit(0);
 }
 
@@ -152,10 +151,14 @@ const paths = writeOutputs(flags.out, {
 });
 const modelJson = join(flags.out, 'model.json');
 writeFileSync(modelJson, JSON.stringify(lasagne.layers.toJSON(net), null, 1));
-console.log(`\nwrote ${[...Object.values(paths), modelJson].join(', ')}`);
+// the run's numbers for scripts and tests (run.json next to the weights)
+const runJson = join(flags.out, 'run.json');
+writeFileSync(runJson, JSON.stringify({
+  backend: trainer.backend, device: trainer.device, size, epochs, batchSize, seed: flags.seed, testAccuracy: t.accuracy, correct: t.correct,
+  total: t.total, trainSeconds, history, stepLosses,
+}, null, 1));
+console.log(`\nwrote ${[...Object.values(paths), modelJson, runJson].join(', ')}`);
 console.log(`(npm start -- --predict ${paths.weights} classifies the test set with them; examples/web shows them in a browser)`);
-// a machine-readable last line for scripts and tests
-console.log(`RESULT ${JSON.stringify({ backend: trainer.backend, epochs, testAccuracy: t.accuracy, correct: t.correct, trainSeconds, finalLoss: history.at(-1).trainLoss, stepLosses })}`);
 trainer.dispose();
 network.dispose();
 process.exit(0);
