@@ -18,12 +18,15 @@ const root = new URL('../', import.meta.url);
 // Dawn's GPU objects must stay referenced while their devices are used (a collected one crashes the process)
 const gpus = [];
 
-/** Our device: the backend's Dawn toggles, timestamp queries when present, the adapter's largest buffers and workgroup memory. */
-export async function ourDevice(label = 'bench (lasagne-webgpu)') {
+/**
+ * Our device: the backend's Dawn toggles (plus `extraFlags`, for experiments), timestamp queries when
+ * present, the adapter's largest buffers and workgroup memory. null when there is no adapter.
+ */
+export async function ourDevice(label = 'bench (lasagne-webgpu)', extraFlags = []) {
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
   const { NODE_DAWN_FLAGS } = await import(new URL('dist/backend/webgpu/device.js', root));
-  const gpu = webgpu.create([...NODE_DAWN_FLAGS]);
+  const gpu = webgpu.create([...NODE_DAWN_FLAGS, ...extraFlags]);
   gpus.push(gpu);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;

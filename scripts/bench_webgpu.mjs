@@ -38,6 +38,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { ourDevice } from './bench_common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -88,34 +89,20 @@ const sweep = opts.sweep ? JSON.parse((await import('node:fs')).readFileSync(opt
 
 const root = new URL('../', import.meta.url);
 const { prepareWebGpu, stepPlan } = await import(new URL('dist/backend/webgpu/index.js', root));
-const { NODE_DAWN_FLAGS } = await import(new URL('dist/backend/webgpu/device.js', root));
 const { Param } = await import(new URL('dist/layers/base.js', root));
 
 const webgpu = await import('webgpu');
-Object.assign(globalThis, webgpu.globals);
-// Ours: the device the backend makes in Node (its Dawn toggles). tfjs: its own instance, only
-// timestamp quantization off, and its own device, as it makes one.
-// (Dawn's GPU objects must stay referenced while their devices are used: a collected one crashes the
-// process, so both live in `gpus` until the end.)
-const gpus = [webgpu.create([...NODE_DAWN_FLAGS, ...(opts['dawn-flag'] ?? [])])];
-const ourGpu = gpus[0];
-const ourAdapter = await ourGpu.requestAdapter({ powerPreference: 'high-performance' });
-if (!ourAdapter) {
+// Ours: the device the backend makes in Node (its Dawn toggles; bench_common.mjs ourDevice). tfjs: its
+// own instance, only timestamp quantization off, and its own device, as it makes one. (Dawn's GPU
+// objects must stay referenced while their devices are used: a collected one crashes the process, so
+// tfjs's lives in `gpus` until the end, ours in bench_common's list.)
+const ourGpu = await ourDevice('bench (lasagne-webgpu)', opts['dawn-flag'] ?? []);
+if (!ourGpu) {
   console.log('bench_webgpu: no WebGPU adapter here');
   process.exit(1);
 }
-const al = ourAdapter.limits;
-const device = await ourAdapter.requestDevice({
-  label: 'bench (lasagne-webgpu)',
-  requiredFeatures: ourAdapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
-  requiredLimits: {
-    maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
-    maxBufferSize: al.maxBufferSize,
-    maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
-  },
-});
-const info = ourAdapter.info ?? {};
-const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+const { device, name: adapterName } = ourGpu;
+const gpus = [];
 
 let tf = null;
 if (!opts['no-tfjs']) {
