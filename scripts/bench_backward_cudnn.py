@@ -23,7 +23,7 @@ import torch
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench_cudnn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_cudnn import Timer, setup_torch  # noqa: E402
+from bench_cudnn import Timer, device_header, setup_torch  # noqa: E402
 
 # id: (C, H, W, filters, size, stride, pad), as bench_cudnn.py
 ROWS = {
@@ -89,9 +89,8 @@ def main():
             rows[rid]['dx_kernels'] = kernels_of(dx_fn, device)
             rows[rid]['dw_kernels'] = kernels_of(dw_fn, device)
         del x, wt, dy
-    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (no CUDA device: a smoke run, not cuDNN)'
-    cudnn = torch.backends.cudnn.version() if device.type == 'cuda' else None
-    print(f"device: {name}  torch {torch.__version__}  cudnn {cudnn}")
+    name, cudnn, header = device_header(device)
+    print(header)
     print(f"batch {batch}, fp32, TF32 off, cudnn.benchmark; per call, the faster of back to back and CUDA-graph replay")
     print(f"{'id':4s} {'dX ms':>9s} {'dW ms':>9s} {'dX+dW ms':>9s}  'TFLOPS' as direct conv (dX, dW)")
     for rid, r in rows.items():

@@ -45,6 +45,13 @@ CONVS = {
 SMOKE_ROWS = ['C1', 'C2', 'C3', 'N1', 'P1']
 
 
+def device_header(device):
+    """The GPU's name (or that this is a CPU smoke run), cuDNN's version, and the report's first line."""
+    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (no CUDA device: a smoke run, not cuDNN)'
+    cudnn = torch.backends.cudnn.version() if device.type == 'cuda' else None
+    return name, cudnn, f"device: {name}  torch {torch.__version__}  cudnn {cudnn}"
+
+
 def setup_torch():
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -238,9 +245,8 @@ def main():
             return F.conv2d(y, nin)
         ms, info = timer.best(net)
         rows['NET'] = {'ms': ms, 'timing': info}
-    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU (no CUDA device: a smoke run, not cuDNN)'
-    cudnn = torch.backends.cudnn.version() if device.type == 'cuda' else None
-    print(f"device: {name}  torch {torch.__version__}  cudnn {cudnn}")
+    name, cudnn, header = device_header(device)
+    print(header)
     print(f"batch {batch}, fp32, TF32 off, cudnn.benchmark; per call, the faster of back to back and CUDA-graph replay; layouts {','.join(layouts)}")
     print(f"{'id':5s} {'conv ms':>9s} {'+bias+relu':>10s} {'fused':>9s} {'same work':>10s}  best")
     for rid, r in rows.items():
