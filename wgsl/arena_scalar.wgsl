@@ -10,7 +10,6 @@
 
 // Columns one record of a kernel's column table covers: each column its own.
 const COLS_PER_RECORD: u32 = 1u;
-const VEC4: bool = false;
 
 // Elements i .. i + count - 1 (count <= 4); the rest read as 0.
 fn load4(i: u32, count: u32) -> vec4<f32> {
@@ -30,6 +29,18 @@ fn store4(i: u32, v: vec4<f32>, count: u32) {
       arena[i + e] = v[e];
     }
   }
+}
+
+// The record of the column at element i: its value in .x.
+fn load_record(i: u32) -> vec4<f32> {
+  return vec4<f32>(arena[i], 0.0, 0.0, 0.0);
+}
+
+// x with lane e (record e: one column each) set to r.x.
+fn put_record(x: vec4<f32>, e: u32, r: vec4<f32>) -> vec4<f32> {
+  var y = x;
+  y[e] = r.x;
+  return y;
 }
 
 fn load1(i: u32) -> f32 {

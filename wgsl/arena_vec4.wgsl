@@ -11,7 +11,6 @@
 
 // Columns one record of a kernel's column table covers: a vec4 of columns shares a position.
 const COLS_PER_RECORD: u32 = 4u;
-const VEC4: bool = true;
 
 // Elements i .. i + 3 (i % 4 == 0); `count` (how many lie inside the row) is always 4 on this path.
 fn load4(i: u32, count: u32) -> vec4<f32> {
@@ -20,6 +19,16 @@ fn load4(i: u32, count: u32) -> vec4<f32> {
 
 fn store4(i: u32, v: vec4<f32>, count: u32) {
   arena[i / 4u] = v;
+}
+
+// The record of columns at element i (i % 4 == 0): the vec4 there.
+fn load_record(i: u32) -> vec4<f32> {
+  return arena[i / 4u];
+}
+
+// x with record e (always 0 here: one record covers the 4 columns) set to r.
+fn put_record(x: vec4<f32>, e: u32, r: vec4<f32>) -> vec4<f32> {
+  return r;
 }
 
 // Element i (reads only: a store of one component may write the whole vector).

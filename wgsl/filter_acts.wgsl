@@ -29,7 +29,8 @@
 //   read.
 // Entry points: main, and split_sum (the second pass of split K). One source for both paths: the
 //   host prepends arena_vec4.wgsl (needs B % 4 == 0 and 16-byte aligned offsets: a vec4 of columns
-//   shares a position) or arena_scalar.wgsl (any B), whose VEC4 const selects the branches below.
+//   shares a position) or arena_scalar.wgsl (any B), whose load_record and put_record take a
+//   record of columns (a vec4, or one column).
 // Geometry: an implicit GEMM out(F, N) = w(K, F)^T x im2col(K, N), N = OH*OW*B, batch innermost.
 //   A workgroup computes TILE_F = 4*RF*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK
 //   rows of K staged in workgroup memory; a thread computes 4*RF filters (f0 + 4*ly + 4*WG_F*r,
@@ -225,27 +226,21 @@ fn w_load(k0: u32, f0: u32, t: u32, k_stop: u32) -> vec4<f32> {
   return vec4<f32>(0.0);
 }
 
-// im2col vec4 t of a stage, in row `row`: 4 consecutive columns (with arena_vec4 batch-consecutive,
-// one load; else gathered one by one).
+// im2col vec4 t of a stage, in row `row`: 4 consecutive columns, one record per COLS_PER_RECORD
+// of them (arena_vec4: one batch-consecutive vec4 load; arena_scalar: gathered one by one). Written
+// without a VEC4 branch: a dead branch of the other path made the vec4 kernel 5-13% slower on the
+// H200 (scripts/bench_webgpu.mjs, L1 and C1), though the driver should drop it.
 fn x_load(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
-  if (t >= x_stage()) {
-    return vec4<f32>(0.0);
-  }
-  if (VEC4) {
-    let col = col_info[t % (RN * WG_N)];
-    let base = row_base(row, col, k_stop);
-    if (base < 0) {
-      return vec4<f32>(0.0);
-    }
-    return load4(params.in_off + u32(base) + u32(col.z), 4u);
-  }
   var x = vec4<f32>(0.0);
-  let c4 = 4u * (t % (RN * WG_N));
-  for (var e = 0u; e < 4u; e++) {
-    let col = col_info[c4 + e];
+  if (t >= x_stage()) {
+    return x;
+  }
+  let first = (4u / COLS_PER_RECORD) * (t % (RN * WG_N));
+  for (var e = 0u; e < 4u / COLS_PER_RECORD; e++) {
+    let col = col_info[first + e];
     let base = row_base(row, col, k_stop);
     if (base >= 0) {
-      x[e] = load1(params.in_off + u32(base) + u32(col.z));
+      x = put_record(x, e, load_record(params.in_off + u32(base) + u32(col.z)));
     }
   }
   return x;
@@ -332,10 +327,11 @@ fn bias_at(f: u32, n: u32) -> f32 {
 
 // The bias of columns n .. n+3 of filter f (with arena_vec4 all four share a position).
 fn bias4(f: u32, n: u32) -> vec4<f32> {
-  if (VEC4) {
-    return vec4<f32>(bias_at(f, n));
+  var b = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u / COLS_PER_RECORD; e++) {
+    b = put_record(b, e, vec4<f32>(bias_at(f, n + e)));
   }
-  return vec4<f32>(bias_at(f, n), bias_at(f, n + 1u), bias_at(f, n + 2u), bias_at(f, n + 3u));
+  return b;
 }
 
 // Columns n .. n + count - 1 (count <= 4) of filter f: bias, nonlinearity, store.

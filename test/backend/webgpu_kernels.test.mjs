@@ -508,6 +508,8 @@ it('max_pool is bit-exact with partial windows, on square and non-square images,
   for (const [P, s] of [[2, 1], [2, 2], [3, 1], [3, 2], [3, 3], [1, 1]]) configs.push({ P, s, B: 8, C: 16, H: 16, W: 16 });
   configs.push({ P: 3, s: 2, B: 3, C: 5, H: 7, W: 10 }, { P: 2, s: 2, B: 1, C: 2, H: 9, W: 4 }, { P: 3, s: 3, B: 130, C: 1, H: 5, W: 8 });
   configs.push({ P: 4, s: 3, B: 12, C: 3, H: 11, W: 6 }, { P: 5, s: 5, B: 2, C: 1, H: 5, W: 5 });
+  // windows larger than the image, and larger pool sizes
+  configs.push({ P: 4, s: 2, B: 4, C: 2, H: 3, W: 6 }, { P: 6, s: 4, B: 4, C: 2, H: 13, W: 9 }, { P: 7, s: 3, B: 3, C: 2, H: 8, W: 13 });
   const shapes = [];
   const steps = [];
   const inputs = [];
