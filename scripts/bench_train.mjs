@@ -27,7 +27,7 @@
 // /usr/share/datasets/fashion-mnist.
 //
 //   node scripts/bench_train.mjs [--nets fmnist,cifar] [--batch 128] [--steps 100] [--no-tfjs] [--no-torch] [--json]
-//   node scripts/bench_train.mjs --accuracy [--epochs 10] [--seeds 1,2,3] [--data DIR] [--backend webgpu] [--no-torch] [--json]
+//   node scripts/bench_train.mjs --accuracy [--epochs 10] [--seeds 1,2,3] [--size large] [--data DIR] [--backend webgpu] [--no-torch] [--json]
 //   --smoke  tiny: speed at batch 8 for 3 steps; accuracy 1 epoch on 600 images (size small), 2 seeds,
 //            on WASM unless --backend webgpu (SwiftShader needs minutes per step at batch 128)
 // On the H200: speed about 1 minute, accuracy about 3 minutes (see scripts/README-bench.md).
@@ -47,6 +47,7 @@ const { values: opts } = parseArgs({
     steps: { type: 'string' },
     epochs: { type: 'string' },
     seeds: { type: 'string' },
+    size: { type: 'string' },
     data: { type: 'string' },
     backend: { type: 'string' },
     'no-tfjs': { type: 'boolean', default: false },
@@ -68,12 +69,14 @@ async function accuracyMode() {
   // (--smoke: WASM, SwiftShader takes minutes per step at batch 128)
   const backend = opts.backend ?? (opts.smoke ? 'wasm' : 'webgpu');
   const env = opts.data ? { FASHION_MNIST_DIR: opts.data } : {};
-  const small = opts.smoke ? ['--limit', '600', '--test-limit', '200', '--size', 'small'] : [];
+  // npm start's default network on a GPU ('deep64'), or --size
+  const size = opts.size ?? (opts.smoke ? 'small' : 'deep64');
+  const small = opts.smoke ? ['--limit', '600', '--test-limit', '200'] : [];
   // PyTorch first (the GPU to itself)
   let torch = null;
   let torchNote = '';
   if (!opts['no-torch']) {
-    const args = ['--mode', 'accuracy', '--epochs', String(epochs), '--seeds', seeds.join(','), ...(opts.data ? ['--data', opts.data] : []),
+    const args = ['--mode', 'accuracy', '--size', size, '--epochs', String(epochs), '--seeds', seeds.join(','), ...(opts.data ? ['--data', opts.data] : []),
       ...(opts.smoke ? ['--limit', '600', '--test-limit', '200'] : [])];
     const r = runPython('scripts/bench_train_torch.py', args, { timeoutMs: 1_800_000, env });
     if (r.why) torchNote = `PyTorch skipped: ${r.why}`;
@@ -85,7 +88,7 @@ async function accuracyMode() {
   const out = mkdtempSync(join(tmpdir(), 'bench-train-'));
   try {
     for (const seed of seeds) {
-      const args = [new URL('scripts/start.mjs', root).pathname, '--backend', backend, '--epochs', String(epochs), '--seed', String(seed), '--out', join(out, String(seed)), ...small];
+      const args = [new URL('scripts/start.mjs', root).pathname, '--backend', backend, '--epochs', String(epochs), '--seed', String(seed), '--size', size, '--out', join(out, String(seed)), ...small];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env: { ...process.env, ...env }, timeout: 1_800_000 });
       const wall = (performance.now() - t0) / 1e3;

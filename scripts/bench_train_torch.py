@@ -46,6 +46,16 @@ DEFAULT_DATA = '/usr/share/datasets/fashion-mnist'
 
 
 # ---------------------------------------------------------------- the networks
+# examples/web/model.js SIZES (npm start's classifier widths and dropout)
+SIZES = {
+    'small': {'blocks': [[(16, 5)], [(32, 5)]], 'dense': 128, 'drop1': 0.1, 'drop2': 0.25, 'l2': 1e-4},
+    'large': {'blocks': [[(32, 5)], [(64, 5)]], 'dense': 256, 'drop1': 0.25, 'drop2': 0.5, 'l2': 5e-4},
+    'wide': {'blocks': [[(64, 5)], [(128, 5)]], 'dense': 512, 'drop1': 0.25, 'drop2': 0.5, 'l2': 5e-4},
+    'deep': {'blocks': [[(32, 3), (32, 3)], [(64, 3), (64, 3)]], 'dense': 256, 'drop1': 0.25, 'drop2': 0.5, 'l2': 5e-4},
+    'deep64': {'blocks': [[(64, 3), (64, 3)], [(128, 3), (128, 3)]], 'dense': 512, 'drop1': 0.25, 'drop2': 0.5, 'l2': 5e-4},
+}
+
+
 def glorot(shape, gain, device, gen):
     """Lasagne's GlorotUniform: U(-a, a), a = gain sqrt(6 / (fan_in + fan_out)) (conv fans times k^2)."""
     if len(shape) == 4:
@@ -59,12 +69,24 @@ def glorot(shape, gain, device, gen):
 class Net:
     """Parameters as plain tensors (W regularizable, b not) and a forward function, NCHW."""
 
-    def __init__(self, kind, device, gen, classes=10):
+    def __init__(self, kind, device, gen, classes=10, size='large'):
         relu = math.sqrt(2.0)
         self.kind = kind
         if kind == 'fmnist':
             self.in_shape = (1, 28, 28)
-            specs = [('conv1', (32, 1, 5, 5), relu), ('conv2', (64, 32, 5, 5), relu), ('fc', (256, 64 * 7 * 7), relu), ('out', (classes, 256), 1.0)]
+            s = SIZES[size]
+            self.drops = (s['drop1'], s['drop2'])
+            self.blocks = []
+            specs = []
+            c = 1
+            for block in s['blocks']:
+                names = []
+                for f, k in block:
+                    names.append(f'conv{len(specs) + 1}')
+                    specs.append((names[-1], (f, c, k, k), relu))
+                    c = f
+                self.blocks.append(names)
+            specs += [('fc', (s['dense'], c * 7 * 7), relu), ('out', (classes, s['dense']), 1.0)]
         elif kind == 'cifar':
             self.in_shape = (3, 32, 32)
             specs = [('conv1', (32, 3, 5, 5), relu), ('conv2', (32, 32, 5, 5), relu), ('conv3', (64, 32, 5, 5), relu), ('out', (classes, 64 * 4 * 4), 1.0)]
@@ -87,10 +109,13 @@ class Net:
     def logits(self, x, train):
         W, b = self.W, self.b
         if self.kind == 'fmnist':
-            y = F.max_pool2d(F.relu(F.conv2d(x, W['conv1'], b['conv1'], padding=2)), 2, 2)
-            y = F.max_pool2d(F.relu(F.conv2d(y, W['conv2'], b['conv2'], padding=2)), 2, 2)
-            y = F.dropout(y.flatten(1), 0.25, train)
-            y = F.dropout(F.relu(F.linear(y, W['fc'], b['fc'])), 0.5, train)
+            y = x
+            for names in self.blocks:
+                for name in names:
+                    y = F.relu(F.conv2d(y, W[name], b[name], padding=(W[name].shape[2] - 1) // 2))
+                y = F.max_pool2d(y, 2, 2)
+            y = F.dropout(y.flatten(1), self.drops[0], train)
+            y = F.dropout(F.relu(F.linear(y, W['fc'], b['fc'])), self.drops[1], train)
             return F.linear(y, W['out'], b['out'])
         y = x
         for name in ('conv1', 'conv2', 'conv3'):
@@ -234,6 +259,7 @@ def accuracy_runs(args, device):
     x_test, y_test = x_test.to(device), y_test.to(device)
     n = y_train.shape[0]
     steps_per_epoch = n // batch
+    l2 = args.l2 if args.l2 is not None else SIZES[args.size]['l2']
     runs = []
 
     @torch.no_grad()
@@ -246,7 +272,7 @@ def accuracy_runs(args, device):
     for seed in [int(s) for s in args.seeds.split(',')]:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        net = Net('fmnist', device, gen)
+        net = Net('fmnist', device, gen, size=args.size)
         opt = Nesterov(net.params(), 0.9, device)
         train_s = 0.0
         val = []
@@ -259,7 +285,7 @@ def accuracy_runs(args, device):
                 progressed = (epoch * steps_per_epoch + i) / (epochs * steps_per_epoch)
                 opt.lr.fill_(args.learning_rate * 0.5 * (1 + math.cos(math.pi * progressed)))
                 idx = order[i * batch:(i + 1) * batch]
-                train_step(net, opt, x_train[idx], y_train[idx], 5e-4)
+                train_step(net, opt, x_train[idx], y_train[idx], l2)
             if cuda:
                 torch.cuda.synchronize()
             train_s += time.perf_counter() - t0
@@ -287,6 +313,8 @@ def main():
     ap.add_argument('--learning-rate', type=float, default=0.05)
     ap.add_argument('--limit', type=int, default=None)
     ap.add_argument('--test-limit', type=int, default=None)
+    ap.add_argument('--size', choices=sorted(SIZES), default='large')
+    ap.add_argument('--l2', type=float, default=None)
     ap.add_argument('--json', action='store_true')
     ap.add_argument('--smoke', action='store_true')
     args = ap.parse_args()

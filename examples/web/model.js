@@ -9,29 +9,44 @@ export const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', '
 /** The seed of the untrained classifier's initial weights (the tests rebuild it in Node). */
 export const SEED = 2026;
 
-/** Widths and dropout of the classifier's two sizes (npm start trains 'small' on a CPU, 'large' on a GPU). */
+/**
+ * The classifier's sizes: `blocks` of Conv2DCCLayers ([filters, filter size] each, padded to keep
+ * the image size, ReLU), each block followed by a 2 x 2 MaxPool2DCCLayer; then dropout `drop1`, a
+ * ReLU DenseLayer of `dense` units, dropout `drop2` and the softmax output; `l2` is the weight decay
+ * npm start trains it with. npm start trains 'small' on a CPU (5 epochs in minutes) and 'deep64' on a
+ * GPU (10 epochs: 92.9% test accuracy on the H200, mean of 3 seeds, README "npm start"); the others
+ * are there to compare (npm start -- --size NAME): on the H200, 10 epochs, 1 seed, PyTorch training
+ * the same network: large 91.5%, wide 91.9%, deep 92.9%, deep64 93.0%.
+ */
 export const SIZES = Object.freeze({
-  small: { conv1: 16, conv2: 32, dense: 128, drop1: 0.1, drop2: 0.25 },
-  large: { conv1: 32, conv2: 64, dense: 256, drop1: 0.25, drop2: 0.5 },
+  small: { blocks: [[[16, 5]], [[32, 5]]], dense: 128, drop1: 0.1, drop2: 0.25, l2: 1e-4 },
+  large: { blocks: [[[32, 5]], [[64, 5]]], dense: 256, drop1: 0.25, drop2: 0.5, l2: 5e-4 },
+  wide: { blocks: [[[64, 5]], [[128, 5]]], dense: 512, drop1: 0.25, drop2: 0.5, l2: 5e-4 },
+  deep: { blocks: [[[32, 3], [32, 3]], [[64, 3], [64, 3]]], dense: 256, drop1: 0.25, drop2: 0.5, l2: 5e-4 },
+  deep64: { blocks: [[[64, 3], [64, 3]], [[128, 3], [128, 3]]], dense: 512, drop1: 0.25, drop2: 0.5, l2: 5e-4 },
 });
 
 /**
  * The Lasagne-style cuda-convnet classifier npm start trains (scripts/start/model.mjs), for 28x28
- * grey images (bc01) with 10 softmax scores out:
+ * grey images (bc01) with 10 softmax scores out, e.g. 'large' (the 'deep' ones have two 3x3 convs per block):
  *   Conv2DCCLayer conv1 5x5 pad 2 -> MaxPool2DCCLayer 2 -> Conv2DCCLayer conv2 5x5 pad 2 ->
  *   MaxPool2DCCLayer 2 -> DropoutLayer -> DenseLayer (rectify) -> DropoutLayer -> DenseLayer 10 softmax
- * Initial weights from the current `lasagne.random` generator.
+ * (conv layers are named conv1, conv2, ... in order, pools pool1, pool2, ...). Initial weights from
+ * the current `lasagne.random` generator.
  */
 export function buildClassifier({ size = 'small', classes = 10 } = {}) {
-  const s = SIZES[size];
-  if (s === undefined) throw new TypeError(`buildClassifier: size must be 'small' or 'large', but got ${JSON.stringify(size)}`);
+  const s = Object.hasOwn(SIZES, size) ? SIZES[size] : undefined;
+  if (s === undefined) throw new TypeError(`buildClassifier: size must be one of ${Object.keys(SIZES).join(', ')}, but got ${JSON.stringify(size)}`);
   const { layers, nonlinearities: nl, init } = lasagne;
   const relu = () => new init.GlorotUniform({ gain: 'relu' });
   let net = new layers.InputLayer([null, 1, 28, 28], { name: 'input' });
-  net = new Conv2DCCLayer(net, s.conv1, 5, { pad: 2, nonlinearity: nl.rectify, W: relu(), name: 'conv1' });
-  net = new MaxPool2DCCLayer(net, 2, { name: 'pool1' });
-  net = new Conv2DCCLayer(net, s.conv2, 5, { pad: 2, nonlinearity: nl.rectify, W: relu(), name: 'conv2' });
-  net = new MaxPool2DCCLayer(net, 2, { name: 'pool2' });
+  let conv = 0;
+  s.blocks.forEach((block, b) => {
+    for (const [filters, k] of block) {
+      net = new Conv2DCCLayer(net, filters, k, { pad: (k - 1) / 2, nonlinearity: nl.rectify, W: relu(), name: `conv${++conv}` });
+    }
+    net = new MaxPool2DCCLayer(net, 2, { name: `pool${b + 1}` });
+  });
   net = new layers.DropoutLayer(net, { p: s.drop1, name: 'drop1' });
   net = new layers.DenseLayer(net, s.dense, { nonlinearity: nl.rectify, W: relu(), name: 'fc' });
   net = new layers.DropoutLayer(net, { p: s.drop2, name: 'drop2' });

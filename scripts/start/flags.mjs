@@ -2,6 +2,7 @@
 // as getopt-style tools do) for anything wrong, naming the flag, the rule and the value.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SIZES } from './model.mjs';
 
 /** A bad command line; the script prints the message and exits with `exitCode`. */
 export class UsageError extends Error {
@@ -33,7 +34,8 @@ then prints the test accuracy and a confusion summary, saves the weights and dra
   --out DIR           where the weights (model.npz) and pictures go (default ${DEFAULTS.out})
   --seed S            seed of the initial weights and the batch order (0-${Number.MAX_SAFE_INTEGER}; default ${DEFAULTS.seed})
   --predict FILE.npz  evaluate saved weights on the test images instead of training
-  --size NAME         small | large: the network's width (default large on a GPU, small on WASM)
+  --size NAME         ${Object.keys(SIZES).join(' | ')}: the network (default deep64 on a GPU, small on WASM;
+                      examples/web/model.js SIZES lists their layers)
   --learning-rate LR  the initial learning rate, decayed to 0 by a cosine (default 0.05)
   --threads N         WASM: worker threads to split each batch over (default: the logical processors, at most 8)
   --limit N           train on the first N images only (and N/10 for validation)
@@ -126,7 +128,7 @@ export function parseFlags(argv, { exists = existsSync } = {}) {
   if (values.limit !== undefined) flags.limit = integer('limit', values.limit, 10, 60000);
   if (values['test-limit'] !== undefined) flags.testLimit = integer('test-limit', values['test-limit'], 1, 10000);
   if (values.size !== undefined) {
-    if (!['small', 'large'].includes(values.size)) throw new UsageError(`--size requires small or large, but got ${JSON.stringify(values.size)}`);
+    if (!Object.hasOwn(SIZES, values.size)) throw new UsageError(`--size requires one of ${Object.keys(SIZES).join(', ')}, but got ${JSON.stringify(values.size)}`);
     flags.size = values.size;
   }
   if (values['learning-rate'] !== undefined) {

@@ -87,7 +87,7 @@ script('a bad flag: the message on stderr, nothing on stdout, exit code 2', () =
     [['--batch-size', 'big'], /^npm start: --batch-size requires an integer from 1 to 4096, but got "big"\n\(npm start -- --help lists the flags\)\n$/],
     [['--bakend', 'wasm'], /^npm start: unknown flag --bakend; did you mean --backend\?/],
     [['--predict', 'nowhere.npz'], /^npm start: --predict requires an existing file, but nowhere\.npz does not exist/],
-    [['--size', 'huge'], /^npm start: --size requires small or large, but got "huge"/],
+    [['--size', 'huge'], /^npm start: --size requires one of small, large, wide, deep, deep64, but got "huge"/],
   ]) {
     const r = start(...args);
     assert.is(r.status, 2, `${args.join(' ')}: exit ${r.status}, ${r.stderr}`);
