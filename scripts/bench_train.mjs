@@ -18,7 +18,8 @@
 // PyTorch eager's images/s.
 //
 // Accuracy (--accuracy): Fashion-MNIST, 10 epochs, 3 seeds, on our WebGPU backend through npm
-// start itself (`node scripts/start.mjs --backend webgpu --epochs 10 --seed S`, its run.json) and
+// start itself (`node scripts/start.mjs --backend webgpu --epochs 10 --seed S --size NAME`, its
+// run.json; --size defaults to npm start's GPU network, deep64) and
 // PyTorch training the identical network with the identical schedule (bench_train_torch.py --mode
 // accuracy); mean test accuracy per framework, and images/s (ours: npm start's training time,
 // which includes its per-epoch validation pass; PyTorch: training steps only). Goal (issue 11):
@@ -27,7 +28,7 @@
 // /usr/share/datasets/fashion-mnist.
 //
 //   node scripts/bench_train.mjs [--nets fmnist,cifar] [--batch 128] [--steps 100] [--no-tfjs] [--no-torch] [--json]
-//   node scripts/bench_train.mjs --accuracy [--epochs 10] [--seeds 1,2,3] [--size large] [--data DIR] [--backend webgpu] [--no-torch] [--json]
+//   node scripts/bench_train.mjs --accuracy [--epochs 10] [--seeds 1,2,3] [--size deep64] [--data DIR] [--backend webgpu] [--no-torch] [--json]
 //   --smoke  tiny: speed at batch 8 for 3 steps; accuracy 1 epoch on 600 images (size small), 2 seeds,
 //            on WASM unless --backend webgpu (SwiftShader needs minutes per step at batch 128)
 // On the H200: speed about 1 minute, accuracy about 3 minutes (see scripts/README-bench.md).

@@ -7,11 +7,12 @@
             pad 2 ReLU, max-pool 2, dropout 0.25, dense 256 ReLU, dropout 0.5, dense 10, softmax
     cifar   conv 32, pool, conv 32, pool, conv 64, pool (5x5 pad 2 ReLU; max-pool 3 stride 2,
             cuda-convnet's ceil grid), dense 10, softmax
---mode accuracy: trains fmnist on Fashion-MNIST exactly as `node scripts/start.mjs` does: the last
+--mode accuracy: trains fmnist of --size (SIZES below, examples/web/model.js's; default large) on
+  Fashion-MNIST exactly as `node scripts/start.mjs` does: the last
   5000 training images held out for validation, 55000 trained on in a fresh random order every epoch
   (last partial batch dropped), batch 128, Lasagne's nesterov momentum 0.9 (v = m v - lr g;
   p += m v - lr g), learning rate 0.05 decayed to 0 by a cosine over all steps (set every step),
-  loss = mean categorical cross-entropy + 5e-4 * sum of W^2 over the conv and dense weights (not the
+  loss = mean categorical cross-entropy + l2 (the size's, or --l2) * sum of W^2 over the conv and dense weights (not the
   biases), Glorot-uniform weights (gain sqrt(2) for the ReLU layers, 1 for the output), zero biases;
   then the test accuracy (10000 images, no dropout). One run per seed; images/s over the training
   steps (validation excluded here; npm start's time includes its per-epoch validation).
@@ -19,7 +20,7 @@
 Prints a table and, with --json, a last line 'JSON {...}'. The first line is 'device: ...'.
 
   python3 scripts/bench_train_torch.py --mode speed [--nets fmnist,cifar] [--batch 128] [--steps 200] [--json]
-  python3 scripts/bench_train_torch.py --mode accuracy [--data DIR] [--epochs 10] [--seeds 1,2,3]
+  python3 scripts/bench_train_torch.py --mode accuracy [--size large] [--l2 L] [--data DIR] [--epochs 10] [--seeds 1,2,3]
           [--limit N] [--test-limit N] [--json]
   --data: the folder with Fashion-MNIST's four .gz IDX files (default $FASHION_MNIST_DIR, else
           /usr/share/datasets/fashion-mnist)
