@@ -19,7 +19,7 @@
 import { ValueError } from './errors.js';
 import { asNDArray, formatShape, shapeSize, type NDArray } from './ndarray.js';
 import { checkOptions } from './options.js';
-import type { LossKind } from './ops/training.js';
+import { lossKindOf as lossKindFrom, type LossKind } from './ops/training.js';
 
 export type { LossKind };
 
@@ -40,14 +40,7 @@ function tagged<O extends object>(fn: (p: NDArray, t: Targets, o?: O) => NDArray
 
 /** The device loss of an objective function (`compileTraining`'s `loss` option), or a TypeError naming the value. */
 export function lossKindOf(loss: unknown): LossKind {
-  const kind = typeof loss === 'function' ? (loss as { lossKind?: unknown }).lossKind : undefined;
-  if (typeof kind !== 'string') {
-    throw new TypeError(
-      `loss must be one of lasagne-webgpu's objectives (categoricalCrossentropy, binaryCrossentropy, squaredError, binaryHingeLoss, ` +
-        `multiclassHingeLoss), but got ${typeof loss === 'function' ? `the function ${(loss as { name: string }).name || 'anonymous'}` : String(loss)}`,
-    );
-  }
-  return kind as LossKind;
+  return lossKindFrom(loss);
 }
 
 function predictionsOf(x: unknown, fn: string): NDArray {

@@ -22,9 +22,8 @@
  *   adam               m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)
  *   adamax             m = b1 m + (1 - b1) g;  u = max(b2 u, |g|);  p -= lr / (1 - b1^t) m / (u + eps)
  */
-import { ValueError } from './errors.js';
 import { checkOptions } from './options.js';
-import type { UpdateRule } from './ops/training.js';
+import { UPDATE_DEFAULTS, UPDATE_FUNCTION, checkHyper, checkUpdateDescriptor as checkHypers, type UpdateHyper, type UpdateRule } from './ops/training.js';
 
 export type { UpdateRule };
 
@@ -79,49 +78,12 @@ export interface AdamOptions {
 }
 export type AdamaxOptions = AdamOptions;
 
-type Hyper = 'learningRate' | 'momentum' | 'rho' | 'beta1' | 'beta2' | 'epsilon';
-
-/** Lasagne's defaults (lasagne/updates.py); undefined: required. */
-const DEFAULTS: Record<UpdateRule, Partial<Record<Hyper, number | undefined>>> = {
-  sgd: { learningRate: undefined },
-  momentum: { learningRate: undefined, momentum: 0.9 },
-  nesterov_momentum: { learningRate: undefined, momentum: 0.9 },
-  adagrad: { learningRate: 1.0, epsilon: 1e-6 },
-  rmsprop: { learningRate: 1.0, rho: 0.9, epsilon: 1e-6 },
-  adadelta: { learningRate: 1.0, rho: 0.95, epsilon: 1e-6 },
-  adam: { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-  adamax: { learningRate: 0.002, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-};
-
-/** The camelCase function name of a rule, for messages. */
-const FUNCTION_NAME: Record<UpdateRule, string> = {
-  sgd: 'sgd', momentum: 'momentum', nesterov_momentum: 'nesterovMomentum', adagrad: 'adagrad',
-  rmsprop: 'rmsprop', adadelta: 'adadelta', adam: 'adam', adamax: 'adamax',
-};
-
-/**
- * The range each hyperparameter must lie in: a learning rate >= 0 (0 freezes the parameters),
- * momentum and decay rates in [0, 1], epsilon >= 0; all finite.
- */
-function checkHyper(rule: UpdateRule, name: Hyper, v: unknown): number {
-  const fn = FUNCTION_NAME[rule];
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new TypeError(`${fn} option '${name}' must be a finite number, but ${name}=${String(v)}`);
-  }
-  if (name === 'learningRate' || name === 'epsilon') {
-    if (v < 0) throw new ValueError(`${fn} requires ${name} >= 0, but ${name}=${v}`);
-  } else if (v < 0 || v > 1) {
-    throw new ValueError(`${fn} requires 0 <= ${name} <= 1, but ${name}=${v}`);
-  }
-  return v;
-}
-
 function descriptor(rule: UpdateRule, options: unknown): UpdateDescriptor {
-  const fn = FUNCTION_NAME[rule];
-  const defaults = DEFAULTS[rule];
-  const names = Object.keys(defaults) as Hyper[];
-  const o = checkOptions<Record<Hyper, number>>(options, names, fn);
-  const out: Record<Hyper, number> = { learningRate: 0, momentum: 0, rho: 0, beta1: 0, beta2: 0, epsilon: 0 };
+  const fn = UPDATE_FUNCTION[rule];
+  const defaults = UPDATE_DEFAULTS[rule];
+  const names = Object.keys(defaults) as UpdateHyper[];
+  const o = checkOptions<Record<UpdateHyper, number>>(options, names, fn);
+  const out: Record<UpdateHyper, number> = { learningRate: 0, momentum: 0, rho: 0, beta1: 0, beta2: 0, epsilon: 0 };
   for (const name of names) {
     const given = o[name];
     if (given === undefined && defaults[name] === undefined) {
@@ -177,13 +139,5 @@ export function adamax(options?: AdamaxOptions): UpdateDescriptor {
  * `compileTraining`'s `updates` option: a TypeError naming it otherwise.
  */
 export function checkUpdateDescriptor(value: unknown): UpdateDescriptor {
-  const d = value as Partial<UpdateDescriptor> | null;
-  if (d === null || typeof d !== 'object' || typeof d.rule !== 'string' || !(d.rule in DEFAULTS)) {
-    throw new TypeError(
-      `updates must be a descriptor from lasagne.updates (e.g. updates.nesterovMomentum({ learningRate: 0.01 })), but got ${typeof value === 'function' ? 'a function (call it with its options)' : String(value)}`,
-    );
-  }
-  const rule = d.rule as UpdateRule;
-  for (const name of ['learningRate', 'momentum', 'rho', 'beta1', 'beta2', 'epsilon'] as Hyper[]) checkHyper(rule, name, d[name]);
-  return d as UpdateDescriptor;
+  return checkHypers(value);
 }

@@ -25,7 +25,7 @@ import { checkDerivativeFromOutput, transposeGradStep, weightActsStep, type Back
 import type { PlanTensor } from '../ops/plan.js';
 import type { KernelStep, TransposeStep } from '../ops/steps.js';
 import {
-  UPDATE_STATE, stepOperands, type LossKind, type LossStep, type Phase, type PreparedTraining, type TrainingParam, type TrainingPlan,
+  UPDATE_STATE, checkUpdateDescriptor, lossKindOf, stepOperands, type LossKind, type LossStep, type Phase, type PreparedTraining, type TrainingParam, type TrainingPlan,
   type TrainingStep, type UpdateRule, type UpdateStep,
 } from '../ops/training.js';
 import { plan as makePlan, type NetworkPlan } from './plan.js';
@@ -70,7 +70,6 @@ export interface TrainingOptions {
 }
 
 const TRAINING_OPTIONS = ['loss', 'aggregate', 'updates', 'regularization', 'batchSize', 'backend', 'device', 'threads', 'inputGradient'] as const;
-const LOSS_KINDS: readonly LossKind[] = ['categorical_crossentropy', 'binary_crossentropy', 'squared_error', 'binary_hinge', 'multiclass_hinge'];
 
 /** The loss, update and regularization a training plan is built with (checked). */
 export interface TrainingSpec {
@@ -82,18 +81,6 @@ export interface TrainingSpec {
   inputGradient: boolean;
 }
 
-/** Lasagne's defaults of each rule (lasagne/updates.py), for fields a descriptor leaves out. */
-const RULE_DEFAULTS: Record<UpdateRule, Partial<UpdateSpec>> = {
-  sgd: {},
-  momentum: { momentum: 0.9 },
-  nesterov_momentum: { momentum: 0.9 },
-  adagrad: { epsilon: 1e-6 },
-  rmsprop: { rho: 0.9, epsilon: 1e-6 },
-  adadelta: { rho: 0.95, epsilon: 1e-6 },
-  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-};
-
 const finite = (what: string, v: unknown, rule = 'a finite number'): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`compileTraining option ${what} must be ${rule}, but got ${String(v)}`);
   return v;
@@ -101,14 +88,7 @@ const finite = (what: string, v: unknown, rule = 'a finite number'): number => {
 
 /** Checks compileTraining's loss, aggregate, updates and regularization options. */
 export function trainingSpec(opts: Partial<TrainingOptions>): TrainingSpec {
-  const lossFn = opts.loss as LossFunction | undefined;
-  const loss = lossFn === undefined ? 'categorical_crossentropy' : (lossFn as { lossKind?: unknown }).lossKind;
-  if (typeof loss !== 'string' || !LOSS_KINDS.includes(loss as LossKind)) {
-    throw new TypeError(
-      `compileTraining option 'loss' must be one of lasagne.objectives' losses (categoricalCrossentropy, binaryCrossentropy, squaredError, ` +
-        `binaryHingeLoss, multiclassHingeLoss), but got ${typeof lossFn === 'function' ? `function ${(lossFn as { name?: string }).name || '(anonymous)'}` : String(lossFn)}`,
-    );
-  }
+  const loss = opts.loss === undefined ? 'categorical_crossentropy' : lossKindOf(opts.loss, "compileTraining option 'loss'");
   const aggregate = opts.aggregate ?? 'mean';
   if (aggregate === 'normalized_sum') {
     throw new ValueError("require weights for normalized_sum: compileTraining's aggregate 'normalized_sum' needs per-example weights, which a trainer does not take; use 'mean' or 'sum'");
@@ -116,23 +96,8 @@ export function trainingSpec(opts: Partial<TrainingOptions>): TrainingSpec {
   if (aggregate !== 'mean' && aggregate !== 'sum') {
     throw new ValueError(`compileTraining option 'aggregate' must be 'mean', 'sum' or 'normalized_sum', but got ${JSON.stringify(aggregate)}`);
   }
-  const u = opts.updates as UpdateSpec | undefined;
-  if (u === undefined || u === null || typeof u !== 'object' || !Object.prototype.hasOwnProperty.call(RULE_DEFAULTS, (u as { rule?: string }).rule ?? '')) {
-    throw new TypeError(
-      "compileTraining option 'updates' must be an update rule from lasagne.updates, e.g. updates.nesterovMomentum({ learningRate: 0.01, momentum: 0.9 }), " +
-        `but got ${u === undefined ? 'nothing' : typeof u === 'function' ? 'the function itself (call it with its options)' : String(u)}`,
-    );
-  }
-  const d = { ...RULE_DEFAULTS[u.rule], ...Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) } as UpdateSpec;
-  const updates: Required<UpdateSpec> = {
-    rule: u.rule,
-    learningRate: finite("'updates.learningRate'", d.learningRate),
-    momentum: finite("'updates.momentum'", d.momentum ?? 0),
-    rho: finite("'updates.rho'", d.rho ?? 0),
-    beta1: finite("'updates.beta1'", d.beta1 ?? 0),
-    beta2: finite("'updates.beta2'", d.beta2 ?? 0),
-    epsilon: finite("'updates.epsilon'", d.epsilon ?? 0),
-  };
+  const u = checkUpdateDescriptor(opts.updates, "compileTraining option 'updates'");
+  const updates: Required<UpdateSpec> = { ...u };
   const reg = opts.regularization ?? {};
   if (typeof reg !== 'object' || reg === null) throw new TypeError(`compileTraining option 'regularization' must be an object like { l2: 1e-4 }, but got ${String(reg)}`);
   checkOptions(reg, ['l1', 'l2'], "compileTraining option 'regularization'");
@@ -142,7 +107,7 @@ export function trainingSpec(opts: Partial<TrainingOptions>): TrainingSpec {
   if (opts.inputGradient !== undefined && typeof opts.inputGradient !== 'boolean') {
     throw new TypeError(`compileTraining option 'inputGradient' must be a boolean, but got ${String(opts.inputGradient)}`);
   }
-  return { loss: loss as LossKind, aggregate, updates, l1, l2, inputGradient: opts.inputGradient === true };
+  return { loss, aggregate, updates, l1, l2, inputGradient: opts.inputGradient === true };
 }
 
 /** A step as the builder writes it: without its position and phase (distributes over the union). */

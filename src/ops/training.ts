@@ -16,6 +16,7 @@
  * dense weight from the tensor that a `weight_form` (conv) or `transpose` (dense) step at the start
  * of the forward phase writes. A reference in float64 of every op is test/reference/training_ops.mjs.
  */
+import { ValueError } from '../errors.js';
 import type { PlanTensor } from './plan.js';
 import type { BackwardStep, BackwardStepBase } from './backward.js';
 import type { KernelStep, StepBase, StepNonlinearity } from './steps.js';
@@ -148,6 +149,86 @@ export interface PenaltyStep extends BackwardStepBase {
 }
 
 export type UpdateRule = 'sgd' | 'momentum' | 'nesterov_momentum' | 'adagrad' | 'rmsprop' | 'adadelta' | 'adam' | 'adamax';
+
+/** The hyperparameters of the update rules (an UpdateStep's and an update descriptor's fields). */
+export type UpdateHyper = 'learningRate' | 'momentum' | 'rho' | 'beta1' | 'beta2' | 'epsilon';
+
+/** The hyperparameters in descriptor order. */
+export const UPDATE_HYPERS: readonly UpdateHyper[] = Object.freeze(['learningRate', 'momentum', 'rho', 'beta1', 'beta2', 'epsilon']);
+
+/**
+ * The hyperparameters each rule takes, with Lasagne's defaults (lasagne/updates.py); undefined:
+ * required (the learning rate of sgd, momentum and nesterov_momentum). A descriptor's other fields are 0.
+ */
+export const UPDATE_DEFAULTS: Readonly<Record<UpdateRule, Readonly<Partial<Record<UpdateHyper, number | undefined>>>>> = Object.freeze({
+  sgd: { learningRate: undefined },
+  momentum: { learningRate: undefined, momentum: 0.9 },
+  nesterov_momentum: { learningRate: undefined, momentum: 0.9 },
+  adagrad: { learningRate: 1.0, epsilon: 1e-6 },
+  rmsprop: { learningRate: 1.0, rho: 0.9, epsilon: 1e-6 },
+  adadelta: { learningRate: 1.0, rho: 0.95, epsilon: 1e-6 },
+  adam: { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  adamax: { learningRate: 0.002, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+});
+
+/** The camelCase function of lasagne.updates that makes each rule's descriptor, for messages. */
+export const UPDATE_FUNCTION: Readonly<Record<UpdateRule, string>> = Object.freeze({
+  sgd: 'sgd', momentum: 'momentum', nesterov_momentum: 'nesterovMomentum', adagrad: 'adagrad',
+  rmsprop: 'rmsprop', adadelta: 'adadelta', adam: 'adam', adamax: 'adamax',
+});
+
+/** An update rule with all its hyperparameters (those it does not use are 0). */
+export type UpdateHypers = { readonly rule: UpdateRule } & { readonly [h in UpdateHyper]: number };
+
+/**
+ * One hyperparameter checked against its range: a learning rate >= 0 (0 freezes the parameters),
+ * momentum and decay rates in [0, 1], epsilon >= 0; all finite. TypeError or ValueError naming the
+ * rule's function, the option and the value.
+ */
+export function checkHyper(rule: UpdateRule, name: UpdateHyper, v: unknown): number {
+  const fn = UPDATE_FUNCTION[rule];
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new TypeError(`${fn} option '${name}' must be a finite number, but ${name}=${String(v)}`);
+  }
+  if (name === 'learningRate' || name === 'epsilon') {
+    if (v < 0) throw new ValueError(`${fn} requires ${name} >= 0, but ${name}=${v}`);
+  } else if (v < 0 || v > 1) {
+    throw new ValueError(`${fn} requires 0 <= ${name} <= 1, but ${name}=${v}`);
+  }
+  return v;
+}
+
+/**
+ * Checks that `value` is an update descriptor (what lasagne.updates' functions return: a rule and
+ * every hyperparameter in range); `what` names it in the TypeError otherwise.
+ */
+export function checkUpdateDescriptor(value: unknown, what = 'updates'): UpdateHypers {
+  const d = value as Partial<UpdateHypers> | null;
+  if (d === null || typeof d !== 'object' || typeof d.rule !== 'string' || !Object.hasOwn(UPDATE_DEFAULTS, d.rule)) {
+    throw new TypeError(
+      `${what} must be a descriptor from lasagne.updates (e.g. updates.nesterovMomentum({ learningRate: 0.01 })), but got ` +
+        `${value === undefined ? 'nothing' : typeof value === 'function' ? 'the function itself (call it with its options)' : String(value)}`,
+    );
+  }
+  const rule = d.rule as UpdateRule;
+  for (const name of UPDATE_HYPERS) checkHyper(rule, name, d[name]);
+  return d as UpdateHypers;
+}
+
+/** The device losses, one per objective of lasagne.objectives. */
+export const LOSS_KINDS: readonly LossKind[] = Object.freeze(['categorical_crossentropy', 'binary_crossentropy', 'squared_error', 'binary_hinge', 'multiclass_hinge']);
+
+/** The device loss of an objective function (tagged with its `lossKind`), or a TypeError naming `what` and the value. */
+export function lossKindOf(loss: unknown, what = 'loss'): LossKind {
+  const kind = typeof loss === 'function' ? (loss as { lossKind?: unknown }).lossKind : undefined;
+  if (typeof kind !== 'string' || !(LOSS_KINDS as readonly string[]).includes(kind)) {
+    throw new TypeError(
+      `${what} must be one of lasagne.objectives' losses (categoricalCrossentropy, binaryCrossentropy, squaredError, binaryHingeLoss, ` +
+        `multiclassHingeLoss), but got ${typeof loss === 'function' ? `the function ${(loss as { name: string }).name || '(anonymous)'}` : String(loss)}`,
+    );
+  }
+  return kind as LossKind;
+}
 
 /** How many state tensors (each the parameter's shape, zero at the start) a rule keeps. */
 export const UPDATE_STATE = Object.freeze({

@@ -322,7 +322,7 @@ for (const backend of here) {
         assert.match(e.message, re);
       }
     };
-    await bad({}, /option 'updates' must be an update rule/, TypeError);
+    await bad({}, /option 'updates' must be a descriptor from lasagne.updates/, TypeError);
     await bad({ updates: updates.sgd }, /the function itself/, TypeError);
     await bad({ updates: updates.sgd({ learningRate: 0.1 }), loss: (p) => p }, /option 'loss' must be one of lasagne.objectives/, TypeError);
     await bad({ updates: updates.sgd({ learningRate: 0.1 }), aggregate: 'normalized_sum' }, /require weights for normalized_sum/);
