@@ -2,8 +2,9 @@
 //
 // Speed (default): one full training step (forward with dropout, softmax cross-entropy + l2 5e-4,
 // backward, nesterov momentum 0.9 update) at batch 128 on random data, images/s, for
-//   fmnist  npm start's network (scripts/start/model.mjs, size 'large'): conv 32 5x5 pad 2, max-pool
-//           2, conv 64 5x5 pad 2, max-pool 2, dropout 0.25, dense 256, dropout 0.5, dense 10 softmax
+//   fmnist  npm start's network on a GPU (scripts/start/model.mjs SIZES, deep64 unless --size): two
+//           3x3 convs of 64, max-pool 2, two of 128, max-pool 2, dropout 0.25, dense 512, dropout 0.5,
+//           dense 10 softmax
 //   cifar   conv 32, pool, conv 32, pool, conv 64, pool (5x5 pad 2 ReLU, max-pool 3 stride 2), dense 10 softmax
 // on three frameworks, on the same GPU:
 //   ours     lasagne.compileTraining(..., { backend: 'webgpu' }) and trainer.step(): wall time per step,
@@ -27,7 +28,7 @@
 // The data: --data DIR or $FASHION_MNIST_DIR (the four .gz IDX files), else Debian's
 // /usr/share/datasets/fashion-mnist.
 //
-//   node scripts/bench_train.mjs [--nets fmnist,cifar] [--batch 128] [--steps 100] [--no-tfjs] [--no-torch] [--json]
+//   node scripts/bench_train.mjs [--nets fmnist,cifar] [--size deep64] [--batch 128] [--steps 100] [--no-tfjs] [--no-torch] [--json]
 //   node scripts/bench_train.mjs --accuracy [--epochs 10] [--seeds 1,2,3] [--size deep64] [--data DIR] [--backend webgpu] [--no-torch] [--json]
 //   --smoke  tiny: speed at batch 8 for 3 steps; accuracy 1 epoch on 600 images (size small), 2 seeds,
 //            on WASM unless --backend webgpu (SwiftShader needs minutes per step at batch 128)
@@ -148,7 +149,7 @@ async function speedMode() {
   let torch = null;
   let torchNote = '';
   if (!opts['no-torch']) {
-    const r = runPython('scripts/bench_train_torch.py', ['--mode', 'speed', '--nets', nets.join(','), '--batch', String(batch), ...(opts.smoke ? ['--smoke'] : [])]);
+    const r = runPython('scripts/bench_train_torch.py', ['--mode', 'speed', '--size', opts.size ?? 'deep64', '--nets', nets.join(','), '--batch', String(batch), ...(opts.smoke ? ['--smoke'] : [])]);
     if (r.why) torchNote = `PyTorch skipped: ${r.why}`;
     else torch = r;
   } else torchNote = 'PyTorch skipped (--no-torch)';
@@ -178,7 +179,10 @@ async function speedMode() {
 
   const lasagne = await import('lasagne-webgpu');
   const { Conv2DCCLayer, MaxPool2DCCLayer } = await import('lasagne-webgpu/layers/cuda_convnet');
-  const { buildClassifier } = await import(new URL('scripts/start/model.mjs', root));
+  const { buildClassifier, SIZES } = await import(new URL('scripts/start/model.mjs', root));
+  // the Fashion-MNIST network: npm start's GPU default (deep64), or --size
+  const size = opts.size ?? 'deep64';
+  if (!Object.hasOwn(SIZES, size)) throw new Error(`--size: unknown network size ${size} (${Object.keys(SIZES).join(', ')})`);
 
   const rows = [];
   for (const kind of nets) {
@@ -189,7 +193,7 @@ async function speedMode() {
     const row = { net: kind };
     // ---- ours
     try {
-      const net = kind === 'fmnist' ? buildClassifier({ size: 'large' }) : cifarNet(lasagne, Conv2DCCLayer, MaxPool2DCCLayer);
+      const net = kind === 'fmnist' ? buildClassifier({ size }) : cifarNet(lasagne, Conv2DCCLayer, MaxPool2DCCLayer);
       const t0 = performance.now();
       const trainer = await lasagne.compileTraining(net, {
         loss: lasagne.objectives.categoricalCrossentropy,
@@ -230,7 +234,7 @@ async function speedMode() {
     // ---- tfjs
     if (tf) {
       try {
-        row.tfjs = await tfjsTrain(tf, kind, batch, images, labels, steps, warmup, rounds);
+        row.tfjs = await tfjsTrain(tf, kind, size, SIZES, batch, images, labels, steps, warmup, rounds);
       } catch (e) {
         row.tfjsError = e.message.split('\n')[0];
       }
@@ -275,7 +279,7 @@ function cifarNet(lasagne, Conv2DCCLayer, MaxPool2DCCLayer) {
  * on the weights, tf.train.momentum(0.01, 0.9, true).minimize() back to back; wall ms per step
  * (synchronized by reading a variable at the end), and tf.time's kernel ms of one step.
  */
-async function tfjsTrain(tf, kind, batch, images, labels, steps, warmup, rounds) {
+async function tfjsTrain(tf, kind, size, SIZES, batch, images, labels, steps, warmup, rounds) {
   const glorot = (shape, fanIn, fanOut, gain) => {
     const a = gain * Math.sqrt(6 / (fanIn + fanOut));
     return tf.variable(tf.randomUniform(shape, -a, a));
@@ -283,19 +287,34 @@ async function tfjsTrain(tf, kind, batch, images, labels, steps, warmup, rounds)
   const relu = Math.SQRT2;
   const v = {};
   let forward;
+  const weights = [];
   if (kind === 'fmnist') {
-    v.W1 = glorot([5, 5, 1, 32], 25, 25 * 32, relu); v.b1 = tf.variable(tf.zeros([32]));
-    v.W2 = glorot([5, 5, 32, 64], 25 * 32, 25 * 64, relu); v.b2 = tf.variable(tf.zeros([64]));
-    v.W3 = glorot([3136, 256], 3136, 256, relu); v.b3 = tf.variable(tf.zeros([256]));
-    v.W4 = glorot([256, 10], 256, 10, 1); v.b4 = tf.variable(tf.zeros([10]));
+    // npm start's classifier of this size (examples/web/model.js SIZES): blocks of 'same' convs, each
+    // block then a 2 x 2 max-pool; dropout, dense ReLU, dropout, dense 10
+    const s = SIZES[size];
+    const blocks = [];
+    let c = 1;
+    for (const block of s.blocks) {
+      blocks.push(block.map(([f, k]) => {
+        const conv = { W: glorot([k, k, c, f], k * k * c, k * k * f, relu), b: tf.variable(tf.zeros([f])) };
+        c = f;
+        return conv;
+      }));
+    }
+    const flat = c * 7 * 7;
+    blocks.flat().forEach((conv, i) => Object.assign(v, { [`W${i + 1}`]: conv.W, [`b${i + 1}`]: conv.b }));
+    v.Wfc = glorot([flat, s.dense], flat, s.dense, relu); v.bfc = tf.variable(tf.zeros([s.dense]));
+    v.Wout = glorot([s.dense, 10], s.dense, 10, 1); v.bout = tf.variable(tf.zeros([10]));
+    weights.push(...blocks.flat().map((conv) => conv.W), v.Wfc, v.Wout);
     forward = (x) => {
-      let h = tf.fused.conv2d({ x, filter: v.W1, strides: 1, pad: 'same', bias: v.b1, activation: 'relu' });
-      h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.fused.conv2d({ x: h, filter: v.W2, strides: 1, pad: 'same', bias: v.b2, activation: 'relu' });
-      h = tf.maxPool(h, 2, 2, 'valid');
-      h = tf.dropout(tf.reshape(h, [batch, 3136]), 0.25);
-      h = tf.dropout(tf.fused.matMul({ a: h, b: v.W3, bias: v.b3, activation: 'relu' }), 0.5);
-      return tf.fused.matMul({ a: h, b: v.W4, bias: v.b4 });
+      let h = x;
+      for (const block of blocks) {
+        for (const conv of block) h = tf.fused.conv2d({ x: h, filter: conv.W, strides: 1, pad: 'same', bias: conv.b, activation: 'relu' });
+        h = tf.maxPool(h, 2, 2, 'valid');
+      }
+      h = tf.dropout(tf.reshape(h, [batch, flat]), s.drop1);
+      h = tf.dropout(tf.fused.matMul({ a: h, b: v.Wfc, bias: v.bfc, activation: 'relu' }), s.drop2);
+      return tf.fused.matMul({ a: h, b: v.Wout, bias: v.bout });
     };
   } else {
     v.W1 = glorot([5, 5, 3, 32], 75, 25 * 32, relu); v.b1 = tf.variable(tf.zeros([32]));
@@ -310,27 +329,28 @@ async function tfjsTrain(tf, kind, batch, images, labels, steps, warmup, rounds)
       }
       return tf.fused.matMul({ a: tf.reshape(h, [batch, 1024]), b: v.W4, bias: v.b4 });
     };
+    weights.push(v.W1, v.W2, v.W3, v.W4);
   }
   const [C, H, W] = kind === 'fmnist' ? [1, 28, 28] : [3, 32, 32];
   // bc01 random images -> NHWC (C = 1: the same order; C = 3: transposed)
   const x = tf.tidy(() => tf.transpose(tf.tensor4d(images, [batch, C, H, W]), [0, 2, 3, 1]));
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
-  const weights = [v.W1, v.W2, v.W3, v.W4];
   const optimizer = tf.train.momentum(0.01, 0.9, true);
   const lossFn = () => {
     const data = tf.losses.softmaxCrossEntropy(y, forward(x));
     return tf.add(data, tf.mul(5e-4, tf.addN(weights.map((w) => tf.sum(tf.square(w))))));
   };
   const varList = Object.values(v);
+  const last = varList[varList.length - 1];
   const step = () => optimizer.minimize(lossFn, false, varList);
   try {
     for (let i = 0; i < warmup; i++) step();
-    await v.b4.data();
+    await last.data();
     const walls = [];
     for (let round = 0; round < rounds; round++) {
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) step();
-      await v.b4.data();
+      await last.data();
       walls.push((performance.now() - t0) / steps);
     }
     const info = await tf.time(() => step());

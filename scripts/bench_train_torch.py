@@ -3,8 +3,9 @@
 --mode speed: one full training step (forward, loss, backward, update) at batch 128 on random data,
   fp32 with TF32 off, cudnn.benchmark: eager (steps back to back, CUDA events around many of them)
   and the whole step captured as ONE CUDA graph and replayed; images/s for each. Networks:
-    fmnist  scripts/start/model.mjs size 'large': conv 32 5x5 pad 2 ReLU, max-pool 2, conv 64 5x5
-            pad 2 ReLU, max-pool 2, dropout 0.25, dense 256 ReLU, dropout 0.5, dense 10, softmax
+    fmnist  npm start's classifier of --size (SIZES below; e.g. 'large': conv 32 5x5 pad 2 ReLU,
+            max-pool 2, conv 64 5x5 pad 2 ReLU, max-pool 2, dropout 0.25, dense 256 ReLU, dropout 0.5,
+            dense 10, softmax)
     cifar   conv 32, pool, conv 32, pool, conv 64, pool (5x5 pad 2 ReLU; max-pool 3 stride 2,
             cuda-convnet's ceil grid), dense 10, softmax
 --mode accuracy: trains fmnist of --size (SIZES below, examples/web/model.js's; default large) on
@@ -19,7 +20,7 @@
 
 Prints a table and, with --json, a last line 'JSON {...}'. The first line is 'device: ...'.
 
-  python3 scripts/bench_train_torch.py --mode speed [--nets fmnist,cifar] [--batch 128] [--steps 200] [--json]
+  python3 scripts/bench_train_torch.py --mode speed [--size large] [--nets fmnist,cifar] [--batch 128] [--steps 200] [--json]
   python3 scripts/bench_train_torch.py --mode accuracy [--size large] [--l2 L] [--data DIR] [--epochs 10] [--seeds 1,2,3]
           [--limit N] [--test-limit N] [--json]
   --data: the folder with Fashion-MNIST's four .gz IDX files (default $FASHION_MNIST_DIR, else
@@ -163,7 +164,7 @@ def speed(args, device):
     out = {}
     for kind in args.nets.split(','):
         gen = torch.Generator().manual_seed(1)
-        net = Net(kind, device, gen)
+        net = Net(kind, device, gen, size=args.size)
         opt = Nesterov(net.params(), 0.9, device)
         opt.lr.fill_(0.01)
         x = torch.rand(batch, *net.in_shape, generator=gen).to(device)
