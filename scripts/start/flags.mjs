@@ -19,6 +19,8 @@ export const DEFAULTS = Object.freeze({
 });
 
 const BACKENDS = ['auto', 'webgpu', 'wasm'];
+/** The largest seed: lasagne.random.RandomState takes NumPy's seeds, 0 to 2**32 - 1. */
+const MAX_SEED = 2 ** 32 - 1;
 const MAX_EPOCHS = 1000;
 const MAX_BATCH = 4096;
 
@@ -32,7 +34,7 @@ then prints the test accuracy and a confusion summary, saves the weights and dra
   --batch-size B      images per step (1-${MAX_BATCH}; default ${DEFAULTS.batchSize})
   --backend NAME      auto | webgpu | wasm (default ${DEFAULTS.backend}: compile()'s choice)
   --out DIR           where the weights (model.npz) and pictures go (default ${DEFAULTS.out})
-  --seed S            seed of the initial weights and the batch order (0-${Number.MAX_SAFE_INTEGER}; default ${DEFAULTS.seed})
+  --seed S            seed of the initial weights and the batch order (0-${MAX_SEED}, NumPy's range; default ${DEFAULTS.seed})
   --predict FILE.npz  evaluate saved weights on the test images instead of training
   --size NAME         ${Object.keys(SIZES).join(' | ')}: the network (default deep64 on a GPU, small on WASM;
                       examples/web/model.js SIZES lists their layers)
@@ -123,7 +125,7 @@ export function parseFlags(argv, { exists = existsSync } = {}) {
   if (flags.help) return flags;
   if (values.epochs !== undefined) flags.epochs = integer('epochs', values.epochs, 1, MAX_EPOCHS);
   if (values['batch-size'] !== undefined) flags.batchSize = integer('batch-size', values['batch-size'], 1, MAX_BATCH);
-  if (values.seed !== undefined) flags.seed = integer('seed', values.seed, 0, Number.MAX_SAFE_INTEGER);
+  if (values.seed !== undefined) flags.seed = integer('seed', values.seed, 0, MAX_SEED);
   if (values.threads !== undefined) flags.threads = integer('threads', values.threads, 1, 64);
   if (values.limit !== undefined) flags.limit = integer('limit', values.limit, 10, 60000);
   if (values['test-limit'] !== undefined) flags.testLimit = integer('test-limit', values['test-limit'], 1, 10000);

@@ -35,7 +35,8 @@ flags('every flag, in both --flag value and --flag=value forms', () => {
   assert.is(parseFlags(['--limit', '400', '--test-limit=50'], none).limit, 400);
   assert.is(parseFlags(['--size', 'small'], none).size, 'small');
   assert.is(parseFlags(['--learning-rate', '0.01'], none).learningRate, 0.01);
-  assert.is(parseFlags(['--seed', String(Number.MAX_SAFE_INTEGER)], none).seed, Number.MAX_SAFE_INTEGER);
+  assert.is(parseFlags(['--seed', '4294967295'], none).seed, 2 ** 32 - 1);
+  assert.is(parseFlags(['--size', 'deep64'], none).size, 'deep64');
 });
 
 flags('--help and -h ask for the usage, which lists every flag', () => {
@@ -51,7 +52,7 @@ flags('numbers: only plain decimal integers in range', () => {
   }
   usage(['--batch-size', '4097'], /--batch-size requires an integer from 1 to 4096, but got "4097"/);
   usage(['--batch-size=0'], /--batch-size requires an integer from 1 to 4096, but got "0"/);
-  usage(['--seed=-5'], /--seed requires an integer from 0 to 9007199254740991, but got "-5"/);
+  usage(['--seed=-5'], /--seed requires an integer from 0 to 4294967295, but got "-5"/);
 });
 
 flags('bad names and values: unknown flags, positionals, missing values, a boolean given a value', () => {
@@ -87,6 +88,7 @@ script('a bad flag: the message on stderr, nothing on stdout, exit code 2', () =
     [['--batch-size', 'big'], /^npm start: --batch-size requires an integer from 1 to 4096, but got "big"\n\(npm start -- --help lists the flags\)\n$/],
     [['--bakend', 'wasm'], /^npm start: unknown flag --bakend; did you mean --backend\?/],
     [['--predict', 'nowhere.npz'], /^npm start: --predict requires an existing file, but nowhere\.npz does not exist/],
+    [['--seed', '4294967296'], /^npm start: --seed requires an integer from 0 to 4294967295, but got "4294967296"/],
     [['--size', 'huge'], /^npm start: --size requires one of small, large, wide, deep, deep64, but got "huge"/],
   ]) {
     const r = start(...args);
