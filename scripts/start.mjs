@@ -16,7 +16,7 @@ import { Progress, formatDuration } from './start/progress.mjs';
 import { evaluate } from './start/evaluate.mjs';
 import { confusionMatrix, formatConfusion } from './start/confusion.mjs';
 import { predictSaved } from './start/predict.mjs';
-import { writeOutputs } from './start/outputs.mjs';
+import { ensureOutDir, writeOutputs } from './start/outputs.mjs';
 
 let flags;
 try {
@@ -43,6 +43,16 @@ const fail = (message) => {
   console.error(`npm start: ${message}`);
   process.exit(1);
 };
+
+// --- where the results go: checked before the data and the training, so that no run is lost to it
+if (flags.predict === null) {
+  try {
+    ensureOutDir(flags.out);
+  } catch (e) {
+    console.error(`npm start: ${e.message}`);
+    process.exit(2);
+  }
+}
 
 // --- data
 let train, validation, test;

@@ -1,12 +1,35 @@
 // What npm start leaves in --out: the weights (model.npz, positional as np.savez(path,
 // *get_all_param_values(net)) writes, so numpy and Lasagne read them) and the three pictures.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { saveNpz } from 'lasagne-webgpu';
 import { curvesSvg, filtersPng, predictionsPng } from './pictures.mjs';
 
 /** The file names inside --out. */
 export const OUTPUT_FILES = Object.freeze({ weights: 'model.npz', filters: 'filters.png', curves: 'curves.svg', predictions: 'predictions.png' });
+
+/**
+ * Makes `dir` (and its missing parents) a writable directory, or throws an Error naming it and why:
+ * npm start calls it before training, so that a run is not lost to an --out it cannot write. Each
+ * missing folder is made on its own (Node's recursive mkdirSync loops forever under /proc).
+ *
+ * @param {string} dir
+ */
+export function ensureOutDir(dir) {
+  const path = resolve(dir);
+  const missing = [];
+  for (let p = path; !existsSync(p); p = dirname(p)) {
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  try {
+    for (const p of missing) mkdirSync(p);
+    if (!statSync(path).isDirectory()) throw new Error('it is a file, not a directory');
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    throw new Error(`--out ${dir} cannot hold the results: ${e.code ? `${e.code} (${e.syscall ?? 'access'} ${e.path ?? path})` : e.message}`);
+  }
+}
 
 /**
  * Writes the run's files into `dir` (created when missing).
@@ -22,11 +45,10 @@ export const OUTPUT_FILES = Object.freeze({ weights: 'model.npz', filters: 'filt
  *   a few test images with their classes
  * @param {readonly string[]} run.classNames
  * @returns {Record<keyof OUTPUT_FILES, string>} the path of each file written
- * @throws Error naming `dir` when it exists but is not a directory
+ * @throws Error naming `dir` when it is not a writable directory (ensureOutDir)
  */
 export function writeOutputs(dir, { weights, filters, history, testAccuracy = null, stepLosses = [], samples, classNames }) {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`--out must name a directory, but ${dir} is a file`);
-  mkdirSync(dir, { recursive: true });
+  ensureOutDir(dir);
   const paths = Object.fromEntries(Object.entries(OUTPUT_FILES).map(([k, f]) => [k, join(dir, f)]));
   const title = filters.shape.length === 4 ? `first layer: ${filters.shape[0]} filters ${filters.shape.slice(1).join('x')}` : null;
   writeFileSync(paths.weights, saveNpz(weights));

@@ -89,6 +89,7 @@ script('a bad flag: the message on stderr, nothing on stdout, exit code 2', () =
     [['--bakend', 'wasm'], /^npm start: unknown flag --bakend; did you mean --backend\?/],
     [['--predict', 'nowhere.npz'], /^npm start: --predict requires an existing file, but nowhere\.npz does not exist/],
     [['--seed', '4294967296'], /^npm start: --seed requires an integer from 0 to 4294967295, but got "4294967296"/],
+    [['--out', '/etc/passwd'], /^npm start: --out \/etc\/passwd cannot hold the results: it is a file, not a directory\n$/],
     [['--size', 'huge'], /^npm start: --size requires one of small, large, wide, deep, deep64, but got "huge"/],
   ]) {
     const r = start(...args);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import * as lasagne from '../../dist/index.js';
 import { Conv2DCCLayer, MaxPool2DCCLayer } from '../../dist/layers/cuda_convnet.js';
 import { CLASS_NAMES } from '../../scripts/start/data.mjs';
-import { OUTPUT_FILES, writeOutputs } from '../../scripts/start/outputs.mjs';
+import { OUTPUT_FILES, ensureOutDir, writeOutputs } from '../../scripts/start/outputs.mjs';
 
 const outputs = suite('writeOutputs');
 
@@ -59,10 +59,19 @@ outputs('an --out that is a file is refused naming it', () => {
   try {
     const file = join(dir, 'taken');
     writeFileSync(file, 'x');
-    assert.throws(() => writeOutputs(file, run()), new RegExp(`--out must name a directory, but ${file} is a file`));
+    assert.throws(() => writeOutputs(file, run()), new RegExp(`--out ${file} cannot hold the results: it is a file, not a directory`));
+    // a folder below a file: named with the system's reason, nothing made
+    assert.throws(() => ensureOutDir(join(file, 'sub', 'dir')), new RegExp(`--out ${file}/sub/dir cannot hold the results: ENOTDIR`));
+    // missing parents are made one by one
+    ensureOutDir(join(dir, 'a', 'b', 'c'));
+    assert.ok(statSync(join(dir, 'a', 'b', 'c')).isDirectory());
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+outputs('an --out under /proc (where a recursive mkdir never returns) fails at once', () => {
+  assert.throws(() => ensureOutDir('/proc/lasagne-webgpu-test/out'), /--out \/proc\/lasagne-webgpu-test\/out cannot hold the results: ENOENT/);
 });
 
 outputs.run();
