@@ -5,8 +5,8 @@
 // architecture (model.json, layers.fromJSON reads it) and pictures (filters.png, curves.svg,
 // predictions.png) into --out. `--predict model.npz` classifies the test set with saved weights.
 // Flags: scripts/start/flags.mjs (npm start -- --help).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as lasagne from 'lasagne-webgpu';
 import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
 import { layerTable, planTable } from './start/summary.mjs';
@@ -78,9 +78,23 @@ const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 5);
 const batchSize = flags.batchSize;
 // WASM: split each batch over worker threads (deterministic for a given count)
 const threads = backend === 'wasm' ? (flags.threads ?? Math.min(8, (await import('node:os')).availableParallelism())) : 1;
-const net = buildClassifier({ size });
+// --predict without --size: the architecture npm start saved beside the weights (model.json), so
+// weights trained on a GPU (deep64) are read on a CPU too, where the default size differs
+const savedModel = flags.predict !== null && flags.size === null ? join(dirname(flags.predict), 'model.json') : null;
+let net;
+let described = size;
+if (savedModel !== null && existsSync(savedModel)) {
+  try {
+    net = lasagne.layers.fromJSON(JSON.parse(readFileSync(savedModel, 'utf8')));
+  } catch (e) {
+    fail(`--predict: ${savedModel} (the architecture saved beside the weights) cannot be read: ${e.message}; pass --size to build the network instead`);
+  }
+  described = `as ${savedModel}`;
+} else {
+  net = buildClassifier({ size });
+}
 
-console.log(`cuda-convnet classifier for Fashion-MNIST (${size}), batch ${batchSize}\n`);
+console.log(`cuda-convnet classifier for Fashion-MNIST (${described}), batch ${batchSize}\n`);
 console.log(layerTable(net));
 process.stdout.write(planTable(lasagne.plan(net, { batchSize }), batchSize));
 
@@ -88,7 +102,12 @@ const evalBatch = Math.min(batchSize, 1000) >= 100 ? batchSize : 100;
 
 if (flags.predict !== null) {
   const t0 = performance.now();
-  const r = await predictSaved(net, flags.predict, test, { batchSize: evalBatch, backend: backendChoice });
+  let r;
+  try {
+    r = await predictSaved(net, flags.predict, test, { batchSize: evalBatch, backend: backendChoice });
+  } catch (e) {
+    fail(e.message);
+  }
   console.log(`\n${flags.predict} on ${r.backend}: test accuracy ${(100 * r.accuracy).toFixed(2)}% (${r.correct}/${r.total}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(formatConfusion(confusionMatrix(r.predicted, test.labels, 10), CLASS_NAMES));
   process.exit(0);

@@ -60,6 +60,14 @@ job('--predict model.npz reproduces the test accuracy the training reported', ()
   const r = start(['--predict', join(out, 'model.npz'), '--test-limit', '300', '--batch-size', '40', '--limit', '1200']);
   assert.is(r.status, 0, r.stderr);
   assert.equal(tested(r.stdout), { correct: job.trained.correct, total: job.trained.total });
+  // the network comes from the model.json beside the weights (on a GPU the default size differs)
+  assert.match(r.stdout, new RegExp(`classifier for Fashion-MNIST \\(as ${join(out, 'model.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+});
+
+job('--predict with weights of another network is refused with a message, not a stack trace', () => {
+  const r = start(['--predict', join(out, 'model.npz'), '--size', 'large', '--test-limit', '300', '--limit', '1200']);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^npm start: --predict .*model\.npz: mismatch: parameter has shape \(32, 1, 5, 5\) but value to set has shape \(16, 1, 5, 5\).*was it saved by npm start from the same network\?\n$/);
 });
 
 job('the same seed gives the same accuracy to the last digit', () => {
