@@ -3,7 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as lasagne from 'lasagne-webgpu';
 import { Conv2DCCLayer } from 'lasagne-webgpu/layers/cuda_convnet';
-import { CLASSES, fashionClassifier, firstFilters, loadClassifier, toProbabilities } from '../../examples/web/model.js';
+import { readFileSync } from 'node:fs';
+import { CLASSES, SIZES, buildClassifier, fashionClassifier, firstFilters, loadClassifier, toProbabilities } from '../../examples/web/model.js';
 
 const model = suite('examples/web/model.js');
 
@@ -16,6 +17,32 @@ model('the untrained classifier is npm start\'s small network: 28 x 28 in, 10 so
   assert.is(CLASSES.length, 10);
   const again = fashionClassifier();
   assert.equal(lasagne.getAllParamValues(again).map((v) => Array.from(v.data)), lasagne.getAllParamValues(net).map((v) => Array.from(v.data)));
+});
+
+model('every size builds its blocks: convs padded to keep 28 x 28, a pool per block, the dense layers; PyTorch\'s twin has the same SIZES', () => {
+  const torchSource = readFileSync(new URL('../../scripts/bench_train_torch.py', import.meta.url), 'utf8');
+  for (const [size, s] of Object.entries(SIZES)) {
+    const net = buildClassifier({ size });
+    assert.equal(lasagne.getOutputShape(net, [2, 1, 28, 28]), [2, 10], size);
+    const layers = lasagne.layers.getAllLayers(net);
+    const convs = layers.filter((l) => l instanceof Conv2DCCLayer);
+    assert.equal(convs.map((l) => [l.numFilters, l.filterSize[0], l.name]), s.blocks.flat().map(([f, k], i) => [f, k, `conv${i + 1}`]), size);
+    // a chain: each conv keeps its input's rows and columns, each pool halves them
+    layers.forEach((l, i) => {
+      if (i === 0) return;
+      const [inner, outer] = [lasagne.getOutputShape(layers[i - 1], [2, 1, 28, 28]), lasagne.getOutputShape(l, [2, 1, 28, 28])];
+      if (l instanceof Conv2DCCLayer) assert.equal(outer.slice(2), inner.slice(2), `${size} ${l.name}`);
+      if (l.constructor.name === 'MaxPool2DCCLayer') assert.equal(outer.slice(2), inner.slice(2).map((d) => d / 2), `${size} ${l.name}`);
+    });
+    assert.is(layers.filter((l) => l.constructor.name === 'MaxPool2DCCLayer').length, s.blocks.length, size);
+    assert.equal(layers.filter((l) => l.constructor.name === 'DropoutLayer').map((l) => l.p), [s.drop1, s.drop2], size);
+    // bench_train_torch.py's SIZES entry, the same numbers
+    const line = torchSource.split('\n').find((l) => l.trim().startsWith(`'${size}': {`));
+    assert.ok(line, `bench_train_torch.py has no SIZES entry '${size}'`);
+    const py = JSON.parse(line.trim().replace(/^'[^']+': /, '').replace(/,$/, '').replace(/'/g, '"').replace(/\(/g, '[').replace(/\)/g, ']'));
+    assert.equal(py, JSON.parse(JSON.stringify(s)), `${size}: PyTorch's twin differs`);
+  }
+  assert.throws(() => buildClassifier({ size: 'toString' }), /size must be one of small, large, wide, deep, deep64, but got "toString"/);
 });
 
 model('toProbabilities averages class maps, then softmax; probabilities pass through', () => {
