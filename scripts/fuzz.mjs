@@ -1,6 +1,7 @@
 // Fuzzes what a hostile or careless user can hand the package: weight files (.npz/.npy bytes,
 // mutated, truncated, with lying sizes and headers, deflate bombs) and layer, initializer,
-// nonlinearity, plan and compile options (random values of every type, prototype pollution).
+// nonlinearity, plan, compile, DenseLayer, DropoutLayer, update and compileTraining options and
+// trainer.step inputs (random values of every type, prototype pollution).
 // Every case must end in a result or a LasagneError/TypeError: any other exception, a case over
 // 1 s, or a peak RSS above the documented caps (1 GiB decoded per file, 2^28 elements per
 // tensor, plus the process's own baseline) fails the run. Not part of CI by default; `npm test`
@@ -256,6 +257,10 @@ async function runWorker() {
         return new InputLayer(goodShape());
       }
     };
+    const DENSE = ['W', 'b', 'nonlinearity', 'numLeadingAxes', 'name'];
+    const DROPOUT = ['p', 'rescale', 'sharedAxes', 'name'];
+    const HYPERS = ['learningRate', 'momentum', 'rho', 'beta1', 'beta2', 'epsilon'];
+    const TRAINING = ['loss', 'aggregate', 'updates', 'regularization', 'batchSize', 'backend', 'threads', 'inputGradient'];
     const CONV = ['stride', 'pad', 'untieBiases', 'W', 'b', 'nonlinearity', 'dimshuffle', 'flipFilters', 'partialSum', 'numGroups', 'name'];
     const POOL = ['stride', 'ignoreBorder', 'dimshuffle', 'pad', 'name'];
     const NIN = ['untieBiases', 'W', 'b', 'nonlinearity', 'name'];
@@ -394,6 +399,36 @@ async function runWorker() {
           }
         };
       }],
+      ['DenseLayer', () => {
+        const args = [incoming(), pick([1, 3, 10, 0, -1, 2 ** 28 + 1, 2 ** 31, 1.5, NaN, '10', null]), options(DENSE)];
+        return () => new lasagne.layers.DenseLayer(...args);
+      }],
+      ['DropoutLayer', () => {
+        const args = [incoming(), options(DROPOUT)];
+        return () => new lasagne.layers.DropoutLayer(...args);
+      }],
+      ['updates', () => {
+        const u = lasagne.updates;
+        const [fn, opts] = [pick([u.sgd, u.momentum, u.nesterovMomentum, u.adagrad, u.rmsprop, u.adadelta, u.adam, u.adamax]), options(HYPERS)];
+        return () => fn(opts);
+      }],
+      // (the rare kinds, last: they compile)
+      ['training', () => {
+        const net = new lasagne.layers.DenseLayer(new cc.MaxPool2DCCLayer(new InputLayer([2, 16, 6, 6]), 2), 3, { nonlinearity: pick([nl.softmax, nl.softmax, nl.rectify, nl.sigmoid, nl.identity]) });
+        const opts = r() < 0.7 ? { backend: 'wasm', updates: lasagne.updates.sgd({ learningRate: 0.1 }), ...(r() < 0.5 ? options(TRAINING) : {}) } : (options(TRAINING) ?? {});
+        // WASM only, as compile below
+        if (opts !== null && typeof opts === 'object' && [undefined, 'auto', 'webgpu'].includes(opts.backend)) opts.backend = 'wasm';
+        const x = r() < 0.5 ? { data: new Float32Array(2 * 16 * 36), shape: [2, 16, 6, 6] } : ndarrayLike();
+        const t = r() < 0.5 ? Int32Array.of(0, 2) : r() < 0.5 ? pick([Int32Array.of(0, 3), Int32Array.of(-1, 0), Int32Array.of(0), new Float32Array(6)]) : value();
+        return async () => {
+          const trainer = await lasagne.compileTraining(net, opts);
+          try {
+            return await trainer.step(x, t);
+          } finally {
+            trainer.dispose();
+          }
+        };
+      }],
       ['compile', () => {
         const l = r() < 0.8 ? new cc.MaxPool2DCCLayer(new InputLayer([2, 16, 6, 6]), 2) : incoming();
         const opts = r() < 0.8 ? { backend: 'wasm', threads: 1, ...(r() < 0.5 ? options(COMPILE) : {}) } : (options(COMPILE) ?? {});
@@ -410,8 +445,8 @@ async function runWorker() {
         };
       }],
     ];
-    // compile cases are rarer: they are the slow ones
-    const [kind, prepare] = r() < 0.01 ? kinds[kinds.length - 1] : kinds[int(kinds.length - 1)];
+    // compile and training cases (the last two) are rarer: they are the slow ones
+    const [kind, prepare] = r() < 0.01 ? kinds[kinds.length - 1 - int(2)] : kinds[int(kinds.length - 2)];
     let fn;
     try {
       fn = prepare();
