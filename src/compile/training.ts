@@ -25,7 +25,7 @@ import { checkDerivativeFromOutput, transposeGradStep, weightActsStep, type Back
 import type { PlanTensor } from '../ops/plan.js';
 import type { KernelStep, TransposeStep } from '../ops/steps.js';
 import {
-  UPDATE_STATE, checkUpdateDescriptor, lossKindOf, stepOperands, type LossKind, type LossStep, type Phase, type PreparedTraining, type TrainingParam, type TrainingPlan,
+  UPDATE_STATE, checkUpdateDescriptor, completeUpdate, lossKindOf, stepOperands, type LossKind, type LossStep, type Phase, type PreparedTraining, type TrainingParam, type TrainingPlan,
   type TrainingStep, type UpdateRule, type UpdateStep,
 } from '../ops/training.js';
 import { plan as makePlan, type NetworkPlan } from './plan.js';
@@ -96,7 +96,7 @@ export function trainingSpec(opts: Partial<TrainingOptions>): TrainingSpec {
   if (aggregate !== 'mean' && aggregate !== 'sum') {
     throw new ValueError(`compileTraining option 'aggregate' must be 'mean', 'sum' or 'normalized_sum', but got ${JSON.stringify(aggregate)}`);
   }
-  const u = checkUpdateDescriptor(opts.updates, "compileTraining option 'updates'");
+  const u = checkUpdateDescriptor(completeUpdate(opts.updates), "compileTraining option 'updates'");
   const updates: Required<UpdateSpec> = { ...u };
   const reg = opts.regularization ?? {};
   if (typeof reg !== 'object' || reg === null) throw new TypeError(`compileTraining option 'regularization' must be an object like { l2: 1e-4 }, but got ${String(reg)}`);

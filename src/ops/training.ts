@@ -199,6 +199,23 @@ export function checkHyper(rule: UpdateRule, name: UpdateHyper, v: unknown): num
 }
 
 /**
+ * A hand-made descriptor (`{ rule: 'adam', learningRate: 0.01 }`, as compileTraining's types allow)
+ * completed with the rule's defaults (Lasagne's) and 0 for the hyperparameters it does not use; any
+ * other value is returned as it is, for checkUpdateDescriptor to refuse.
+ */
+export function completeUpdate(value: unknown): unknown {
+  const d = value as { rule?: unknown } | null;
+  if (d === null || typeof d !== 'object' || typeof d.rule !== 'string' || !Object.hasOwn(UPDATE_DEFAULTS, d.rule)) return value;
+  const out: Record<string, unknown> = { rule: d.rule };
+  const defaults = UPDATE_DEFAULTS[d.rule as UpdateRule];
+  for (const h of UPDATE_HYPERS) {
+    const given = (value as Record<string, unknown>)[h];
+    out[h] = given !== undefined ? given : Object.hasOwn(defaults, h) ? defaults[h] : 0;
+  }
+  return out;
+}
+
+/**
  * Checks that `value` is an update descriptor (what lasagne.updates' functions return: a rule and
  * every hyperparameter in range); `what` names it in the TypeError otherwise.
  */

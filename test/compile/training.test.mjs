@@ -324,6 +324,11 @@ for (const backend of here) {
     };
     await bad({}, /option 'updates' must be a descriptor from lasagne.updates/, TypeError);
     await bad({ updates: updates.sgd }, /the function itself/, TypeError);
+    // a hand-made descriptor (the types allow one): completed with Lasagne's defaults, then range-checked
+    await bad({ updates: { rule: 'momentum' } }, /momentum option 'learningRate' must be a finite number, but learningRate=undefined/, TypeError);
+    await bad({ updates: { rule: 'adam', beta1: 1.5 } }, /adam requires 0 <= beta1 <= 1, but beta1=1.5/);
+    const handMade = await lasagne.compileTraining(net, { backend, updates: { rule: 'adam', learningRate: 0.01 } });
+    handMade.dispose();
     await bad({ updates: updates.sgd({ learningRate: 0.1 }), loss: (p) => p }, /option 'loss' must be one of lasagne.objectives/, TypeError);
     await bad({ updates: updates.sgd({ learningRate: 0.1 }), aggregate: 'normalized_sum' }, /require weights for normalized_sum/);
     await bad({ updates: updates.sgd({ learningRate: 0.1 }), regularization: { l3: 1 } }, /l3/, TypeError);
