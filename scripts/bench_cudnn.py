@@ -59,6 +59,20 @@ def setup_torch():
     return torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu')
 
 
+def span(body, cuda):
+    """Milliseconds body() takes, on the GPU's clock (events) or the wall clock (no CUDA device)."""
+    if cuda:
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        body()
+        b.record()
+        b.synchronize()
+        return a.elapsed_time(b)
+    t0 = time.perf_counter()
+    body()
+    return (time.perf_counter() - t0) * 1e3
+
+
 class Timer:
     """Back-to-back timing (CUDA events around many calls) and CUDA-graph replay; the wall clock on a CPU."""
 
@@ -73,17 +87,7 @@ class Timer:
             torch.cuda.synchronize()
 
     def _span(self, body):
-        """Milliseconds body() takes, on the GPU's clock (events) or the wall clock."""
-        if self.cuda:
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            body()
-            b.record()
-            b.synchronize()
-            return a.elapsed_time(b)
-        t0 = time.perf_counter()
-        body()
-        return (time.perf_counter() - t0) * 1e3
+        return span(body, self.cuda)
 
     def calls_for(self, fn):
         """How many calls make about target_ms of back-to-back work (the clocks ramp up), 3 to 2000."""

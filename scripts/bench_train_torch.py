@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no scripts/__pycache__ from importing bench_cudnn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_cudnn import setup_torch  # noqa: E402
+from bench_cudnn import setup_torch, span  # noqa: E402
 
 DEFAULT_DATA = '/usr/share/datasets/fashion-mnist'
 
@@ -170,23 +170,16 @@ def speed(args, device):
         x = torch.rand(batch, *net.in_shape, generator=gen).to(device)
         y = torch.randint(0, 10, (batch,), generator=gen).to(device)
 
-        def span(body):
+        def timed(body):
+            # (bench_cudnn's span, after the work queued so far)
             if cuda:
-                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
                 torch.cuda.synchronize()
-                a.record()
-                body()
-                b.record()
-                b.synchronize()
-                return a.elapsed_time(b)
-            t0 = time.perf_counter()
-            body()
-            return (time.perf_counter() - t0) * 1e3
+            return span(body, cuda)
 
         # eager, back to back (the host queues steps ahead of the GPU)
         for _ in range(3 if args.smoke else 20):
             train_step(net, opt, x, y, 5e-4)
-        eager = sorted(span(lambda: [train_step(net, opt, x, y, 5e-4) for _ in range(steps)]) / steps for _ in range(3))[1]
+        eager = sorted(timed(lambda: [train_step(net, opt, x, y, 5e-4) for _ in range(steps)]) / steps for _ in range(3))[1]
         row = {'eager_ms': eager, 'eager_images_s': batch / eager * 1e3, 'batch': batch}
         # one CUDA graph of the whole step (forward, loss, backward, update), replayed
         if cuda:
@@ -204,7 +197,7 @@ def speed(args, device):
                     static_loss = train_step(net, opt, x, y, 5e-4)
                 g.replay()
                 torch.cuda.synchronize()
-                graph = sorted(span(lambda: [g.replay() for _ in range(steps)]) / steps for _ in range(3))[1]
+                graph = sorted(timed(lambda: [g.replay() for _ in range(steps)]) / steps for _ in range(3))[1]
                 row.update({'graph_ms': graph, 'graph_images_s': batch / graph * 1e3, 'loss': float(static_loss)})
             except Exception as e:
                 torch.cuda.synchronize()
