@@ -31,11 +31,6 @@ fn store4(i: u32, v: vec4<f32>, count: u32) {
   }
 }
 
-// The record of the column at element i: its value in .x.
-fn load_record(i: u32) -> vec4<f32> {
-  return vec4<f32>(arena[i], 0.0, 0.0, 0.0);
-}
-
 // x with lane e (record e: one column each) set to r.x.
 fn put_record(x: vec4<f32>, e: u32, r: vec4<f32>) -> vec4<f32> {
   var y = x;

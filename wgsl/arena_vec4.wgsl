@@ -21,11 +21,6 @@ fn store4(i: u32, v: vec4<f32>, count: u32) {
   arena[i / 4u] = v;
 }
 
-// The record of columns at element i (i % 4 == 0): the vec4 there.
-fn load_record(i: u32) -> vec4<f32> {
-  return arena[i / 4u];
-}
-
 // x with record e (always 0 here: one record covers the 4 columns) set to r.
 fn put_record(x: vec4<f32>, e: u32, r: vec4<f32>) -> vec4<f32> {
   return r;

@@ -29,7 +29,7 @@
 //   read.
 // Entry points: main, and split_sum (the second pass of split K). One source for both paths: the
 //   host prepends arena_vec4.wgsl (needs B % 4 == 0 and 16-byte aligned offsets: a vec4 of columns
-//   shares a position) or arena_scalar.wgsl (any B), whose load_record and put_record take a
+//   shares a position) or arena_scalar.wgsl (any B): load4(i, COLS_PER_RECORD) and put_record take a
 //   record of columns (a vec4, or one column).
 // Geometry: an implicit GEMM out(F, N) = w(K, F)^T x im2col(K, N), N = OH*OW*B, batch innermost.
 //   A workgroup computes TILE_F = 4*RF*WG_F filters by TILE_N = 4*WG_N columns in chunks of K_CHUNK
@@ -240,7 +240,7 @@ fn x_load(row: vec4<u32>, t: u32, k_stop: u32) -> vec4<f32> {
     let col = col_info[first + e];
     let base = row_base(row, col, k_stop);
     if (base >= 0) {
-      x = put_record(x, e, load_record(params.in_off + u32(base) + u32(col.z)));
+      x = put_record(x, e, load4(params.in_off + u32(base) + u32(col.z), COLS_PER_RECORD));
     }
   }
   return x;
