@@ -59,6 +59,8 @@ const { values: opts } = parseArgs({
   },
 });
 const root = new URL('../', import.meta.url);
+// the Fashion-MNIST network: --size, else npm start's (examples/web/model.js DEFAULT_SIZE)
+const { DEFAULT_SIZE, SIZES, buildClassifier } = await import(new URL('scripts/start/model.mjs', root));
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? fmt(a / b, 2) : '-');
 
 if (opts.accuracy) await accuracyMode();
@@ -71,8 +73,7 @@ async function accuracyMode() {
   // (--smoke: WASM, SwiftShader takes minutes per step at batch 128)
   const backend = opts.backend ?? (opts.smoke ? 'wasm' : 'webgpu');
   const env = opts.data ? { FASHION_MNIST_DIR: opts.data } : {};
-  // npm start's default network on a GPU ('deep64'), or --size
-  const size = opts.size ?? (opts.smoke ? 'small' : 'deep64');
+  const size = opts.size ?? (opts.smoke ? DEFAULT_SIZE.cpu : DEFAULT_SIZE.gpu);
   const small = opts.smoke ? ['--limit', '600', '--test-limit', '200'] : [];
   // PyTorch first (the GPU to itself)
   let torch = null;
@@ -149,7 +150,7 @@ async function speedMode() {
   let torch = null;
   let torchNote = '';
   if (!opts['no-torch']) {
-    const r = runPython('scripts/bench_train_torch.py', ['--mode', 'speed', '--size', opts.size ?? 'deep64', '--nets', nets.join(','), '--batch', String(batch), ...(opts.smoke ? ['--smoke'] : [])]);
+    const r = runPython('scripts/bench_train_torch.py', ['--mode', 'speed', '--size', opts.size ?? DEFAULT_SIZE.gpu, '--nets', nets.join(','), '--batch', String(batch), ...(opts.smoke ? ['--smoke'] : [])]);
     if (r.why) torchNote = `PyTorch skipped: ${r.why}`;
     else torch = r;
   } else torchNote = 'PyTorch skipped (--no-torch)';
@@ -179,9 +180,7 @@ async function speedMode() {
 
   const lasagne = await import('lasagne-webgpu');
   const { Conv2DCCLayer, MaxPool2DCCLayer } = await import('lasagne-webgpu/layers/cuda_convnet');
-  const { buildClassifier, SIZES } = await import(new URL('scripts/start/model.mjs', root));
-  // the Fashion-MNIST network: npm start's GPU default (deep64), or --size
-  const size = opts.size ?? 'deep64';
+  const size = opts.size ?? DEFAULT_SIZE.gpu;
   if (!Object.hasOwn(SIZES, size)) throw new Error(`--size: unknown network size ${size} (${Object.keys(SIZES).join(', ')})`);
 
   const rows = [];

@@ -11,7 +11,7 @@ import * as lasagne from 'lasagne-webgpu';
 import { parseFlags, USAGE, UsageError } from './start/flags.mjs';
 import { layerTable, planTable } from './start/summary.mjs';
 import { CLASS_NAMES, loadFashionMnist, minibatches, splitValidation } from './start/data.mjs';
-import { buildClassifier, SIZES } from './start/model.mjs';
+import { buildClassifier, DEFAULT_SIZE, SIZES } from './start/model.mjs';
 import { Progress, formatDuration } from './start/progress.mjs';
 import { evaluate } from './start/evaluate.mjs';
 import { confusionMatrix, formatConfusion } from './start/confusion.mjs';
@@ -73,7 +73,7 @@ const backendChoice = flags.backend;
 const probe = await lasagne.compile(new lasagne.layers.DenseLayer(new lasagne.layers.InputLayer([1, 4]), 16), { backend: backendChoice });
 const backend = probe.backend;
 probe.dispose();
-const size = flags.size ?? (backend === 'webgpu' ? 'deep64' : 'small');
+const size = flags.size ?? DEFAULT_SIZE[backend === 'webgpu' ? 'gpu' : 'cpu'];
 const epochs = flags.epochs ?? (backend === 'webgpu' ? 10 : 5);
 const batchSize = flags.batchSize;
 // WASM: split each batch over worker threads (deterministic for a given count)

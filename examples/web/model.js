@@ -26,6 +26,9 @@ export const SIZES = Object.freeze({
   deep64: { blocks: [[[64, 3], [64, 3]], [[128, 3], [128, 3]]], dense: 512, drop1: 0.25, drop2: 0.5, l2: 5e-4 },
 });
 
+/** The size npm start trains by default: on a GPU and on a CPU (WASM). */
+export const DEFAULT_SIZE = Object.freeze({ gpu: 'deep64', cpu: 'small' });
+
 /**
  * The Lasagne-style cuda-convnet classifier npm start trains (scripts/start/model.mjs), for 28x28
  * grey images (bc01) with 10 softmax scores out, e.g. 'large' (the 'deep' ones have two 3x3 convs per block):

@@ -7,4 +7,4 @@
 //   MaxPool2DCCLayer 2                           -> (N, 64, 7, 7)
 //   DropoutLayer p=0.25, DenseLayer 256 rectify, DropoutLayer p=0.5, DenseLayer 10 softmax
 //   ('small': 128 units, dropout 0.1 and 0.25: the CPU default, trained for fewer epochs)
-export { buildClassifier, SIZES } from '../../examples/web/model.js';
+export { buildClassifier, DEFAULT_SIZE, SIZES } from '../../examples/web/model.js';
