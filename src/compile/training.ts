@@ -96,8 +96,7 @@ export function trainingSpec(opts: Partial<TrainingOptions>): TrainingSpec {
   if (aggregate !== 'mean' && aggregate !== 'sum') {
     throw new ValueError(`compileTraining option 'aggregate' must be 'mean', 'sum' or 'normalized_sum', but got ${JSON.stringify(aggregate)}`);
   }
-  const u = checkUpdateDescriptor(completeUpdate(opts.updates), "compileTraining option 'updates'");
-  const updates: Required<UpdateSpec> = { ...u };
+  const updates: Required<UpdateSpec> = checkUpdateDescriptor(completeUpdate(opts.updates), "compileTraining option 'updates'");
   const reg = opts.regularization ?? {};
   if (typeof reg !== 'object' || reg === null) throw new TypeError(`compileTraining option 'regularization' must be an object like { l2: 1e-4 }, but got ${String(reg)}`);
   checkOptions(reg, ['l1', 'l2'], "compileTraining option 'regularization'");
