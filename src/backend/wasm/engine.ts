@@ -5,12 +5,12 @@
  * every parameter slot in kernel form. `run` is synchronous.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import { BIAS_CODES, activationOf } from '../../ops/codes.js';
 import type { KernelStep } from '../../ops/steps.js';
-import type { DropoutStep } from '../../ops/training.js';
 import type { KernelsExports } from './kernels_abi.js';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_BYTES, KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
 import type { ExecPlan } from './layout.js';
+import { forwardOp } from './ops/index.js';
+import type { DropoutPlacement, ForwardAddresses } from './ops/op.js';
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -140,7 +140,7 @@ export function queryInstance(module: WebAssembly.Module): Promise<KernelsExport
 
 /** Scratch bytes of one step as the C kernels ask for it (filter_acts: padded input copy and tap table). */
 export function stepScratch(k: KernelsExports, s: KernelStep): number {
-  return s.op === 'filter_acts' ? k.filter_acts_scratch_bytes(s.channels, s.rows, s.cols, s.batch, s.filterSize, s.pad) >>> 0 : 0;
+  return forwardOp(s.op)?.scratch?.(k, s) ?? 0;
 }
 
 /** A function giving each step's scratch bytes (0: none), from the kernels module itself. */
@@ -150,70 +150,14 @@ export async function scratchOf(module: WebAssembly.Module): Promise<(step: Kern
 }
 
 /**
- * Where a forward step's operands are: arena tensors by id, and the parameters in the form their
- * kernel reads (filter_acts: packed filters, layout.ts packFilters; nin: (U, C)); 0 where absent.
+ * The one call of a forward step (src/ops/steps.ts KernelStep, its op's descriptor in ops/), shared
+ * by the inference engine and the training executor: a function of the run's dropout counter
+ * returning the kernel's code.
  */
-export interface ForwardAddresses {
-  tensor(id: number): number;
-  weight: number;
-  bias: number;
-  scratch: number;
-}
-
-/**
- * Where a dropout call's elements sit in the full tensor (the C kernel's rows, cols, rowStride,
- * col0): the whole tensor by default; a thread's batch slice passes its own (training.ts).
- */
-export type DropoutPlacement = (s: DropoutStep) => [rows: number, cols: number, rowStride: number, col0: number];
-
-const wholeTensor: DropoutPlacement = (s) => [s.count / s.batch, s.batch, s.batch, 0];
-
-/**
- * The one call of a forward step (src/ops/steps.ts KernelStep), shared by the inference engine and
- * the training executor: a function of the run's dropout counter returning the kernel's code.
- */
-export function forwardCall(k: KernelsExports, s: KernelStep, at: ForwardAddresses, placement: DropoutPlacement = wholeTensor): (counter: number) => number {
-  const src = at.tensor(s.input);
-  const dst = at.tensor(s.output);
-  switch (s.op) {
-    case 'transpose': {
-      const [d0, d1, d2, d3] = s.inShape;
-      // [1,2,3,0]: (d0, d1*d2*d3) -> transposed; [3,0,1,2]: (d0*d1*d2, d3) -> transposed
-      const [rows, cols] = s.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
-      return () => k.transpose(src, dst, rows, cols);
-    }
-    case 'max_pool':
-      return () => k.max_pool(src, dst, s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols);
-    case 'filter_acts': {
-      const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
-      const mode = BIAS_CODES[s.biasMode];
-      const { weight: w, bias: b, scratch } = at;
-      return () =>
-        k.filter_acts(src, w, b, dst, scratch, s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.pad, s.outRows, s.outCols, mode, act, p0, p1);
-    }
-    case 'nin': {
-      const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
-      const mode = BIAS_CODES[s.biasMode];
-      const { weight: w, bias: b } = at;
-      return () => k.nin(src, w, b, dst, s.channels, s.units, s.positions, s.batch, mode, act, p0, p1);
-    }
-    case 'copy':
-      return () => k.copy_floats(src, dst, s.count);
-    case 'activation': {
-      const { code: act, params: [p0, p1] } = activationOf(s.nonlinearity, s.layer);
-      return () => k.activation(src, dst, s.count, act, p0, p1);
-    }
-    case 'softmax':
-      return () => k.softmax(src, dst, s.units, s.batch);
-    case 'global_pool':
-      return () => k.global_pool(src, dst, s.channels, s.positions, s.batch);
-    case 'dropout': {
-      const [rows, cols, rowStride, col0] = placement(s);
-      return (counter) => k.dropout(src, dst, rows, cols, rowStride, col0, s.seed, counter, s.threshold, s.scale);
-    }
-    default:
-      throw new RuntimeError(`wasm backend: ${(s as KernelStep).op} steps are not forward steps`);
-  }
+export function forwardCall(k: KernelsExports, s: KernelStep, at: ForwardAddresses, placement?: DropoutPlacement): (counter: number) => number {
+  const d = forwardOp(s.op);
+  if (d === undefined) throw new RuntimeError(`wasm backend: ${s.op} steps are not forward steps`);
+  return d.call(k, s, at, placement);
 }
 
 export class Engine {

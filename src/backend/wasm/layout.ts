@@ -4,17 +4,11 @@
  * src/backend/wasm/c/filter_acts.c, the checks that a plan's steps agree with its tensors, and the split of
  * a plan along the batch axis for worker threads. No WebAssembly here.
  */
-import { RuntimeError, ValueError } from '../../errors.js';
-import type { NDArray } from '../../ndarray.js';
-import { activationOf } from '../../ops/codes.js';
-import {
-  filterWeightElements, outputWindowProblem, paramElements as stepParamElements, type FilterActsStep, type KernelStep,
-} from '../../ops/steps.js';
+import { RuntimeError } from '../../errors.js';
+import { outputWindowProblem, type FilterActsStep, type KernelStep } from '../../ops/steps.js';
 import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
+import { forwardOp, subBatchStep } from './ops/index.js';
 export type { KernelPlan, ParamSource, PlanTensor };
-
-
-
 
 type FilterGeometry = Pick<FilterActsStep, 'weightLayout' | 'flipFilters' | 'channels' | 'filterSize' | 'filters'>;
 
@@ -62,98 +56,40 @@ function isPositiveInt(x: unknown): x is number {
 
 /** Elements a step reads and writes, from its own geometry. */
 export function stepElements(s: KernelStep): { input: number; output: number } {
-  switch (s.op) {
-    case 'transpose':
-      return { input: product(s.inShape), output: product(s.inShape) };
-    case 'filter_acts':
-      return { input: s.channels * s.rows * s.cols * s.batch, output: s.filters * s.outRows * s.outCols * s.batch };
-    case 'max_pool':
-      return { input: s.channels * s.rows * s.cols * s.batch, output: s.channels * s.outRows * s.outCols * s.batch };
-    case 'nin':
-      return { input: s.channels * s.positions * s.batch, output: s.units * s.positions * s.batch };
-    case 'copy':
-    case 'activation':
-    case 'dropout':
-      return { input: s.count, output: s.count };
-    case 'softmax':
-      return { input: s.units * s.batch, output: s.units * s.batch };
-    case 'global_pool':
-      return { input: s.channels * s.positions * s.batch, output: s.channels * s.batch };
-    default:
-      return fail(s, 'is not supported by the wasm backend');
-  }
-}
-
-/** Elements of a step's weight and bias parameters. */
-export function paramElements(s: KernelStep): { weight: number; bias: number } {
-  return s.op === 'filter_acts' || s.op === 'nin' ? stepParamElements(s) : { weight: 0, bias: 0 };
-}
-
-/** The forward ops the WASM backend runs (inference plans; dropout only in training plans). */
-export const FORWARD_OPS: readonly string[] = ['transpose', 'filter_acts', 'max_pool', 'nin', 'copy', 'activation', 'softmax', 'global_pool', 'dropout'];
-
-/** The sizes of a step that must be positive integers. */
-function stepDims(s: KernelStep): unknown[] {
-  switch (s.op) {
-    case 'transpose':
-      return [...s.inShape];
-    case 'nin':
-      return [s.channels, s.units, s.positions, s.batch];
-    case 'max_pool':
-      return [s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols];
-    case 'filter_acts':
-      return [s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols];
-    case 'copy':
-    case 'activation':
-    case 'dropout':
-      return [s.count, s.batch];
-    case 'softmax':
-      return [s.units, s.batch];
-    case 'global_pool':
-      return [s.channels, s.positions, s.batch];
-  }
+  const d = forwardOp(s.op);
+  if (d === undefined) return fail(s, 'is not supported by the wasm backend');
+  return d.elements(s);
 }
 
 /**
- * Checks one forward step against the plan's tensors (sizes, operands, fused nonlinearity). With
- * `training`, dropout is allowed (it never appears in an inference plan) and the weight and bias
- * fields are tensor ids, checked by the caller (training.ts).
+ * Checks one forward step against the plan's tensors (sizes, operands, fused nonlinearity), with
+ * what its op's descriptor (ops/) checks of its own fields. With `training`, dropout is allowed (it
+ * never appears in an inference plan) and the weight and bias fields are tensor ids, checked by the
+ * caller (training.ts).
  */
 export function checkStep(s: KernelStep, tensors: readonly PlanTensor[], training = false): void {
-  if (!FORWARD_OPS.includes(s.op)) return fail(s, 'is not supported by the wasm backend');
-  if (s.op === 'dropout' && !training) fail(s, 'is a dropout step, which belongs to training plans only (a deterministic pass emits none)');
+  const d = forwardOp(s.op);
+  if (d === undefined) return fail(s, 'is not supported by the wasm backend');
+  const failHere = (what: string): never => fail(s, what);
+  if (d.trainingOnly && !training) fail(s, `is a ${s.op} step, which belongs to training plans only (a deterministic pass emits none)`);
   const tin = tensors[s.input];
   const tout = tensors[s.output];
   if (tin === undefined || tout === undefined) fail(s, `names tensors ${s.input} -> ${s.output}, which the plan lacks`);
-  const dims = stepDims(s);
+  const dims = d.dims(s);
   if (!dims.every(isPositiveInt)) fail(s, `has sizes [${dims.join(', ')}] that are not all positive integers`);
-  if (s.op === 'transpose' && !(s.perm.join() === '1,2,3,0' || s.perm.join() === '3,0,1,2')) fail(s, `has perm [${String(s.perm)}]`);
-  if (s.op === 'filter_acts' && !(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
-  if ((s.op === 'copy' || s.op === 'activation' || s.op === 'dropout') && s.count % s.batch !== 0) fail(s, `has count ${s.count}, not a multiple of its batch ${s.batch}`);
-  if (s.op === 'softmax' && s.input === s.output) fail(s, 'computes a softmax in place, which its kernel cannot');
-  if (s.op === 'dropout') {
-    if (!(Number.isInteger(s.threshold) && s.threshold >= 0 && s.threshold <= 2 ** 24)) fail(s, `has threshold ${s.threshold}, not an integer in [0, 2^24]`);
-    if (!(Number.isInteger(s.seed) && s.seed >= 0 && s.seed < 2 ** 32)) fail(s, `has seed ${s.seed}, not a u32`);
-    // p = 1 with rescale gives scale Infinity: nothing is kept (threshold 2^24), so it is never used
-    if (Number.isNaN(s.scale)) fail(s, `has scale ${s.scale}`);
-  }
-  if (s.op === 'nin' && !(s.weightLayout === undefined || s.weightLayout === 'uc' || s.weightLayout === 'cu')) fail(s, `has weightLayout ${String(s.weightLayout)}`);
+  d.check?.(s, failHere);
   const window = outputWindowProblem(s);
   if (window !== null) fail(s, window);
   if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
-  const { input, output } = stepElements(s);
+  const { input, output } = d.elements(s);
   if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
   if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
-  if (s.op === 'filter_acts' || s.op === 'nin' || s.op === 'activation') activationOf(s.nonlinearity, s.layer);
-  if (s.op === 'filter_acts' || s.op === 'nin') {
-    if (s.biasMode !== 'none' && !(Number.isInteger(s.bias) && s.bias >= 0)) fail(s, `has bias mode ${s.biasMode} but no bias ${training ? 'tensor' : 'parameter'}`);
-    if (!(Number.isInteger(s.weight) && s.weight >= 0)) fail(s, `has no weight ${training ? 'tensor' : 'parameter'}`);
-  }
+  d.checkFused?.(s, failHere, training);
 }
 
 /** Checks a plan's steps against its tensors and lays out the parameter slots. */
 export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
-  if (!Array.isArray(plan.steps) || plan.steps.some((s) => !FORWARD_OPS.includes((s as KernelStep).op))) {
+  if (!Array.isArray(plan.steps) || plan.steps.some((s) => forwardOp((s as KernelStep).op) === undefined)) {
     throw new RuntimeError('wasm backend: the plan has no kernel steps (src/ops/steps.ts KernelStep); plan() must emit them');
   }
   const slots: Slot[] = [];
@@ -175,17 +111,11 @@ export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
   };
   const stepSlots = plan.steps.map((s) => {
     checkStep(s, plan.tensors);
-    if (s.op !== 'filter_acts' && s.op !== 'nin') return { weight: -1, bias: -1 };
-    const n = paramElements(s);
-    const form: SlotForm =
-      s.op === 'filter_acts'
-        ? { kind: 'filters', weightLayout: s.weightLayout, flipFilters: s.flipFilters, channels: s.channels, filterSize: s.filterSize, filters: s.filters }
-        : s.weightLayout === 'cu'
-          ? { kind: 'units', units: s.units, channels: s.channels }
-          : { kind: 'raw' };
+    const p = forwardOp(s.op)?.params?.(s);
+    if (p === undefined) return { weight: -1, bias: -1 };
     return {
-      weight: slotFor(s.weight, form, n.weight, s),
-      bias: s.biasMode === 'none' ? -1 : slotFor(s.bias, { kind: 'raw' }, n.bias, s),
+      weight: slotFor(p.weight, p.form, p.elements.weight, s),
+      bias: p.bias === null ? -1 : slotFor(p.bias, { kind: 'raw' }, p.elements.bias, s),
     };
   });
   for (const id of [...plan.inputs, ...plan.outputs]) {
@@ -236,7 +166,8 @@ export function packFilters(ckkf: Float32Array, K: number, F: number): Float32Ar
 export function planBatch(steps: readonly KernelStep[]): number | null {
   let batch: number | null = null;
   for (const s of steps) {
-    const b = s.op === 'transpose' ? (s.perm[0] === 1 ? s.inShape[0] : s.inShape[3]) : s.batch;
+    const d = forwardOp(s.op);
+    const b = d?.batchOf ? d.batchOf(s) : (s as { batch: number }).batch;
     if (batch !== null && b !== batch) return null;
     batch = b;
   }
@@ -265,17 +196,13 @@ export function batchAxes(plan: Pick<ExecPlan, 'steps' | 'tensors'>): ('first' |
   };
   // elementwise steps (copy, activation, dropout) keep the batch where it is: their tensors take
   // the axis of the tensor at their other end, and 'last' (the kernels' layout) where no other
-  // step says (a hand-written plan of elementwise steps only)
-  const elementwise = (s: KernelStep) => s.op === 'copy' || s.op === 'activation' || s.op === 'dropout';
+  // step says (a hand-written plan of elementwise steps only); a transpose moves it
+  const elementwise = (s: KernelStep) => forwardOp(s.op)?.keepsBatchAxis === true;
   for (const s of plan.steps) {
-    if (s.op === 'transpose') {
-      const bc01In = s.perm[0] === 1;
-      set(s.input, bc01In ? 'first' : 'last');
-      set(s.output, bc01In ? 'last' : 'first');
-    } else if (!elementwise(s)) {
-      set(s.input, 'last');
-      set(s.output, 'last');
-    }
+    if (elementwise(s)) continue;
+    const [a, b] = forwardOp(s.op)?.batchAxes?.(s) ?? ['last', 'last'];
+    set(s.input, a);
+    set(s.output, b);
   }
   for (let changed = true; changed; ) {
     changed = false;
@@ -318,15 +245,7 @@ export function subBatchPlan(
     shape[axis] = sub;
     return { id: t.id, shape, bytes: 4 * product(shape), offset: scale(t.offset) };
   });
-  const steps = plan.steps.map((s): KernelStep => {
-    if (s.op === 'transpose') {
-      const inShape = [...s.inShape] as [number, number, number, number];
-      inShape[s.perm[0] === 1 ? 0 : 3] = sub;
-      return { ...s, inShape };
-    }
-    if (s.op === 'copy' || s.op === 'activation' || s.op === 'dropout') return { ...s, batch: sub, count: (s.count / s.batch) * sub };
-    return { ...s, batch: sub };
-  });
+  const steps = plan.steps.map((s) => subBatchStep(s, sub));
   let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;
   for (const t of tensors) if (!scratchIds.has(t.id)) arenaBytes = Math.max(arenaBytes, t.offset + t.bytes);
   // Scratch: what the sub-step needs, at the scaled offset where it fits in the scaled slot (which
@@ -397,9 +316,8 @@ export function placeBatch(dst: Float32Array, shape: readonly number[], axis: 'f
 export function planFlops(steps: readonly KernelStep[]): number {
   let flops = 0;
   for (const s of steps) {
-    if (s.op === 'filter_acts') flops += 2 * filterWeightElements(s) * s.outRows * s.outCols * s.batch;
-    else if (s.op === 'nin') flops += 2 * s.channels * s.units * s.positions * s.batch;
-    else flops += stepElements(s).output * (s.op === 'max_pool' ? s.poolSize * s.poolSize : 1);
+    const d = forwardOp(s.op);
+    flops += d?.flops ? d.flops(s) : stepElements(s).output;
   }
   return flops;
 }

@@ -15,6 +15,9 @@
  *     elementwise.c. The run's hyperparameters arrive as call arguments: each update step's
  *     updateScalar, each dropout step's counter.
  *
+ * What each op checks, needs of scratch and calls is its descriptor's (ops/, looked up in
+ * ops/index.ts); this file holds what all steps share.
+ *
  * Threads: by default (and with threads: 1) a training plan runs on the calling thread; with
  * options.threads = n > 1 the batch is split over n worker threads (training_threads.ts), the
  * gradients summed across them in worker order on this thread. Reductions (loss, penalty, bias and
@@ -25,50 +28,21 @@
  */
 import { RuntimeError, ValueError } from '../../errors.js';
 import type { BackwardStep } from '../../ops/backward.js';
-import { activationOf } from '../../ops/codes.js';
 import type { PlanTensor } from '../../ops/plan.js';
-import { filterWeightElements, paramElements, type KernelStep } from '../../ops/steps.js';
-import {
-  UPDATE_STATE, updateScalar, type LossKind, type LossStep, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep,
-  type UpdateRule,
-} from '../../ops/training.js';
+import type { KernelStep } from '../../ops/steps.js';
+import type { LossStep, PreparedTraining, TrainingHyper, TrainingPlan, TrainingRunOptions, TrainingStep } from '../../ops/training.js';
 import type { BackendOptions } from '../backend.js';
 import { backwardScratchBytes, runBackwardStep } from './backward.js';
-import { forwardCall, kernelsModule, queryInstance, simdName, stepScratch, type DropoutPlacement } from './engine.js';
+import { forwardCall, kernelsModule, queryInstance, simdName } from './engine.js';
 import type { KernelsExports } from './kernels_abi.js';
-import { checkStep, FORWARD_OPS, placeBatch, sliceBatch } from './layout.js';
+import { checkStep, placeBatch, sliceBatch } from './layout.js';
+import { opOf } from './ops/index.js';
+import type { DropoutPlacement, TrainingCall, TrainingChecks, TrainingOnlyStep } from './ops/op.js';
 import { WorkerPool, workersSupported } from './threads.js';
 import { splitTraining, subTrainingPlans, trainingSizes, type TrainingSplit } from './training_threads.js';
+export { LOSS_CODES, UPDATE_CODES, lossWeight } from './ops/training.js';
 
-/** The loss kinds' codes in training.c. */
-export const LOSS_CODES = Object.freeze({
-  categorical_crossentropy: 0, binary_crossentropy: 1, squared_error: 2, binary_hinge: 3, multiclass_hinge: 4,
-} as const satisfies Record<LossKind, number>);
-
-/** The update rules' codes in training.c. */
-export const UPDATE_CODES = Object.freeze({
-  sgd: 0, momentum: 1, nesterov_momentum: 2, adagrad: 3, rmsprop: 4, adadelta: 5, adam: 6, adamax: 7,
-} as const satisfies Record<UpdateRule, number>);
-
-/**
- * The loss step's weight w (LossStep: loss = w sum l): 1 / (B per example, U B per element) for
- * 'mean', 1 for 'sum'. `batch`: the full batch, also for a thread's slice.
- */
-export function lossWeight(s: Pick<LossStep, 'kind' | 'units' | 'aggregate'>, batch: number): number {
-  if (s.aggregate === 'sum') return 1;
-  const perExample = s.kind === 'categorical_crossentropy' || s.kind === 'multiclass_hinge';
-  return 1 / (perExample ? batch : s.units * batch);
-}
-
-const BACKWARD_OPS = ['bias_act_grad', 'img_acts', 'weight_acts', 'weight_grad_layout', 'max_pool_grad', 'nin_grad_input', 'nin_grad_weight'];
-
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
-
-/** Where filter_acts' packed filters start in its training scratch: past the kernel's own scratch. */
-function packedOffset(k: KernelsExports, s: KernelStep): number {
-  return align16(stepScratch(k, s));
-}
 
 /**
  * Scratch bytes a training step needs on this backend: filter_acts its kernel's scratch plus its
@@ -76,8 +50,9 @@ function packedOffset(k: KernelsExports, s: KernelStep): number {
  * says; every other step none.
  */
 export function trainingStepScratch(k: KernelsExports, s: TrainingStep): number {
-  if (s.op === 'filter_acts') return packedOffset(k, s) + 4 * filterWeightElements(s);
-  if (BACKWARD_OPS.includes(s.op)) return backwardScratchBytes(k, s as BackwardStep);
+  const d = opOf(s.op);
+  if (d?.kind === 'forward') return d.training?.scratch(k, s as KernelStep) ?? 0;
+  if (d?.kind === 'backward') return backwardScratchBytes(k, s as BackwardStep);
   return 0;
 }
 
@@ -103,139 +78,30 @@ const isPositiveInt = (x: unknown): x is number => typeof x === 'number' && Numb
  * large enough.
  */
 function checkTrainingStep(k: KernelsExports, s: TrainingStep, tensors: readonly PlanTensor[]): void {
-  const tensor = (id: unknown, elements: number, what: string) => {
-    if (!(typeof id === 'number' && Number.isInteger(id) && tensors[id] !== undefined)) fail(s, `names ${what} tensor ${String(id)}, which the plan lacks`);
-    const n = product(tensors[id].shape);
-    if (n !== elements) fail(s, `needs ${elements} elements of its ${what}, but tensor ${id} has shape [${tensors[id].shape.join(', ')}]`);
-  };
-  const dims = (...d: unknown[]) => {
-    if (!d.every(isPositiveInt)) fail(s, `has sizes [${d.join(', ')}] that are not all positive integers`);
-  };
-  // weight_form and weight_grad_layout: a conv weight (or its gradient) moved between two layouts
-  const relayout = (f: { channels: number; filterSize: number; filters: number; weightLayout: unknown }, from: unknown, fromWhat: string, to: unknown, toWhat: string) => {
-    dims(f.channels, f.filterSize, f.filters);
-    if (f.weightLayout !== 'fckk' && f.weightLayout !== 'ckkf') fail(s, `has weightLayout ${String(f.weightLayout)}`);
-    tensor(from, filterWeightElements(f), fromWhat);
-    tensor(to, filterWeightElements(f), toWhat);
+  const c: TrainingChecks = {
+    fail: (what) => fail(s, what),
+    tensor(id, elements, what) {
+      if (!(typeof id === 'number' && Number.isInteger(id) && tensors[id] !== undefined)) fail(s, `names ${what} tensor ${String(id)}, which the plan lacks`);
+      const n = product(tensors[id].shape);
+      if (n !== elements) fail(s, `needs ${elements} elements of its ${what}, but tensor ${id} has shape [${tensors[id].shape.join(', ')}]`);
+    },
+    dims(...d) {
+      if (!d.every(isPositiveInt)) fail(s, `has sizes [${d.join(', ')}] that are not all positive integers`);
+    },
   };
   if (!['forward', 'backward', 'update'].includes(s.phase)) fail(s, `has phase ${String(s.phase)}`);
-  if (FORWARD_OPS.includes(s.op)) {
+  const d = opOf(s.op);
+  if (d === undefined) fail(s, 'is not a step the wasm backend knows');
+  if (d.kind === 'forward') {
     const f = s as KernelStep;
     checkStep(f, tensors, true);
-    if (f.op === 'filter_acts' || f.op === 'nin') {
-      const n = paramElements(f);
-      tensor(f.weight, n.weight, 'weight');
-      if (f.biasMode !== 'none') tensor(f.bias, n.bias, 'bias');
+    const p = d.params?.(f);
+    if (p !== undefined) {
+      c.tensor(p.weight, p.elements.weight, 'weight');
+      if (p.bias !== null) c.tensor(p.bias, p.elements.bias, 'bias');
     }
-  } else {
-    switch (s.op) {
-      case 'weight_form':
-        relayout(s, s.input, 'parameter', s.output, 'kernel-form weight');
-        break;
-      case 'loss': {
-        dims(s.units, s.batch);
-        if (!Object.prototype.hasOwnProperty.call(LOSS_CODES, s.kind)) fail(s, `has loss kind ${String(s.kind)}`);
-        if (s.fusedSoftmax && s.kind !== 'categorical_crossentropy') fail(s, `fuses the softmax into a ${s.kind} loss; only categorical_crossentropy fuses it`);
-        if (s.kind === 'multiclass_hinge' && s.units < 2) fail(s, 'computes a multiclass hinge over 1 unit; it needs at least 2 classes');
-        if (s.targetForm !== 'index' && s.targetForm !== 'dense') fail(s, `has targetForm ${String(s.targetForm)}`);
-        if (s.aggregate !== 'mean' && s.aggregate !== 'sum') fail(s, `has aggregate ${String(s.aggregate)}`);
-        const n = s.units * s.batch;
-        tensor(s.prediction, n, 'prediction');
-        tensor(s.targets, s.targetForm === 'index' ? s.batch : n, 'targets');
-        tensor(s.outputGrad, n, 'output gradient');
-        tensor(s.loss, 1, 'loss');
-        break;
-      }
-      case 'penalty':
-        dims(s.count);
-        if (!(Number.isFinite(s.l1) && Number.isFinite(s.l2))) fail(s, `has l1=${s.l1}, l2=${s.l2}`);
-        tensor(s.param, s.count, 'parameter');
-        tensor(s.grad, s.count, 'gradient');
-        tensor(s.loss, 1, 'loss');
-        break;
-      case 'update': {
-        dims(s.count);
-        if (!Object.prototype.hasOwnProperty.call(UPDATE_CODES, s.rule)) fail(s, `has update rule ${String(s.rule)}`);
-        if (!Array.isArray(s.state) || s.state.length !== UPDATE_STATE[s.rule]) fail(s, `keeps ${Array.isArray(s.state) ? s.state.length : 'no'} state tensors, but ${s.rule} keeps ${UPDATE_STATE[s.rule]}`);
-        for (const h of ['momentum', 'rho', 'beta1', 'beta2', 'epsilon'] as const) if (!Number.isFinite(s[h])) fail(s, `has ${h}=${s[h]}`);
-        tensor(s.param, s.count, 'parameter');
-        tensor(s.grad, s.count, 'gradient');
-        s.state.forEach((id, i) => tensor(id, s.count, `state ${i}`));
-        break;
-      }
-      case 'softmax_grad':
-        dims(s.units, s.batch);
-        tensor(s.output, s.units * s.batch, 'softmax output');
-        tensor(s.outputGrad, s.units * s.batch, 'output gradient');
-        tensor(s.inputGrad, s.units * s.batch, 'input gradient');
-        break;
-      case 'global_pool_grad':
-        dims(s.channels, s.positions, s.batch);
-        tensor(s.outputGrad, s.channels * s.batch, 'output gradient');
-        tensor(s.inputGrad, s.channels * s.positions * s.batch, 'input gradient');
-        break;
-      case 'bias_act_grad': {
-        dims(s.units, s.positions, s.batch);
-        activationOf(s.nonlinearity, s.layer);
-        const n = s.units * s.positions * s.batch;
-        tensor(s.output, n, 'forward output');
-        tensor(s.outputGrad, n, 'output gradient');
-        tensor(s.preActGrad, n, 'pre-activation gradient');
-        if (s.biasMode !== 'none') tensor(s.biasGrad, s.biasMode === 'tied' ? s.units : s.units * s.positions, 'bias gradient');
-        break;
-      }
-      case 'img_acts':
-      case 'weight_acts': {
-        dims(s.channels, s.rows, s.cols, s.batch, s.filters, s.filterSize, s.stride, s.outRows, s.outCols);
-        if (!(Number.isInteger(s.pad) && s.pad >= 0)) fail(s, `has pad ${s.pad}`);
-        if ((s.outRows - 1) * s.stride + s.filterSize > s.rows + 2 * s.pad || (s.outCols - 1) * s.stride + s.filterSize > s.cols + 2 * s.pad) {
-          fail(s, `asks for a ${s.outRows}x${s.outCols} output, more than a ${s.rows}x${s.cols} input with pad ${s.pad} gives`);
-        }
-        const image = s.channels * s.rows * s.cols * s.batch;
-        const out = s.filters * s.outRows * s.outCols * s.batch;
-        tensor(s.preActGrad, out, 'pre-activation gradient');
-        if (s.op === 'img_acts') {
-          tensor(s.weight, filterWeightElements(s), 'kernel-form weight');
-          tensor(s.inputGrad, image, 'input gradient');
-        } else {
-          dims(s.effectivePartialSum);
-          tensor(s.input, image, 'input');
-          tensor(s.weightGrad, filterWeightElements(s), 'kernel-form weight gradient');
-        }
-        break;
-      }
-      case 'weight_grad_layout':
-        relayout(s, s.weightGrad, 'kernel-form weight gradient', s.paramGrad, 'parameter gradient');
-        break;
-      case 'max_pool_grad': {
-        dims(s.channels, s.rows, s.cols, s.batch, s.poolSize, s.stride, s.outRows, s.outCols);
-        if ((s.outRows - 1) * s.stride >= s.rows || (s.outCols - 1) * s.stride >= s.cols) fail(s, `has a pooling window starting outside the ${s.rows}x${s.cols} input`);
-        const image = s.channels * s.rows * s.cols * s.batch;
-        const out = s.channels * s.outRows * s.outCols * s.batch;
-        tensor(s.input, image, 'input');
-        tensor(s.inputGrad, image, 'input gradient');
-        tensor(s.output, out, 'output');
-        tensor(s.outputGrad, out, 'output gradient');
-        break;
-      }
-      case 'nin_grad_input':
-      case 'nin_grad_weight': {
-        dims(s.channels, s.units, s.positions, s.batch);
-        const N = s.positions * s.batch;
-        tensor(s.preActGrad, s.units * N, 'pre-activation gradient');
-        if (s.op === 'nin_grad_input') {
-          tensor(s.weight, s.units * s.channels, '(U, C) weight');
-          tensor(s.inputGrad, s.channels * N, 'input gradient');
-        } else {
-          tensor(s.input, s.channels * N, 'input');
-          tensor(s.weightGrad, s.units * s.channels, 'weight gradient');
-        }
-        break;
-      }
-      default:
-        fail(s, 'is not a step the wasm backend knows');
-    }
-  }
+  } else if (d.kind === 'backward') d.check(s as BackwardStep, c);
+  else d.check(s as TrainingOnlyStep, c);
   const need = trainingStepScratch(k, s);
   if (need > 0) {
     const have = s.scratch === undefined ? 0 : (tensors[s.scratch]?.bytes ?? 0);
@@ -286,60 +152,32 @@ interface Threads {
   workerBytes: number;
 }
 
-/** One step's call: the kernel's code for this run's hyperparameters. */
-type TrainingCall = (hyper: TrainingHyper) => number;
-
 /**
  * The one call of a training step: a function of the run's hyperparameters returning the kernel's
  * code. `addr`: byte address of a tensor by id; `batch`: the FULL batch (the loss weighs with it,
  * also on a thread's slice); `placement`: where a dropout step's elements sit in the full tensor.
+ * Forward steps read their parameters from tensors (filter_acts packs its filters first: its
+ * descriptor's `training` call); backward steps run through backward.ts runBackwardStep.
  */
 export function trainingCall(k: KernelsExports, s: TrainingStep, addr: (id: number) => number, batch: number, placement?: DropoutPlacement): TrainingCall {
   const t = addr;
-  const scratch = s.scratch === undefined ? 0 : t(s.scratch);
-  if (FORWARD_OPS.includes(s.op)) {
-    const f = s as KernelStep;
-    if (f.op === 'filter_acts') {
-      const packed = scratch + packedOffset(k, f);
-      const K = filterWeightElements(f) / f.filters;
-      const call = forwardCall(k, f, { tensor: t, weight: packed, bias: f.biasMode === 'none' ? 0 : t(f.bias), scratch });
-      const w = t(f.weight);
-      return (h) => k.pack_filters(w, packed, K, f.filters) || call(h.counter);
-    }
-    const at = { tensor: t, weight: f.op === 'nin' ? t(f.weight) : 0, bias: f.op === 'nin' && f.biasMode !== 'none' ? t(f.bias) : 0, scratch };
-    const call = forwardCall(k, f, at, placement);
-    return (h) => call(h.counter);
+  const d = opOf(s.op);
+  if (d === undefined) throw new RuntimeError(`wasm backend: ${s.op} steps are not steps the wasm backend knows`);
+  if (d.kind === 'training') return d.call(k, s as TrainingOnlyStep, t, batch);
+  if (d.kind === 'backward') {
+    const b = s as BackwardStep;
+    const at = { tensor: t, weight: t };
+    return () => {
+      runBackwardStep(k, b, at);
+      return 0;
+    };
   }
-  switch (s.op) {
-    case 'weight_form':
-      return () => k.weight_form(t(s.input), t(s.output), s.channels, s.filterSize, s.filters, s.weightLayout === 'fckk' ? 0 : 1, s.flipFilters ? 1 : 0);
-    case 'loss': {
-      const code = LOSS_CODES[s.kind];
-      const w = lossWeight(s, batch);
-      return () => k.loss(t(s.prediction), t(s.targets), t(s.outputGrad), t(s.loss), s.units, s.batch, code, s.fusedSoftmax ? 1 : 0, s.targetForm === 'index' ? 1 : 0, w);
-    }
-    case 'penalty':
-      return () => k.penalty(t(s.param), t(s.grad), t(s.loss), s.count, s.l1, s.l2);
-    case 'update': {
-      const code = UPDATE_CODES[s.rule];
-      const s0 = s.state.length > 0 ? t(s.state[0]) : 0;
-      const s1 = s.state.length > 1 ? t(s.state[1]) : 0;
-      return (h) =>
-        k.update_param(t(s.param), t(s.grad), s0, s1, s.count, code, updateScalar(s, h), s.momentum, s.rho, s.beta1, s.beta2, s.epsilon, 1 - s.rho, 1 - s.beta1, 1 - s.beta2);
-    }
-    case 'softmax_grad':
-      return () => k.softmax_grad(t(s.output), t(s.outputGrad), t(s.inputGrad), s.units, s.batch);
-    case 'global_pool_grad':
-      return () => k.global_pool_grad(t(s.outputGrad), t(s.inputGrad), s.channels, s.positions, s.batch);
-    default: {
-      const b = s as BackwardStep;
-      const at = { tensor: t, weight: t };
-      return () => {
-        runBackwardStep(k, b, at);
-        return 0;
-      };
-    }
-  }
+  const f = s as KernelStep;
+  const scratch = f.scratch === undefined ? 0 : t(f.scratch);
+  if (d.training) return d.training.call(k, f, t, scratch);
+  const p = d.params?.(f);
+  const call = forwardCall(k, f, { tensor: t, weight: p ? t(p.weight) : 0, bias: p && p.bias !== null ? t(p.bias) : 0, scratch }, placement);
+  return (h) => call(h.counter);
 }
 
 export class WasmPreparedTraining implements PreparedTraining {

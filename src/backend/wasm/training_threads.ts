@@ -27,72 +27,16 @@ import type { BackwardStep } from '../../ops/backward.js';
 import type { PlanTensor } from '../../ops/plan.js';
 import type { KernelStep } from '../../ops/steps.js';
 import type { TrainingHyper, TrainingPlan, TrainingStep } from '../../ops/training.js';
-import type { DropoutPlacement } from './engine.js';
 import type { KernelsExports } from './kernels_abi.js';
 import { splitSizes } from './layout.js';
+import { forwardOp, opOf, subBatchStep } from './ops/index.js';
+import type { BatchAxis, DropoutPlacement, Operands, WasmStep } from './ops/op.js';
 
-/** A step's operands: the tensors it reads and writes, and which of them are batch-free by role. */
-interface Operands {
-  reads: number[];
-  writes: number[];
-  /** Operands that have a batch axis by their role, and those that never do; transposes: neither. */
-  batch: number[];
-  global: number[];
-}
-
-const valid = (id: unknown): id is number => typeof id === 'number' && id >= 0;
-
-/** The operands of a training step by role (src/ops/training.ts, src/ops/backward.ts). */
+/** The operands of a training step by role (its op's descriptor, ops/). */
 export function operands(s: TrainingStep): Operands {
-  const o = (reads: number[], writes: number[], batch: number[], global: number[]): Operands => ({
-    reads: reads.filter(valid), writes: writes.filter(valid), batch: batch.filter(valid), global: global.filter(valid),
-  });
-  switch (s.op) {
-    case 'transpose':
-      return o([s.input], [s.output], [], []);
-    case 'filter_acts':
-    case 'nin': {
-      const params = [s.weight, ...(s.biasMode === 'none' ? [] : [s.bias])];
-      return o([s.input, ...params], [s.output], [s.input, s.output], params);
-    }
-    case 'max_pool':
-    case 'copy':
-    case 'activation':
-    case 'softmax':
-    case 'dropout':
-    case 'global_pool':
-      return o([s.input], [s.output], [s.input, s.output], []);
-    case 'weight_form':
-      return o([s.input], [s.output], [], [s.input, s.output]);
-    case 'loss':
-      return o([s.prediction, s.targets], [s.outputGrad, s.loss], [s.prediction, s.targets, s.outputGrad], [s.loss]);
-    case 'penalty':
-      return o([s.param, s.grad, s.loss], [s.grad, s.loss], [], [s.param, s.grad, s.loss]);
-    case 'update':
-      return o([s.param, s.grad, ...s.state], [s.param, ...s.state], [], [s.param, s.grad, ...s.state]);
-    case 'softmax_grad':
-      return o([s.output, s.outputGrad], [s.inputGrad], [s.output, s.outputGrad, s.inputGrad], []);
-    case 'global_pool_grad':
-      return o([s.outputGrad], [s.inputGrad], [s.outputGrad, s.inputGrad], []);
-    case 'bias_act_grad': {
-      const bias = s.biasMode === 'none' ? [] : [s.biasGrad];
-      return o([s.output, s.outputGrad], [s.preActGrad, ...bias], [s.output, s.outputGrad, s.preActGrad], bias);
-    }
-    case 'img_acts':
-      return o([s.preActGrad, s.weight], [s.inputGrad], [s.preActGrad, s.inputGrad], [s.weight]);
-    case 'weight_acts':
-      return o([s.input, s.preActGrad], [s.weightGrad], [s.input, s.preActGrad], [s.weightGrad]);
-    case 'weight_grad_layout':
-      return o([s.weightGrad], [s.paramGrad], [], [s.weightGrad, s.paramGrad]);
-    case 'max_pool_grad':
-      return o([s.input, s.output, s.outputGrad], [s.inputGrad], [s.input, s.output, s.outputGrad, s.inputGrad], []);
-    case 'nin_grad_input':
-      return o([s.preActGrad, s.weight], [s.inputGrad], [s.preActGrad, s.inputGrad], [s.weight]);
-    case 'nin_grad_weight':
-      return o([s.input, s.preActGrad], [s.weightGrad], [s.input, s.preActGrad], [s.weightGrad]);
-    default:
-      throw new RuntimeError(`wasm backend: no operands known for ${(s as TrainingStep).op} steps`);
-  }
+  const d: { operands(s: WasmStep): Operands } | undefined = opOf(s.op);
+  if (d === undefined) throw new RuntimeError(`wasm backend: no operands known for ${s.op} steps`);
+  return d.operands(s);
 }
 
 /** How a training plan splits over threads (see the module comment). */
@@ -108,7 +52,9 @@ export interface TrainingSplit {
   reduce: number[];
 }
 
-const elementwise = (s: TrainingStep) => s.op === 'copy' || s.op === 'activation' || s.op === 'dropout';
+const elementwise = (s: TrainingStep) => forwardOp(s.op)?.keepsBatchAxis === true;
+/** Transposes: steps that move the batch axis, whose tensors have a batch or none as those at their other end. */
+const movesBatchAxis = (s: TrainingStep): s is Extract<TrainingStep, KernelStep> => forwardOp(s.op)?.batchAxes !== undefined;
 
 /** The batch size of a plan's steps (the steps with a `batch` field), or a reason there is none. */
 function planBatchSize(plan: TrainingPlan): number | string {
@@ -146,7 +92,7 @@ export function splitTraining(plan: TrainingPlan): TrainingSplit | string {
   for (let changed = true; changed; ) {
     changed = false;
     plan.steps.forEach((s) => {
-      if (s.op !== 'transpose') return;
+      if (!movesBatchAxis(s)) return;
       const k = kind[s.input] ?? kind[s.output];
       if (k === undefined) return;
       if (kind[s.input] === undefined || kind[s.output] === undefined) changed = true;
@@ -155,7 +101,7 @@ export function splitTraining(plan: TrainingPlan): TrainingSplit | string {
     });
   }
   if (conflict !== null) return conflict;
-  const unknown = plan.steps.find((s) => s.op === 'transpose' && kind[s.input] === undefined);
+  const unknown = plan.steps.find((s) => movesBatchAxis(s) && kind[s.input] === undefined);
   if (unknown) return `transpose step ${unknown.index} connects tensors no other step places`;
   // batch axes: as recorded, else from the transposes and the elementwise steps, else last
   const axes: ('first' | 'last' | null | undefined)[] = plan.tensors.map((t: PlanTensor, i) => {
@@ -172,9 +118,11 @@ export function splitTraining(plan: TrainingPlan): TrainingSplit | string {
     else if (axes[id] !== a) conflict ??= `tensor ${id} has its batch both first and last`;
   };
   plan.steps.forEach((s) => {
-    if (s.op === 'transpose' && kind[s.input] === 'batch') {
-      setAxis(s.input, s.perm[0] === 1 ? 'first' : 'last');
-      setAxis(s.output, s.perm[0] === 1 ? 'last' : 'first');
+    if (!movesBatchAxis(s)) return;
+    const moved = forwardOp(s.op)?.batchAxes?.(s);
+    if (moved !== undefined && kind[s.input] === 'batch') {
+      setAxis(s.input, moved[0]);
+      setAxis(s.output, moved[1]);
     }
   });
   for (let changed = true; changed; ) {
@@ -248,18 +196,6 @@ export interface SubTrainingPlan {
 const product = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
-/** The step with the slice's batch `sub` in place of the full `batch`. */
-function subStep(s: TrainingStep, batch: number, sub: number): TrainingStep {
-  if (s.op === 'transpose') {
-    const inShape = [...s.inShape] as [number, number, number, number];
-    inShape[s.perm[0] === 1 ? 0 : 3] = sub;
-    return { ...s, inShape };
-  }
-  if (s.op === 'copy' || s.op === 'activation' || s.op === 'dropout') return { ...s, batch: sub, count: (s.count / batch) * sub };
-  if ('batch' in s) return { ...s, batch: sub } as TrainingStep;
-  return { ...s };
-}
-
 /**
  * The sub-plans of a split for slices of `sizes`: batch tensors at the planner's offsets scaled by
  * sub / batch (layout.ts subBatchPlan: pairs the planner kept apart stay apart), then the
@@ -286,7 +222,7 @@ export function subTrainingPlans(plan: TrainingPlan, split: TrainingSplit, sizes
       end = offset + 4 * product(tensors[id].shape);
     }
     const steps = split.batchSteps.map((i) => {
-      const s = subStep(plan.steps[i], batch, sub);
+      const s = subBatchStep(plan.steps[i], sub);
       const need = scratchOf(s);
       if (need > 0) {
         const offset = align16(end);
@@ -297,10 +233,9 @@ export function subTrainingPlans(plan: TrainingPlan, split: TrainingSplit, sizes
       } else delete s.scratch;
       return s;
     });
-    const dropout = steps.map((s): [number, number, number, number] | null => {
-      if (s.op !== 'dropout') return null;
-      const perEntry = s.count / sub;
-      return axes[s.input] === 'first' ? [1, s.count, 0, b0 * perEntry] : [perEntry, sub, batch, b0];
+    const dropout = steps.map((s) => {
+      const place = forwardOp(s.op)?.slicePlacement;
+      return place === undefined ? null : place(s as KernelStep, axes[(s as KernelStep).input] as BatchAxis, batch, b0);
     });
     const p: SubTrainingPlan = {
       training: true, tensors, arenaBytes: align16(Math.max(end, 16)), steps, batch, b0, sub, dropout,
