@@ -2,20 +2,19 @@
  * Launch geometry: from a kernel step (src/ops/steps.ts) to what the GPU runs: the shader family and entry point, the
  * override constants (everything that changes the pipeline, hence its cache key), the uniform words
  * (everything else), the workgroup grid, and the byte range of the arena the step reads and writes.
- * Pure functions: no device, so the geometry is testable anywhere.
+ * Pure functions: no device, so the geometry is testable anywhere. What is particular to one op is
+ * in its file in ops/ (ops/index.ts is the table); here are the types and helpers they share, the
+ * GEMM tile selection, and the parameter buffer layouts.
  */
 import type { KernelPlan, PlanTensor } from '../backend.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
-import { BIAS_CODES, activationOf } from '../../ops/codes.js';
-import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep, type MaxPoolStep, type NinStep, type TransposeStep } from '../../ops/steps.js';
-import type { ActivationStep, CopyStep, DropoutStep, GlobalPoolStep, SoftmaxStep } from '../../ops/training.js';
+import { activationOf } from '../../ops/codes.js';
+import { filterWeightElements, paramElements as stepParamElements, type FilterActsStep, type KernelStep, type NinStep } from '../../ops/steps.js';
 
-/**
- * The wgsl/ file a step runs (filter_acts and nin are compiled with arena_*.wgsl, the codes,
- * epilogue.wgsl and gemm.wgsl prepended; elementwise with the codes and epilogue.wgsl).
- */
-export type KernelFamily = 'filter_acts' | 'nin' | 'max_pool' | 'transpose' | 'elementwise' | 'softmax' | 'update';
+import type { KernelFamily } from './ops/index.js';
+/** The wgsl/ file a step runs: a key of ops/index.ts FAMILIES. */
+export type { KernelFamily };
 
 /** Which arena_*.wgsl a GEMM kernel is compiled with. */
 export type ArenaView = 'vec4' | 'scalar';
@@ -83,7 +82,8 @@ const product = (shape: readonly number[]): number => shape.reduce((n, d) => n *
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(x));
 
-const actOf = (step: FilterActsStep | NinStep) => activationOf(step.nonlinearity, step.layer);
+/** The activation code and parameters of a GEMM step's fused epilogue. */
+export const actOf = (step: FilterActsStep | NinStep) => activationOf(step.nonlinearity, step.layer);
 
 /** Splits a linear workgroup count over x and y. */
 export function workgroupGrid(count: number, maxPerDimension: number): [number, number] {
@@ -109,7 +109,11 @@ function kChunkFor(wgA: number, wgN: number, limits: KernelLimits): number {
   throw new ValueError(`the GEMM kernels need ${16 * (wgA + wgN)} bytes of workgroup memory, but this device allows ${limit}`);
 }
 
-function tensorOf(plan: KernelPlan, id: number): PlanTensor {
+/** The helpers of the GEMM tile selection that the op files (ops/) use too. */
+export { GEMM_THREADS, ceilDiv, kChunkFor, product };
+
+/** Tensor `id` of a plan. */
+export function tensorOf(plan: KernelPlan, id: number): PlanTensor {
   const t = plan.tensors[id];
   if (t === undefined || t.id !== id) throw new ValueError(`plan has no tensor ${id}`);
   return t;
@@ -120,7 +124,7 @@ function tensorOf(plan: KernelPlan, id: number): PlanTensor {
  * down to the device's offset alignment, the size rounded up to 16 bytes (within the arena). Element
  * offsets in the uniform are relative to its start.
  */
-function arenaRange(
+export function arenaRange(
   plan: KernelPlan, step: KernelStep, limits: KernelLimits, withScratch = false,
 ): { offset: number; size: number; inOff: number; outOff: number } {
   const input = tensorOf(plan, step.input);
@@ -153,31 +157,6 @@ function arenaRange(
   return { offset: lo, size, inOff: (input.offset - lo) / 4, outOff: (output.offset - lo) / 4 };
 }
 
-/** The range of a step bound with its scratch tensor, or null where it exceeds one binding. */
-function arenaRangeOrNull(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number } | null {
-  try {
-    return arenaRange(plan, step, limits, true);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Bytes of scratch a filter_acts step takes on a device with these limits: the partial sums of
- * split K, 4 * slices * F * N (slices at most the tile's split), or 0 without a split.
- */
-export function filterActsScratchBytes(step: FilterActsStep, limits: KernelLimits): number {
-  const K = filterWeightElements(step) / step.filters;
-  const N = step.outRows * step.outCols * step.batch;
-  const t = filterActsTile(step.filters, K, N, step.batch % 4 === 0, limits);
-  return t.split > 1 ? 4 * t.split * step.filters * N : 0;
-}
-
-/** The scratch bytes of each step of a step list (0: none) on a device with these limits. */
-export function scratchNeeds(steps: readonly KernelStep[], limits: KernelLimits): number[] {
-  return steps.map((s) => (s.op === 'filter_acts' ? filterActsScratchBytes(s, limits) : 0));
-}
-
 /**
  * WebGPU's guaranteed limits, as a GPU (not a CPU device) would choose its tiles: the scratch a
  * compiled plan holds, the same on every device (a device that takes fewer slices leaves part unused).
@@ -194,7 +173,8 @@ export function arenaBufferBytes(arenaBytes: number): number {
   return Math.max(16, Math.ceil(arenaBytes / 16) * 16);
 }
 
-function words(n: number): { u32: Uint32Array; f32: Float32Array; buffer: ArrayBuffer } {
+/** A uniform of n 4-byte words, viewed as u32 and f32. */
+export function words(n: number): { u32: Uint32Array; f32: Float32Array; buffer: ArrayBuffer } {
   const buffer = new ArrayBuffer(4 * n);
   return { u32: new Uint32Array(buffer), f32: new Float32Array(buffer), buffer };
 }
@@ -310,75 +290,11 @@ export function filterActsTile(F: number, K: number, N: number, vec4: boolean, l
   throw new ValueError(`filter_acts: ${problem}`);
 }
 
-/** Invocations per workgroup of split_sum (the shader's SPLIT_GROUP). */
-const SPLIT_GROUP = 256;
-
-function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  const { channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad } = step;
-  const { outRows: OH, outCols: OW } = step;
-  if (F % 4 !== 0) throw new ValueError(`layer ${step.layer}: filter_acts needs num_filters to be a multiple of 4, but it is ${F}`);
-  const arenaW = arenaWeights(plan, step, limits);
-  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0 && (arenaW === null || arenaW.wOff % 4 === 0);
-  const K = C * k * k;
-  const N = OH * OW * B;
-  const t = filterActsTile(F, K, N, vec4, limits);
-  const fTiles = ceilDiv(F, 4 * t.rf * t.wgF);
-  const baseTiles = fTiles * ceilDiv(N, 4 * t.rn * t.wgN);
-  // split K: slices of kPer rows (whole stages, none empty), partial sums in the step's scratch
-  // tensor, bound with its input and output; without that tensor (large enough, vec4-aligned where
-  // needed) or room in one binding, no split
-  let split = 1;
-  let kPer = K;
-  let scratchOff = 0;
-  let bound = { offset: range.offset, size: range.size };
-  if (t.split > 1 && step.scratch !== undefined) {
-    const per = ceilDiv(ceilDiv(K, t.split), t.kChunk) * t.kChunk;
-    const slices = ceilDiv(K, per);
-    const scratch = tensorOf(plan, step.scratch);
-    const wide = slices > 1 && 4 * product(scratch.shape) >= 4 * slices * F * N ? arenaRangeOrNull(plan, step, limits) : null;
-    if (wide !== null && (!vec4 || (scratch.offset - wide.offset) % 16 === 0)) {
-      split = slices;
-      kPer = per;
-      scratchOff = (scratch.offset - wide.offset) / 4;
-      bound = { offset: wide.offset, size: wide.size };
-    }
-  }
-  const inOff = split > 1 ? (tensorOf(plan, step.input).offset - bound.offset) / 4 : range.inOff;
-  const outOff = split > 1 ? (tensorOf(plan, step.output).offset - bound.offset) / 4 : range.outOff;
-  const tiles = baseTiles * split;
-  const act = actOf(step);
-  const u = words(26);
-  u.u32.set([inOff, outOff, C, H, W, B, F, k, s, pad, OH, OW, K, N, fTiles, tiles, OH * OW, F, scratchOff, kPer, split, baseTiles]);
-  u.f32.set(act.params, 22);
-  if (arenaW !== null) u.u32.set([arenaW.wOff, arenaW.bOff], 24);
-  const epilogue = { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], ...(arenaW !== null ? { W_ARENA: 1 } : {}) };
-  return {
-    family: 'filter_acts',
-    entryPoint: 'main',
-    arena: vec4 ? 'vec4' : 'scalar',
-    constants: { ...epilogue, WG_N: t.wgN, WG_F: t.wgF, K_CHUNK: t.kChunk, RF: t.rf, RN: t.rn, SPLIT: split },
-    defines: { W_ROW: t.rf * t.wgF, X_ROW: t.rn * t.wgN },
-    uniform: u.buffer,
-    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: bound,
-    second: split > 1
-      ? {
-          entryPoint: 'split_sum',
-          constants: epilogue,
-          workgroups: workgroupGrid(ceilDiv((F * N) / (vec4 ? 4 : 1), SPLIT_GROUP), limits.maxComputeWorkgroupsPerDimension),
-        }
-      : undefined,
-    weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'conv', step } },
-    bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
-  };
-}
-
 /**
  * In a training plan (limits.wholeArena), the element offsets of a filter_acts or nin step's weight
  * and bias tensors (the bias 0 without one), after checking their sizes; else null.
  */
-function arenaWeights(plan: KernelPlan, step: FilterActsStep | NinStep, limits: KernelLimits): { wOff: number; bOff: number } | null {
+export function arenaWeights(plan: KernelPlan, step: FilterActsStep | NinStep, limits: KernelLimits): { wOff: number; bOff: number } | null {
   if (limits.wholeArena === undefined) return null;
   const need = stepParamElements(step);
   const w = tensorOf(plan, step.weight);
@@ -408,201 +324,14 @@ export function ninTileShape(U: number): { wgU: number; ru: number } {
   return { wgU, ru: best.ru };
 }
 
-function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  const { channels: C, units: U, positions: P, batch: B } = step;
-  const N = P * B;
-  const vec4 = N % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
-  const { wgU, ru } = ninTileShape(U);
-  const wgN = GEMM_THREADS / wgU;
-  const kChunk = kChunkFor(ru * wgU, wgN, limits);
-  const uTiles = ceilDiv(U, 4 * ru * wgU);
-  const tiles = uTiles * ceilDiv(N, 4 * wgN);
-  const act = actOf(step);
-  const arenaW = arenaWeights(plan, step, limits);
-  const u = words(14);
-  u.u32.set([range.inOff, range.outOff, C, U, N, B, P, uTiles, tiles, 4 * ceilDiv(U, 4)]);
-  u.f32.set(act.params, 10);
-  if (arenaW !== null) u.u32.set([arenaW.wOff, arenaW.bOff], 12);
-  return {
-    family: 'nin',
-    entryPoint: 'main',
-    arena: vec4 ? 'vec4' : 'scalar',
-    constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], WG_N: wgN, WG_U: wgU, RU: ru, K_CHUNK: kChunk, ...(arenaW !== null ? { W_ARENA: 1 } : {}) },
-    defines: { W_ROW: ru * wgU, X_ROW: wgN },
-    uniform: u.buffer,
-    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
-    weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'nin', units: U, channels: C, weightLayout: step.weightLayout ?? 'uc' } },
-    bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: stepParamElements(step).bias } },
-  };
-}
-
-const POOL_WORKGROUP = 64;
-
-function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  const { channels: C, rows: H, cols: W, batch: B, poolSize: P, stride: s, outRows: OH, outCols: OW } = step;
-  const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
-  const items = (C * OH * OW * B) / (vec4 ? 4 : 1);
-  const u = words(11);
-  u.u32.set([range.inOff, range.outOff, C, H, W, B, P, s, OH, OW, items]);
-  return {
-    family: 'max_pool',
-    entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
-    constants: {},
-    uniform: u.buffer,
-    workgroups: workgroupGrid(ceilDiv(items, POOL_WORKGROUP), limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
-  };
-}
-
-/** Side of the square tile wgsl/transpose.wgsl moves through workgroup memory. */
-const TRANSPOSE_TILE = 16;
-
-function transposeLaunch(plan: KernelPlan, step: TransposeStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  const [d0, d1, d2, d3] = step.inShape;
-  // perm [1,2,3,0]: (d0, d1*d2*d3) -> its transpose; perm [3,0,1,2]: (d0*d1*d2, d3) -> its transpose
-  const [rows, cols] = step.perm[0] === 1 ? [d0, d1 * d2 * d3] : [d0 * d1 * d2, d3];
-  const colTiles = ceilDiv(cols, TRANSPOSE_TILE);
-  const tiles = ceilDiv(rows, TRANSPOSE_TILE) * colTiles;
-  const u = words(6);
-  u.u32.set([range.inOff, range.outOff, rows, cols, colTiles, tiles]);
-  return {
-    family: 'transpose',
-    entryPoint: 'transpose',
-    constants: {},
-    uniform: u.buffer,
-    workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
-  };
-}
-
 /** Threads per workgroup of wgsl/elementwise.wgsl and wgsl/update.wgsl (their FLAT). */
 export const FLAT_WORKGROUP = 256;
-/** Examples per workgroup of softmax.wgsl's softmax and softmax_grad (its COLUMN_GROUP). */
-export const COLUMN_GROUP = 64;
-
-/**
- * The uniform of wgsl/elementwise.wgsl (struct Params): 14 u32 words, act (2 f32) at word 14,
- * scale (f32) at word 16; 18 words in all.
- */
-export function elementwiseUniform(fields: {
-  inOff: number; outOff: number; count: number; seed?: number; threshold?: number; counter?: number;
-  channels?: number; positions?: number; batch?: number; filterSize?: number; filters?: number; layout?: number; flip?: number;
-  act?: readonly [number, number]; scale?: number;
-}): ArrayBuffer {
-  const u = words(18);
-  const f = fields;
-  u.u32.set([f.inOff, f.outOff, f.count, f.seed ?? 0, f.threshold ?? 0, f.counter ?? 0, f.channels ?? 0, f.positions ?? 0, f.batch ?? 0, f.filterSize ?? 0, f.filters ?? 0, f.layout ?? 0, f.flip ?? 0, 0]);
-  u.f32.set(f.act ?? [0, 0], 14);
-  u.f32[16] = f.scale ?? 1;
-  return u.buffer;
-}
-
-/** Byte offset of the dropout counter in elementwise.wgsl's Params (written before each training run). */
-export const DROPOUT_COUNTER_BYTE = 20;
-
 /** Checks that a step's count matches its input and output tensors' sizes. */
-function checkCount(plan: KernelPlan, step: KernelStep, inCount: number, outCount: number): void {
+export function checkCount(plan: KernelPlan, step: KernelStep, inCount: number, outCount: number): void {
   const i = product(tensorOf(plan, step.input).shape);
   const o = product(tensorOf(plan, step.output).shape);
   if (i !== inCount || o !== outCount) {
     throw new ValueError(`layer ${step.layer}: the ${step.op} step reads ${inCount} and writes ${outCount} values, but its tensors hold ${i} and ${o}`);
-  }
-}
-
-function elementwiseLaunch(plan: KernelPlan, step: CopyStep | ActivationStep | DropoutStep | GlobalPoolStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  const entryPoint: string = step.op;
-  let constants: Record<string, number> = {};
-  let uniform: ArrayBuffer;
-  let count: number;
-  switch (step.op) {
-    case 'copy':
-      count = step.count;
-      checkCount(plan, step, count, count);
-      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count });
-      break;
-    case 'activation': {
-      count = step.count;
-      checkCount(plan, step, count, count);
-      const act = activationOf(step.nonlinearity, step.layer);
-      constants = { ACT: act.code };
-      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, act: act.params });
-      break;
-    }
-    case 'dropout':
-      count = step.count;
-      checkCount(plan, step, count, count);
-      if (!(Number.isInteger(step.threshold) && step.threshold >= 0 && step.threshold <= 2 ** 24)) {
-        throw new ValueError(`layer ${step.layer}: dropout needs an integer threshold in [0, 2^24], but threshold=${step.threshold}`);
-      }
-      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, seed: step.seed >>> 0, threshold: step.threshold, scale: step.scale });
-      break;
-    case 'global_pool':
-      count = step.channels * step.batch;
-      checkCount(plan, step, step.channels * step.positions * step.batch, count);
-      if (step.positions < 1) throw new ValueError(`layer ${step.layer}: global_pool needs at least one position, but positions=${step.positions}`);
-      uniform = elementwiseUniform({ inOff: range.inOff, outOff: range.outOff, count, channels: step.channels, positions: step.positions, batch: step.batch });
-      break;
-  }
-  return {
-    family: 'elementwise',
-    entryPoint,
-    constants,
-    uniform,
-    workgroups: workgroupGrid(Math.max(1, ceilDiv(count, FLAT_WORKGROUP)), limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
-  };
-}
-
-/** The uniform of wgsl/softmax.wgsl (struct Params): 12 u32 words, the weight (f32) at word 12; 16 words. */
-export function softmaxUniform(f: { inOff: number; outOff: number; auxOff?: number; lossOff?: number; units: number; batch: number; kind?: number; fused?: boolean; indexTargets?: boolean; weight?: number }): ArrayBuffer {
-  const u = words(16);
-  u.u32.set([f.inOff, f.outOff, f.auxOff ?? 0, f.lossOff ?? 0, f.units, f.batch, f.kind ?? 0, f.fused ? 1 : 0, f.indexTargets ? 1 : 0]);
-  u.f32[12] = f.weight ?? 1;
-  return u.buffer;
-}
-
-function softmaxLaunch(plan: KernelPlan, step: SoftmaxStep, limits: KernelLimits): Launch {
-  const range = arenaRange(plan, step, limits);
-  checkCount(plan, step, step.units * step.batch, step.units * step.batch);
-  if (step.units < 1) throw new ValueError(`layer ${step.layer}: softmax needs at least one unit, but units=${step.units}`);
-  return {
-    family: 'softmax',
-    entryPoint: 'softmax',
-    constants: {},
-    uniform: softmaxUniform({ inOff: range.inOff, outOff: range.outOff, units: step.units, batch: step.batch }),
-    workgroups: workgroupGrid(Math.max(1, ceilDiv(step.batch, COLUMN_GROUP)), limits.maxComputeWorkgroupsPerDimension),
-    arenaRange: { offset: range.offset, size: range.size },
-  };
-}
-
-/** The launch of one step on a device with these limits. */
-export function launchOf(plan: KernelPlan, step: KernelStep, limits: KernelLimits): Launch {
-  switch (step.op) {
-    case 'copy':
-    case 'activation':
-    case 'dropout':
-    case 'global_pool':
-      return elementwiseLaunch(plan, step, limits);
-    case 'softmax':
-      return softmaxLaunch(plan, step, limits);
-    case 'filter_acts':
-      return filterActsLaunch(plan, step, limits);
-    case 'nin':
-      return ninLaunch(plan, step, limits);
-    case 'max_pool':
-      return maxPoolLaunch(plan, step, limits);
-    case 'transpose':
-      if (!(step.perm.join() === '1,2,3,0' || step.perm.join() === '3,0,1,2')) {
-        throw new ValueError(`layer ${step.layer}: transpose supports perm [1,2,3,0] and [3,0,1,2], but perm=[${step.perm.join(',')}]`);
-      }
-      return transposeLaunch(plan, step, limits);
-    default:
-      throw new ValueError(`the WebGPU backend has no kernel for op ${(step as { op: string }).op}`);
   }
 }
 

@@ -11,15 +11,20 @@ import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/tra
 import { deviceLostError, isDeviceLost, type AdapterFacts, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
-import { DEFAULT_GPU_LIMITS, scratchNeeds, type GemmTile } from './geometry.js';
+import { DEFAULT_GPU_LIMITS, type GemmTile } from './geometry.js';
+import { scratchNeeds } from './ops/index.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
 import { trainingScratchNeeds, WebGpuPreparedTraining } from './training.js';
 
-export { DEFAULT_GPU_LIMITS, filterActsScratchBytes, filterActsTile, launchOf, scratchNeeds, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
+export { DEFAULT_GPU_LIMITS, filterActsTile, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
+export { filterActsScratchBytes } from './ops/filter_acts.js';
+export { launchOf, scratchNeeds } from './ops/index.js';
+export { LOSS_KIND_CODES } from './ops/softmax.js';
+export { UPDATE_RULE_CODES } from './ops/update.js';
 export { pipelineKey, sourceOf } from './pipelines.js';
 export { stepPlan } from './step_plan.js';
 export { WebGpuPreparedNetwork } from './prepared.js';
-export { LOSS_KIND_CODES, trainingScratchNeeds, UPDATE_RULE_CODES, WebGpuPreparedTraining } from './training.js';
+export { trainingScratchNeeds, WebGpuPreparedTraining } from './training.js';
 export type { ParamSource } from '../backend.js';
 export { WGSL } from './shaders.generated.js';
 

@@ -5,26 +5,16 @@
  * keyed by exactly what changes the code: family, defines, entry point and override constants. Pipelines are created
  * with createComputePipelineAsync and cached as promises, so concurrent prepares share one compile.
  */
-import { WGSL, WGSL_CODES } from './shaders.generated.js';
 import { SHADER_STAGE_COMPUTE } from './device.js';
-import type { ArenaView, KernelFamily } from './geometry.js';
-import { backwardSource, type BackwardFile } from './backward.js';
+import type { ArenaView } from './geometry.js';
+import { backwardSource } from './backward.js';
+import { FAMILIES, type BackwardFile, type KernelFamily } from './ops/index.js';
+import type { LayoutKind } from './ops/op.js';
 
-/**
- * Binding shapes: the GEMM kernels bind arena, weights, bias, params; the backward kernels
- * (src/backend/webgpu/backward.ts) arena, weights, params; the others arena, params.
- */
-export type LayoutKind = 'gemm' | 'copy' | 'backward';
+export type { LayoutKind };
 
-export const LAYOUT_OF: Readonly<Record<KernelFamily, LayoutKind>> = Object.freeze({
-  filter_acts: 'gemm',
-  nin: 'gemm',
-  max_pool: 'copy',
-  transpose: 'copy',
-  elementwise: 'copy',
-  softmax: 'copy',
-  update: 'copy',
-});
+/** The binding shape of a family's pipelines. */
+export const layoutKindOf = (family: KernelFamily): LayoutKind => FAMILIES[family].layout;
 
 /**
  * Consts a family's source needs from the host, prepended as `const NAME: u32 = Vu;` (array widths
@@ -57,11 +47,9 @@ function definesKey(defines: Defines): string {
 }
 
 /**
- * The WGSL source of a family: its defines as consts, then, for the GEMM kernels, their view of the
- * arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated epilogue codes (src/ops/codes.ts),
- * epilogue.wgsl and the shared GEMM core gemm.wgsl, then the kernel file; for the flat passes
- * (elementwise, update) flat.wgsl, and for elementwise the codes, epilogue.wgsl and weight_layout.wgsl
- * too. Whole files, in this order, never fragments.
+ * The WGSL source of a family: its defines as consts, then its files (ops/ FAMILIES: for the GEMM
+ * kernels their view of the arena, arena_vec4.wgsl or arena_scalar.wgsl, first; the kernel file
+ * last). Whole files, in this order, never fragments.
  */
 export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: ArenaView = 'scalar'): string {
   const consts = Object.keys(defines)
@@ -72,10 +60,7 @@ export function sourceOf(family: KernelFamily, defines: Defines = {}, arena: Are
       return `const ${k}: u32 = ${v}u;\n`;
     })
     .join('');
-  if (family === 'elementwise') return [consts + WGSL_CODES, WGSL.epilogue, WGSL.flat, WGSL.weight_layout, WGSL.elementwise].join('\n');
-  if (family === 'update') return [consts + WGSL.flat, WGSL.update].join('\n');
-  if (LAYOUT_OF[family] !== 'gemm') return consts + WGSL[family];
-  return [consts + WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, WGSL[family]].join('\n');
+  return consts + FAMILIES[family].files(arena).join('\n');
 }
 
 function moduleKey(family: KernelFamily, defines: Defines, arena: ArenaView | undefined): string {
@@ -145,7 +130,7 @@ export function pipelineOf(
     p = device
       .createComputePipelineAsync({
         label: `lasagne ${key}`,
-        layout: layoutOf(device, LAYOUT_OF[family]).pipeline,
+        layout: layoutOf(device, layoutKindOf(family)).pipeline,
         compute: { module: moduleOf(device, family, defines, arena), entryPoint, constants },
       })
       .catch((err: unknown) => {

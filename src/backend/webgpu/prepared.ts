@@ -16,11 +16,9 @@ import type { NDArray } from '../../ndarray.js';
 import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
-import {
-  arenaBufferBytes, launchOf, ninKernelWeights, paramElements, paramKey, scratchNeeds,
-  type KernelPlan, type Launch, type ParamLayout,
-} from './geometry.js';
-import { LAYOUT_OF, layoutOf, pipelineOf } from './pipelines.js';
+import { arenaBufferBytes, ninKernelWeights, paramElements, paramKey, type KernelPlan, type Launch, type ParamLayout } from './geometry.js';
+import { launchOf, scratchNeeds } from './ops/index.js';
+import { layoutKindOf, layoutOf, pipelineOf } from './pipelines.js';
 import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } from './submit.js';
 
 interface ParamBuffer {
@@ -228,7 +226,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         const step = plan.steps[i];
         const arena = { binding: 0, resource: { buffer: this.#arena, offset: l.arenaRange.offset, size: l.arenaRange.size } };
         const params = { buffer: uniforms, offset: i * UNIFORM_STRIDE, size: l.uniform.byteLength };
-        const kind = LAYOUT_OF[l.family];
+        const kind = layoutKindOf(l.family);
         let entries: GPUBindGroupEntry[];
         if (kind === 'gemm') {
           if (l.weight === undefined) throw new ValueError(`step ${i} (${step.op}) has no weight`);

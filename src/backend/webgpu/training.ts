@@ -15,40 +15,16 @@
  * each starts after the previous one settled.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { BackwardStep } from '../../ops/backward.js';
-import type { KernelStep } from '../../ops/steps.js';
-import {
-  UPDATE_STATE, updateScalar,
-  type LossKind, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep, type UpdateRule,
-} from '../../ops/training.js';
+import { updateScalar, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep } from '../../ops/training.js';
 import { deviceLostError, isPlainData } from '../backend.js';
-import { backwardLaunches, backwardScratchBytes } from './backward.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
-import {
-  COLUMN_GROUP, DEFAULT_GPU_LIMITS, DROPOUT_COUNTER_BYTE, FLAT_WORKGROUP, elementwiseUniform, filterActsScratchBytes, launchOf,
-  softmaxUniform, workgroupGrid, type KernelFamily, type KernelLimits, type KernelPlan,
-} from './geometry.js';
-import { LAYOUT_OF, backwardPipelineOf, layoutOf, pipelineOf, type LayoutKind } from './pipelines.js';
+import { DEFAULT_GPU_LIMITS, type KernelLimits, type KernelPlan } from './geometry.js';
+import { opOf, scratchBytesOf } from './ops/index.js';
+import { gridOf, type PerRun } from './ops/op.js';
+import { layoutKindOf, backwardPipelineOf, layoutOf, pipelineOf, type LayoutKind } from './pipelines.js';
 import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } from './submit.js';
 
-/** Byte offset of `lr` in update.wgsl's Params (written before each run). */
-const UPDATE_LR_BYTE = 32;
-
-const BACKWARD_OPS = new Set(['bias_act_grad', 'img_acts', 'weight_acts', 'weight_grad_layout', 'max_pool_grad', 'nin_grad_input', 'nin_grad_weight']);
-const FORWARD_OPS = new Set(['transpose', 'filter_acts', 'max_pool', 'nin', 'copy', 'activation', 'softmax', 'dropout', 'global_pool']);
-
-/** update.wgsl's RULE codes. */
-export const UPDATE_RULE_CODES: Readonly<Record<UpdateRule, number>> = Object.freeze({
-  sgd: 0, momentum: 1, nesterov_momentum: 2, adagrad: 3, rmsprop: 4, adadelta: 5, adam: 6, adamax: 7,
-});
-
-/** softmax.wgsl's loss kind codes. */
-export const LOSS_KIND_CODES: Readonly<Record<LossKind, number>> = Object.freeze({
-  categorical_crossentropy: 0, binary_crossentropy: 1, squared_error: 2, binary_hinge: 3, multiclass_hinge: 4,
-});
-
 const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
-const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /**
  * Scratch bytes of each step of a training plan on WebGPU (0: none), as Backend.trainingScratchBytes
@@ -58,20 +34,7 @@ const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
  * workgroup each).
  */
 export function trainingScratchNeeds(steps: readonly TrainingStep[]): number[] {
-  return steps.map((s) => {
-    if (s.op === 'filter_acts') return filterActsScratchBytes(s, DEFAULT_GPU_LIMITS);
-    if (BACKWARD_OPS.has(s.op)) return backwardScratchBytes(s as BackwardStep);
-    return 0;
-  });
-}
-
-/** update.wgsl's uniform: 8 u32 words, then lr, momentum, rho, beta1, beta2, eps, l1, l2, 1 - rho, 1 - beta1, 1 - beta2 (f32; the differences in float64). */
-function updateUniform(f: { p: number; g: number; s0?: number; s1?: number; count: number; loss?: number; momentum?: number; rho?: number; beta1?: number; beta2?: number; eps?: number; l1?: number; l2?: number }): ArrayBuffer {
-  const buf = new ArrayBuffer(80);
-  new Uint32Array(buf).set([f.p, f.g, f.s0 ?? 0, f.s1 ?? 0, f.count, f.loss ?? 0, 0, 0]);
-  new Float32Array(buf).set([0, f.momentum ?? 0, f.rho ?? 0, f.beta1 ?? 0, f.beta2 ?? 0, f.eps ?? 0, f.l1 ?? 0, f.l2 ?? 0,
-    1 - (f.rho ?? 0), 1 - (f.beta1 ?? 0), 1 - (f.beta2 ?? 0), 0], 8);
-  return buf;
+  return steps.map((s) => scratchBytesOf(s, DEFAULT_GPU_LIMITS));
 }
 
 /** One dispatch: its pipeline, binding shape, uniform, grid, and what the host rewrites each run. */
@@ -81,7 +44,7 @@ interface PassSpec {
   layout: LayoutKind;
   uniform: ArrayBuffer;
   workgroups: [number, number];
-  perRun?: { kind: 'lr'; rule: UpdateRule; beta1: number; beta2: number } | { kind: 'counter' };
+  perRun?: PerRun;
 }
 
 interface Pass {
@@ -123,8 +86,8 @@ export class WebGpuPreparedTraining implements PreparedTraining {
   #uniforms!: GPUBuffer;
   #readback: GPUBuffer | null = null;
   #passes: Pass[] = [];
-  /** Per-run uniform writes: the slot's byte offset and what to write there. */
-  #perRun: { byte: number; kind: 'lr' | 'counter'; rule?: UpdateRule; beta1?: number; beta2?: number }[] = [];
+  /** Per-run uniform writes, at a byte offset in the uniform buffer. */
+  #perRun: PerRun[] = [];
   #hasUpdate = false;
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
@@ -170,98 +133,32 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     return t.offset / 4;
   }
 
-  /** The passes of one step, in order. */
+  /** The passes of one step, in order: its op's descriptor (ops/index.ts), in the shape of its kind. */
   #specsOf(step: TrainingStep, limits: KernelLimits): PassSpec[] {
     const device = this.#device;
-    const grid = (n: number): [number, number] => workgroupGrid(Math.max(1, n), limits.maxComputeWorkgroupsPerDimension);
-    const copyPass = (family: KernelFamily, entry: string, constants: Record<string, number>, uniform: ArrayBuffer, workgroups: [number, number]): PassSpec => ({
-      step, pipeline: pipelineOf(device, family, entry, constants), layout: LAYOUT_OF[family], uniform, workgroups,
-    });
-    if (FORWARD_OPS.has(step.op)) {
-      const l = launchOf(this.#plan as unknown as KernelPlan, step as KernelStep, limits);
-      const first: PassSpec = {
-        step, pipeline: pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines, l.arena), layout: LAYOUT_OF[l.family], uniform: l.uniform, workgroups: l.workgroups,
-        perRun: step.op === 'dropout' ? { kind: 'counter' } : undefined,
-      };
-      if (l.second === undefined) return [first];
-      return [first, { step, pipeline: pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines, l.arena), layout: LAYOUT_OF[l.family], uniform: l.uniform, workgroups: l.second.workgroups }];
-    }
-    if (BACKWARD_OPS.has(step.op)) {
-      const s = step as BackwardStep;
-      const at = { tensor: (id: number) => this.#off(step, 'a tensor', id), weight: (id: number) => this.#off(step, 'the weight', id) };
-      return backwardLaunches(s, at, limits.maxComputeWorkgroupsPerDimension).map((l) => {
-        // the weight is an arena tensor in a training plan
-        const constants = l.file === 'img_acts' || (l.file === 'nin_grad' && l.constants.A_WEIGHTS === 1) ? { ...l.constants, W_ARENA: 1 } : l.constants;
-        return { step, pipeline: backwardPipelineOf(device, l.file, l.entry, constants), layout: 'backward' as const, uniform: l.params, workgroups: l.workgroups };
-      });
-    }
-    switch (step.op) {
-      case 'weight_form': {
-        const n = step.channels * step.filterSize * step.filterSize * step.filters;
-        const u = elementwiseUniform({
-          inOff: this.#off(step, 'input', step.input, n), outOff: this.#off(step, 'output', step.output, n), count: n,
-          channels: step.channels, filterSize: step.filterSize, filters: step.filters, layout: step.weightLayout === 'fckk' ? 0 : 1, flip: step.flipFilters ? 1 : 0,
+    const d = opOf(step.op);
+    if (d === undefined) throw new ValueError(`the WebGPU training executor has no kernel for op ${(step as { op: string }).op}`);
+    const grid = gridOf(limits.maxComputeWorkgroupsPerDimension);
+    switch (d.kind) {
+      case 'forward': {
+        const l = d.launch(this.#plan as unknown as KernelPlan, step as never, limits);
+        const spec = (entryPoint: string, constants: Record<string, number>, workgroups: [number, number], perRun?: PerRun): PassSpec => ({
+          step, pipeline: pipelineOf(device, l.family, entryPoint, constants, l.defines, l.arena), layout: layoutKindOf(l.family), uniform: l.uniform, workgroups, perRun,
         });
-        return [copyPass('elementwise', 'weight_form', {}, u, grid(ceilDiv(n, FLAT_WORKGROUP)))];
+        const first = spec(l.entryPoint, l.constants, l.workgroups, d.perRun);
+        return l.second === undefined ? [first] : [first, spec(l.second.entryPoint, l.second.constants, l.second.workgroups)];
       }
-      case 'global_pool_grad': {
-        const { channels: C, positions: P, batch: B } = step;
-        if (P < 1) throw new ValueError(`step ${step.index} (${step.layer}): global_pool_grad needs at least one position, but positions=${P}`);
-        const u = elementwiseUniform({
-          inOff: this.#off(step, 'outputGrad', step.outputGrad, C * B), outOff: this.#off(step, 'inputGrad', step.inputGrad, C * P * B), count: C * P * B,
-          channels: C, positions: P, batch: B,
-        });
-        return [copyPass('elementwise', 'global_pool_grad', {}, u, grid(ceilDiv(C * P * B, FLAT_WORKGROUP)))];
+      case 'backward': {
+        const at = { tensor: (id: number) => this.#off(step, 'a tensor', id), weight: (id: number) => this.#off(step, 'the weight', id) };
+        return d.launches(step as never, at, grid).map((l) => ({
+          step, pipeline: backwardPipelineOf(device, l.file, l.entry, d.weightInArena ? { ...l.constants, W_ARENA: 1 } : l.constants),
+          layout: 'backward' as const, uniform: l.params, workgroups: l.workgroups,
+        }));
       }
-      case 'softmax_grad': {
-        const n = step.units * step.batch;
-        const u = softmaxUniform({
-          inOff: this.#off(step, 'output', step.output, n), outOff: this.#off(step, 'inputGrad', step.inputGrad, n), auxOff: this.#off(step, 'outputGrad', step.outputGrad, n),
-          units: step.units, batch: step.batch,
-        });
-        return [copyPass('softmax', 'softmax_grad', {}, u, grid(ceilDiv(step.batch, COLUMN_GROUP)))];
-      }
-      case 'loss': {
-        const { units: U, batch: B } = step;
-        if (!Object.prototype.hasOwnProperty.call(LOSS_KIND_CODES, step.kind)) throw new ValueError(`step ${step.index} (${step.layer}): unknown loss kind=${String(step.kind)}`);
-        if (step.fusedSoftmax && step.kind !== 'categorical_crossentropy') {
-          throw new ValueError(`step ${step.index} (${step.layer}): fusedSoftmax fuses a softmax with categorical_crossentropy only, but kind=${step.kind}`);
-        }
-        if (U < 1 || B < 1) throw new ValueError(`step ${step.index} (${step.layer}): the loss needs units >= 1 and batch >= 1, but units=${U}, batch=${B}`);
-        const perExample = step.kind === 'categorical_crossentropy' || step.kind === 'multiclass_hinge';
-        const u = softmaxUniform({
-          inOff: this.#off(step, 'prediction', step.prediction, U * B), outOff: this.#off(step, 'outputGrad', step.outputGrad, U * B),
-          auxOff: this.#off(step, 'targets', step.targets, step.targetForm === 'index' ? B : U * B), lossOff: this.#off(step, 'loss', step.loss, 1),
-          units: U, batch: B, kind: LOSS_KIND_CODES[step.kind], fused: step.fusedSoftmax, indexTargets: step.targetForm === 'index',
-          weight: step.aggregate === 'sum' ? 1 : 1 / (perExample ? B : U * B),
-        });
-        return [copyPass('softmax', 'loss', {}, u, [1, 1])];
-      }
-      case 'penalty': {
-        const u = updateUniform({
-          p: this.#off(step, 'param', step.param, step.count), g: this.#off(step, 'grad', step.grad, step.count), count: step.count,
-          loss: this.#off(step, 'loss', step.loss, 1), l1: step.l1, l2: step.l2,
-        });
-        return [copyPass('update', 'penalty', {}, u, [1, 1])];
-      }
-      case 'update': {
-        if (!Object.prototype.hasOwnProperty.call(UPDATE_RULE_CODES, step.rule)) throw new ValueError(`step ${step.index} (${step.layer}): unknown update rule=${String(step.rule)}`);
-        const states = UPDATE_STATE[step.rule];
-        if (!Array.isArray(step.state) || step.state.length !== states) {
-          throw new ValueError(`step ${step.index} (${step.layer}): the ${step.rule} update keeps ${states} state tensors, but state=${JSON.stringify(step.state)}`);
-        }
-        const n = step.count;
-        const u = updateUniform({
-          p: this.#off(step, 'param', step.param, n), g: this.#off(step, 'grad', step.grad, n),
-          s0: states > 0 ? this.#off(step, 'state[0]', step.state[0], n) : 0, s1: states > 1 ? this.#off(step, 'state[1]', step.state[1], n) : 0,
-          count: n, momentum: step.momentum, rho: step.rho, beta1: step.beta1, beta2: step.beta2, eps: step.epsilon,
-        });
-        const spec = copyPass('update', 'update', { RULE: UPDATE_RULE_CODES[step.rule] }, u, grid(ceilDiv(n, FLAT_WORKGROUP)));
-        spec.perRun = { kind: 'lr', rule: step.rule, beta1: step.beta1, beta2: step.beta2 };
-        return [spec];
-      }
-      default:
-        throw new ValueError(`the WebGPU training executor has no kernel for op ${(step as { op: string }).op}`);
+      case 'training':
+        return d.passes(step as never, (field, id, count) => this.#off(step, field, id, count), grid).map((p) => ({
+          step, pipeline: pipelineOf(device, p.family, p.entryPoint, p.constants), layout: layoutKindOf(p.family), uniform: p.uniform, workgroups: p.workgroups, perRun: p.perRun,
+        }));
     }
   }
 
@@ -285,8 +182,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
       specs.forEach((s, i) => {
         if (s.uniform.byteLength > UNIFORM_STRIDE) throw new ValueError(`step ${s.step.index}: its uniform (${s.uniform.byteLength} bytes) exceeds ${UNIFORM_STRIDE}`);
         data.set(new Uint8Array(s.uniform), i * UNIFORM_STRIDE);
-        if (s.perRun?.kind === 'lr') this.#perRun.push({ byte: i * UNIFORM_STRIDE + UPDATE_LR_BYTE, kind: 'lr', rule: s.perRun.rule, beta1: s.perRun.beta1, beta2: s.perRun.beta2 });
-        if (s.perRun?.kind === 'counter') this.#perRun.push({ byte: i * UNIFORM_STRIDE + DROPOUT_COUNTER_BYTE, kind: 'counter' });
+        if (s.perRun !== undefined) this.#perRun.push({ ...s.perRun, byte: i * UNIFORM_STRIDE + s.perRun.byte });
       });
       device.queue.writeBuffer(this.#uniforms, 0, data);
       const arena = { binding: 0, resource: { buffer: this.#arena } };
@@ -388,7 +284,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     inputs.forEach((x, i) => device.queue.writeBuffer(this.#arena, plan.tensors[plan.inputs[i]].offset, (isPlainData(x) ? x : x.slice()) as Float32Array<ArrayBuffer>));
     for (const w of this.#perRun) {
       if (w.kind === 'counter') device.queue.writeBuffer(this.#uniforms, w.byte, new Uint32Array([hyper.counter >>> 0]));
-      else if (update) device.queue.writeBuffer(this.#uniforms, w.byte, new Float32Array([updateScalar({ rule: w.rule as UpdateRule, beta1: w.beta1 ?? 0, beta2: w.beta2 ?? 0 }, hyper)]));
+      else if (update) device.queue.writeBuffer(this.#uniforms, w.byte, new Float32Array([updateScalar({ rule: w.rule, beta1: w.beta1, beta2: w.beta2 }, hyper)]));
     }
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder({ label: 'lasagne training run' });
