@@ -86,3 +86,25 @@ test('only src/planner loads planner.wasm, and no file asks instanceof of a conc
 });
 
 test.run();
+
+// Each backend describes every op once, in its ops/ folder (a typed registry there): outside it, no
+// backend file switches on a step's op or tests it against a name. The one exception, listed: the
+// WASM training executor explains the loss kernel's bad-target code with its own view of the targets.
+const OP_TEST_EXCEPTIONS = new Map([['backend/wasm/training.ts', 2]]);
+
+test('outside src/backend/*/ops/, no backend file branches on a step op (a new op is one file per backend)', () => {
+  const problems = [];
+  for (const rel of files.filter((f) => f.startsWith('backend/') && !/^backend\/[^/]+\/ops\//.test(f))) {
+    const text = readFileSync(join(src, rel), 'utf8');
+    const hits = [...text.matchAll(/switch \(\w+\.op\)|\.op\s*[!=]==?\s*'\w+'/g)].length;
+    if (hits !== (OP_TEST_EXCEPTIONS.get(rel) ?? 0)) problems.push(`${rel}: ${hits} op tests`);
+  }
+  assert.equal(problems, []);
+  // and each registry exists and names every op family file of its folder
+  for (const b of ['webgpu', 'wasm']) {
+    const dir = join(src, 'backend', b, 'ops');
+    const index = readFileSync(join(dir, 'index.ts'), 'utf8');
+    const missing = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'index.ts' && f !== 'op.ts' && !index.includes(`'./${f.replace(/\.ts$/, '.js')}'`));
+    assert.equal(missing, [], `${b}/ops/index.ts imports every op file`);
+  }
+});
