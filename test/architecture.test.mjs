@@ -85,7 +85,6 @@ test('only src/planner loads planner.wasm, and no file asks instanceof of a conc
   assert.equal(problems, []);
 });
 
-test.run();
 
 // Each backend describes every op once, in its ops/ folder (a typed registry there): outside it, no
 // backend file switches on a step's op or tests it against a name. The one exception, listed: the
@@ -108,3 +107,5 @@ test('outside src/backend/*/ops/, no backend file branches on a step op (a new o
     assert.equal(missing, [], `${b}/ops/index.ts imports every op file`);
   }
 });
+
+test.run();
