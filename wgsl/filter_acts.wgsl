@@ -6,7 +6,7 @@
 //   out[f, oy, ox, b] = act(bias + sum_{c, i, j} in[c, oy*s + i - pad, ox*s + j - pad, b] * w[c, i, j, f])
 //
 // with `in` outside [0, H) x [0, W) read as 0; bias b[f] (tied) or b[f, oy, ox] (untied). Compiled
-// with gemm.wgsl (the staged GEMM core: stage, loads, w_fetch, w_put, x_put) and epilogue.wgsl
+// with stage_rows.wgsl (the stage: a row per K) and gemm.wgsl (the staged GEMM core: loads, w_fetch, w_put, x_put) and epilogue.wgsl
 // (activate(), override ACT) prepended.
 //
 // Bindings (group 0):

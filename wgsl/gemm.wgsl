@@ -1,7 +1,9 @@
-// gemm.wgsl: the staged GEMM core that filter_acts.wgsl and nin.wgsl share, prepended to both: the
-// stage in workgroup memory (rows of K by vec4s across), a thread's share of one stage's global loads
-// held in registers (software pipelining: the loads of chunk i+1 are issued before chunk i is
-// multiplied), and the code that fetches the weights and puts both operands into the stage.
+// gemm.wgsl: the staged GEMM core that filter_acts.wgsl and nin.wgsl share, prepended to both: a
+// thread's share of one stage's global loads held in registers (software pipelining: the loads of
+// chunk i+1 are issued before chunk i is multiplied), and the code that fetches the weights and puts
+// both operands into the stage. The stage itself (w_tile, x_tile in workgroup memory and
+// w_stage_put / x_stage_put) comes from stage_rows.wgsl or stage_flat.wgsl, prepended before this
+// file: each kernel takes the layout measured fastest for it.
 //
 // Bindings: none of its own (w_load, which the kernel defines, reads the weights).
 // Overrides: K_CHUNK (rows of K per stage), declared here for both kernels.
@@ -9,29 +11,13 @@
 //   weights and of inputs per stage, each at most 4 * threads(): a thread loads at most 4 of each),
 //   and w_load(k0, c0, t, k_stop) (weight vec4 t of the stage at row k0, columns from c0; 0 outside).
 // Host consts (pipelines.ts Defines): W_ROW and X_ROW, the vec4s in a stage row of weights and of
-//   inputs, so that a row is an array of its own: the inner loop's robustness clamps (Dawn clamps
-//   every runtime index) are then min(kk, K_CHUNK - 1), folded once the loop is unrolled, and
-//   min(thread's column, row - 1), hoisted out of the loop. Flat arrays indexed kk * row + column
-//   cost about 20% on an H100 (filter_acts L2 16.5 -> 13.6 ms without robustness).
+//   inputs.
 
 override K_CHUNK: u32 = 16u;
-
-// w_tile[kk][t] = w[k0 + kk, c0 + 4t .. c0 + 4t + 3]
-var<workgroup> w_tile: array<array<vec4<f32>, W_ROW>, K_CHUNK>;
-// x_tile[kk][t] = the inputs' row k0 + kk, columns n0 + 4t .. n0 + 4t + 3
-var<workgroup> x_tile: array<array<vec4<f32>, X_ROW>, K_CHUNK>;
 
 // A thread's share of one chunk's global loads, held in registers between load and store.
 struct Loads {
   v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>,
-}
-
-fn w_stage_put(t: u32, v: vec4<f32>) {
-  w_tile[t / W_ROW][t % W_ROW] = v;
-}
-
-fn x_stage_put(t: u32, v: vec4<f32>) {
-  x_tile[t / X_ROW][t % X_ROW] = v;
 }
 
 fn w_fetch(k0: u32, c0: u32, tid: u32, k_stop: u32) -> Loads {

@@ -4,7 +4,7 @@
 //
 //   out[u, n] = act(bias + sum_c W[u, c] * in[c, n]),  bias b[u] (tied) or b[u, n / B] (untied)
 //
-// Compiled with gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl) and epilogue.wgsl
+// Compiled with stage_flat.wgsl and gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl) and epilogue.wgsl
 // (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
@@ -60,8 +60,8 @@ override RU: u32 = 1u;
 // training plan, whose parameters are arena tensors), not from bindings 1 and 2
 override W_ARENA: u32 = 0u;
 
-// The stage (gemm.wgsl): w_tile[kk][t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
-// x_tile[kk][t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
+// The stage (stage_flat.wgsl): w_tile[kk * W_ROW + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
+// x_tile[kk * X_ROW + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
 
 // Four units x four columns: r<i> is unit u + i.
 struct Acc {
@@ -143,19 +143,19 @@ fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
 
 fn accumulate(lx: u32, ly: u32) {
   for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let x = x_tile[kk][lx];
-    a0 = fma4(a0, w_tile[kk][ly], x);
+    let x = x_tile[kk * X_ROW + lx];
+    a0 = fma4(a0, w_tile[kk * W_ROW + ly], x);
     if (RU > 1u) {
-      a1 = fma4(a1, w_tile[kk][ly + WG_U], x);
+      a1 = fma4(a1, w_tile[kk * W_ROW + ly + WG_U], x);
     }
     if (RU > 2u) {
-      a2 = fma4(a2, w_tile[kk][ly + 2u * WG_U], x);
+      a2 = fma4(a2, w_tile[kk * W_ROW + ly + 2u * WG_U], x);
     }
     if (RU > 3u) {
-      a3 = fma4(a3, w_tile[kk][ly + 3u * WG_U], x);
+      a3 = fma4(a3, w_tile[kk * W_ROW + ly + 3u * WG_U], x);
     }
     if (RU > 4u) {
-      a4 = fma4(a4, w_tile[kk][ly + 4u * WG_U], x);
+      a4 = fma4(a4, w_tile[kk * W_ROW + ly + 4u * WG_U], x);
     }
   }
 }

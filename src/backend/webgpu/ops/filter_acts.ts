@@ -14,7 +14,7 @@ import {
 import { WGSL } from '../shaders.generated.js';
 import { gemmFamily, type ForwardOp } from './op.js';
 
-export const FILTER_ACTS_SHADER = gemmFamily(WGSL.filter_acts);
+export const FILTER_ACTS_SHADER = gemmFamily(WGSL.filter_acts, 'stage_rows');
 
 /** Invocations per workgroup of split_sum (the shader's SPLIT_GROUP). */
 const SPLIT_GROUP = 256;

@@ -12,7 +12,7 @@ import {
 import { WGSL } from '../shaders.generated.js';
 import { gemmFamily, type ForwardOp } from './op.js';
 
-export const NIN_SHADER = gemmFamily(WGSL.nin);
+export const NIN_SHADER = gemmFamily(WGSL.nin, 'stage_flat');
 
 function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);

@@ -35,10 +35,12 @@ export interface BackwardShader {
 
 /**
  * A GEMM kernel file: its view of the arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated
- * epilogue codes (src/ops/codes.ts), epilogue.wgsl and the shared GEMM core gemm.wgsl before it.
+ * epilogue codes (src/ops/codes.ts), epilogue.wgsl, the kernel's stage layout (stage_rows.wgsl:
+ * an array per row of K; stage_flat.wgsl: one flat array; each kernel the one measured faster for it)
+ * and the shared GEMM core gemm.wgsl before it.
  */
-export function gemmFamily(kernel: string): ShaderFamily {
-  return { layout: 'gemm', files: (arena) => [WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL.gemm, kernel] };
+export function gemmFamily(kernel: string, stage: 'stage_rows' | 'stage_flat'): ShaderFamily {
+  return { layout: 'gemm', files: (arena) => [WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL[stage], WGSL.gemm, kernel] };
 }
 
 /** A kernel file of binding shape 'copy' compiled alone. */
