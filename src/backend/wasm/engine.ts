@@ -5,6 +5,7 @@
  * every parameter slot in kernel form. `run` is synchronous.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
+import { shapeSize } from '../../ndarray.js';
 import type { KernelStep } from '../../ops/steps.js';
 import type { KernelsExports } from './kernels_abi.js';
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_BYTES, KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels_bytes.generated.js';
@@ -122,7 +123,6 @@ export function simdName(module: WebAssembly.Module): string {
   return builds.get(module) === 'relaxed' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD';
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 const queries = new WeakMap<WebAssembly.Module, Promise<KernelsExports>>();
 
@@ -220,13 +220,13 @@ export class Engine {
   /** A view of input i (plan.inputs order) in the module's memory; valid until the memory grows (it never does after construction). */
   inputView(i: number): Float32Array {
     const id = this.plan.inputs[i];
-    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], product(this.plan.tensors[id].shape));
+    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], shapeSize(this.plan.tensors[id].shape));
   }
 
   /** A view of output o (plan.outputs order) in the module's memory. */
   outputView(o: number): Float32Array {
     const id = this.plan.outputs[o];
-    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], product(this.plan.tensors[id].shape));
+    return new Float32Array(this.#k.memory.buffer, this.#tensorAddr[id], shapeSize(this.plan.tensors[id].shape));
   }
 
   /** Runs every step on what the input views hold, timing each. */

@@ -5,6 +5,7 @@
  * a plan along the batch axis for worker threads. No WebAssembly here.
  */
 import { RuntimeError } from '../../errors.js';
+import { shapeSize } from '../../ndarray.js';
 import { outputWindowProblem, type FilterActsStep, type KernelStep } from '../../ops/steps.js';
 import type { KernelPlan, ParamSource, PlanTensor } from '../backend.js';
 import { forwardOp, subBatchStep } from './ops/index.js';
@@ -40,7 +41,6 @@ export interface ExecPlan {
   stepSlots: { weight: number; bias: number }[];
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 function stepName(s: KernelStep): string {
   return `step ${s.index} (${s.op} of ${s.layer})`;
@@ -82,8 +82,8 @@ export function checkStep(s: KernelStep, tensors: readonly PlanTensor[], trainin
   if (window !== null) fail(s, window);
   if (s.scratch !== undefined && tensors[s.scratch] === undefined) fail(s, `names scratch tensor ${s.scratch}, which the plan lacks`);
   const { input, output } = d.elements(s);
-  if (product(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
-  if (product(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
+  if (shapeSize(tin.shape) !== input) fail(s, `reads ${input} elements but tensor ${s.input} has shape [${tin.shape.join(', ')}]`);
+  if (shapeSize(tout.shape) !== output) fail(s, `writes ${output} elements but tensor ${s.output} has shape [${tout.shape.join(', ')}]`);
   d.checkFused?.(s, failHere, training);
 }
 
@@ -127,7 +127,7 @@ export function execPlan(plan: KernelPlan, paramCount: number): ExecPlan {
     if (!(Number.isInteger(t.offset) && t.offset >= 0 && t.offset % 4 === 0)) {
       throw new RuntimeError(`wasm backend: tensor ${t.id} has offset ${t.offset}, not a multiple of 4 bytes`);
     }
-    arenaBytes = Math.max(arenaBytes, t.offset + 4 * product(t.shape));
+    arenaBytes = Math.max(arenaBytes, t.offset + 4 * shapeSize(t.shape));
   }
   return {
     steps: plan.steps.map((s) => structuredCloneStep(s)),
@@ -243,7 +243,7 @@ export function subBatchPlan(
     const axis = axes[i] === 'first' ? 0 : shape.length - 1;
     if (shape[axis] !== batch) throw new RuntimeError(`wasm backend: tensor ${t.id} has shape [${t.shape.join(', ')}], not batch ${batch} on its ${axes[i]} axis`);
     shape[axis] = sub;
-    return { id: t.id, shape, bytes: 4 * product(shape), offset: scale(t.offset) };
+    return { id: t.id, shape, bytes: 4 * shapeSize(shape), offset: scale(t.offset) };
   });
   const steps = plan.steps.map((s) => subBatchStep(s, sub));
   let arenaBytes = Math.ceil((plan.arenaBytes * sub) / batch / 4) * 4;

@@ -27,6 +27,7 @@
  * `read` list, the outputs and the input gradient); other batch tensors live in the workers only.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
+import { shapeSize } from '../../ndarray.js';
 import type { BackwardStep } from '../../ops/backward.js';
 import type { PlanTensor } from '../../ops/plan.js';
 import type { KernelStep } from '../../ops/steps.js';
@@ -42,7 +43,6 @@ import { WorkerPool, workersSupported } from './threads.js';
 import { splitTraining, subTrainingPlans, trainingSizes, type TrainingSplit } from './training_threads.js';
 export { LOSS_CODES, UPDATE_CODES, lossWeight } from './ops/training.js';
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /**
  * Scratch bytes a training step needs on this backend: filter_acts its kernel's scratch plus its
@@ -82,7 +82,7 @@ function checkTrainingStep(k: KernelsExports, s: TrainingStep, tensors: readonly
     fail: (what) => fail(s, what),
     tensor(id, elements, what) {
       if (!(typeof id === 'number' && Number.isInteger(id) && tensors[id] !== undefined)) fail(s, `names ${what} tensor ${String(id)}, which the plan lacks`);
-      const n = product(tensors[id].shape);
+      const n = shapeSize(tensors[id].shape);
       if (n !== elements) fail(s, `needs ${elements} elements of its ${what}, but tensor ${id} has shape [${tensors[id].shape.join(', ')}]`);
     },
     dims(...d) {
@@ -122,7 +122,7 @@ function checkPlan(k: KernelsExports, plan: TrainingPlan): { arenaBytes: number;
     if (t.id !== i) throw new RuntimeError(`wasm backend: training plan tensor ${i} has id ${t.id}; ids must be positions`);
     if (!(Number.isInteger(t.offset) && t.offset >= 0 && t.offset % 4 === 0)) throw new RuntimeError(`wasm backend: tensor ${i} has offset ${t.offset}, not a multiple of 4 bytes`);
     if (!t.shape.every((d: number) => Number.isInteger(d) && d >= 0)) throw new RuntimeError(`wasm backend: tensor ${i} has shape [${t.shape.join(', ')}]`);
-    const end = t.offset + Math.max(t.bytes, 4 * product(t.shape));
+    const end = t.offset + Math.max(t.bytes, 4 * shapeSize(t.shape));
     if (end > plan.arenaBytes) throw new RuntimeError(`wasm backend: tensor ${i} ends at byte ${end}, past the arena's ${plan.arenaBytes} bytes`);
   });
   plan.steps.forEach((s) => checkTrainingStep(k, s, plan.tensors));
@@ -243,7 +243,7 @@ export class WasmPreparedTraining implements PreparedTraining {
   #view(id: number): Float32Array {
     const k = this.#k;
     if (k === null) throw new RuntimeError('this training plan was disposed; prepare it again to use it');
-    return new Float32Array(k.memory.buffer, this.#addr[id], product(this.#plan.tensors[id].shape));
+    return new Float32Array(k.memory.buffer, this.#addr[id], shapeSize(this.#plan.tensors[id].shape));
   }
 
   #checkTensor(id: unknown, what: string): number {
@@ -259,7 +259,7 @@ export class WasmPreparedTraining implements PreparedTraining {
       throw new ValueError(`run needs ${plan.inputs.length} input arrays (the network inputs, then the targets), but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
     }
     inputs.forEach((x, i) => {
-      const n = product(plan.tensors[plan.inputs[i]].shape);
+      const n = shapeSize(plan.tensors[plan.inputs[i]].shape);
       if (!(x instanceof Float32Array) || x.length !== n) {
         throw new ValueError(`run input ${i} must be a Float32Array of ${n} values, but got ${x instanceof Float32Array ? `${x.length} values` : typeof x}`);
       }
@@ -374,7 +374,7 @@ export class WasmPreparedTraining implements PreparedTraining {
   write(tensor: number, data: Float32Array): Promise<void> {
     try {
       const id = this.#checkTensor(tensor, 'write: tensor');
-      const n = product(this.#plan.tensors[id].shape);
+      const n = shapeSize(this.#plan.tensors[id].shape);
       if (!(data instanceof Float32Array) || data.length !== n) {
         throw new ValueError(`write to tensor ${id} requires a Float32Array of ${n} values, but got ${data instanceof Float32Array ? `${data.length} values` : typeof data}`);
       }

@@ -23,6 +23,7 @@
  * description says why.
  */
 import { RuntimeError } from '../../errors.js';
+import { shapeSize } from '../../ndarray.js';
 import type { BackwardStep } from '../../ops/backward.js';
 import type { PlanTensor } from '../../ops/plan.js';
 import type { KernelStep } from '../../ops/steps.js';
@@ -193,7 +194,6 @@ export interface SubTrainingPlan {
   reduce: number[];
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
@@ -213,13 +213,13 @@ export function subTrainingPlans(plan: TrainingPlan, split: TrainingSplit, sizes
       const shape = [...t.shape];
       shape[a === 'first' ? 0 : shape.length - 1] = sub;
       const offset = scale(t.offset);
-      end = Math.max(end, offset + 4 * product(shape));
-      return { id: i, shape, bytes: 4 * product(shape), offset };
+      end = Math.max(end, offset + 4 * shapeSize(shape));
+      return { id: i, shape, bytes: 4 * shapeSize(shape), offset };
     });
     for (const id of [...split.globalsIn, ...split.reduce]) {
       const offset = align16(end);
       tensors[id] = { ...tensors[id], offset };
-      end = offset + 4 * product(tensors[id].shape);
+      end = offset + 4 * shapeSize(tensors[id].shape);
     }
     const steps = split.batchSteps.map((i) => {
       const s = subBatchStep(plan.steps[i], sub);
@@ -277,7 +277,7 @@ export class SubTrainer {
   }
 
   #view(id: number): Float32Array {
-    return new Float32Array(this.#k.memory.buffer, this.#addr[id], product(this.plan.tensors[id].shape));
+    return new Float32Array(this.#k.memory.buffer, this.#addr[id], shapeSize(this.plan.tensors[id].shape));
   }
 
   /** Runs the slice: returns the partials of `reduce`, then the tensors of `read`. */

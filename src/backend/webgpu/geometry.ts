@@ -7,6 +7,7 @@
  * GEMM tile selection, and the parameter buffer layouts.
  */
 import type { KernelPlan, PlanTensor } from '../backend.js';
+import { shapeSize } from '../../ndarray.js';
 export type { KernelPlan, PlanTensor };
 import { ValueError } from '../../errors.js';
 import { activationOf } from '../../ops/codes.js';
@@ -78,7 +79,6 @@ const MAX_LOADS = 4;
 /** The largest K_CHUNK on a CPU device. */
 const CPU_K_CHUNK = 2;
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 const floorPow2 = (x: number): number => 2 ** Math.floor(Math.log2(x));
 
@@ -110,7 +110,7 @@ function kChunkFor(wgA: number, wgN: number, limits: KernelLimits): number {
 }
 
 /** The helpers of the GEMM tile selection that the op files (ops/) use too. */
-export { GEMM_THREADS, ceilDiv, kChunkFor, product };
+export { GEMM_THREADS, ceilDiv, kChunkFor };
 
 /** Tensor `id` of a plan. */
 export function tensorOf(plan: KernelPlan, id: number): PlanTensor {
@@ -144,7 +144,7 @@ export function arenaRange(
   if (withScratch && step.scratch !== undefined) bound.push(tensorOf(plan, step.scratch));
   const align = limits.minStorageBufferOffsetAlignment;
   const lo = Math.floor(Math.min(...bound.map((t) => t.offset)) / align) * align;
-  const hi = Math.max(...bound.map((t) => t.offset + 4 * product(t.shape)));
+  const hi = Math.max(...bound.map((t) => t.offset + 4 * shapeSize(t.shape)));
   // the arena buffer is the plan's bytes rounded up to 16, so the rounded range stays inside it
   const size = Math.ceil((hi - lo) / 16) * 16;
   if (size > limits.maxStorageBufferBindingSize) {
@@ -298,11 +298,11 @@ export function arenaWeights(plan: KernelPlan, step: FilterActsStep | NinStep, l
   if (limits.wholeArena === undefined) return null;
   const need = stepParamElements(step);
   const w = tensorOf(plan, step.weight);
-  if (product(w.shape) !== need.weight) throw new ValueError(`layer ${step.layer}: the weight tensor ${step.weight} has ${product(w.shape)} values, the step needs ${need.weight}`);
+  if (shapeSize(w.shape) !== need.weight) throw new ValueError(`layer ${step.layer}: the weight tensor ${step.weight} has ${shapeSize(w.shape)} values, the step needs ${need.weight}`);
   let bOff = 0;
   if (step.biasMode !== 'none') {
     const b = tensorOf(plan, step.bias);
-    if (product(b.shape) !== need.bias) throw new ValueError(`layer ${step.layer}: the bias tensor ${step.bias} has ${product(b.shape)} values, the step needs ${need.bias}`);
+    if (shapeSize(b.shape) !== need.bias) throw new ValueError(`layer ${step.layer}: the bias tensor ${step.bias} has ${shapeSize(b.shape)} values, the step needs ${need.bias}`);
     bOff = b.offset / 4;
   }
   return { wOff: w.offset / 4, bOff };
@@ -328,8 +328,8 @@ export function ninTileShape(U: number): { wgU: number; ru: number } {
 export const FLAT_WORKGROUP = 256;
 /** Checks that a step's count matches its input and output tensors' sizes. */
 export function checkCount(plan: KernelPlan, step: KernelStep, inCount: number, outCount: number): void {
-  const i = product(tensorOf(plan, step.input).shape);
-  const o = product(tensorOf(plan, step.output).shape);
+  const i = shapeSize(tensorOf(plan, step.input).shape);
+  const o = shapeSize(tensorOf(plan, step.output).shape);
   if (i !== inCount || o !== outCount) {
     throw new ValueError(`layer ${step.layer}: the ${step.op} step reads ${inCount} and writes ${outCount} values, but its tensors hold ${i} and ${o}`);
   }

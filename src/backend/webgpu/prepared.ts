@@ -12,7 +12,7 @@
 import type { ParamSource } from '../backend.js';
 import { withScratch } from '../../ops/plan.js';
 import { RuntimeError, ValueError } from '../../errors.js';
-import type { NDArray } from '../../ndarray.js';
+import { shapeSize, type NDArray } from '../../ndarray.js';
 import { kernelWeights, ninWeights } from '../../ops/weights.js';
 import { ParamCapture, deviceLostError, isPlainData, type ParamValue, type PreparedNetwork, type StepTiming } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
@@ -60,7 +60,6 @@ interface StepRun {
   workgroups: [number, number];
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /** A parameter's data (its value `v` as captured for a run) in its buffer layout. */
 function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Array {
@@ -82,9 +81,9 @@ function layoutData(p: ParamSource, v: NDArray, layout: ParamLayout): Float32Arr
 /** Every tensor must lie inside the arena at a 4-byte offset: WebGPU would clamp a wider binding silently. */
 function checkLayout(plan: KernelPlan): void {
   for (const t of plan.tensors) {
-    const end = t.offset + 4 * product(t.shape);
+    const end = t.offset + 4 * shapeSize(t.shape);
     if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 4 !== 0 || end > plan.arenaBytes) {
-      throw new ValueError(`plan tensor ${t.id} (offset ${t.offset}, ${4 * product(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
+      throw new ValueError(`plan tensor ${t.id} (offset ${t.offset}, ${4 * shapeSize(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
     }
   }
 }
@@ -251,7 +250,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       let bytes = 0;
       this.#outputOffsets = plan.outputs.map((id) => {
         const at = bytes;
-        bytes += Math.ceil((4 * product(plan.tensors[id].shape)) / READBACK_ALIGN) * READBACK_ALIGN;
+        bytes += Math.ceil((4 * shapeSize(plan.tensors[id].shape)) / READBACK_ALIGN) * READBACK_ALIGN;
         return at;
       });
       if (this.#timestamps !== null) {
@@ -300,7 +299,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       return Promise.reject(new ValueError(`run needs ${plan.inputs.length} input arrays, but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`));
     }
     for (let i = 0; i < inputs.length; i++) {
-      const want = product(plan.tensors[plan.inputs[i]].shape);
+      const want = shapeSize(plan.tensors[plan.inputs[i]].shape);
       if (!(inputs[i] instanceof Float32Array) || inputs[i].length !== want) {
         return Promise.reject(new ValueError(`run input ${i} must be a Float32Array of ${want} values`));
       }
@@ -413,13 +412,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const timed = this.#timestamps !== null && this.#runs++ % PROFILE_EVERY === 0;
     this.#encodeSteps(encoder, 1, timed);
     plan.outputs.forEach((id, i) => {
-      encoder.copyBufferToBuffer(this.#arena, plan.tensors[id].offset, slot.buffer, this.#outputOffsets[i], 4 * product(plan.tensors[id].shape));
+      encoder.copyBufferToBuffer(this.#arena, plan.tensors[id].offset, slot.buffer, this.#outputOffsets[i], 4 * shapeSize(plan.tensors[id].shape));
     });
     this.#encodeTimestamps(encoder, slot, timed);
     await this.#submitAndMap(encoder, slot, timed);
     try {
       return plan.outputs.map((id, i) => {
-        const n = product(plan.tensors[id].shape);
+        const n = shapeSize(plan.tensors[id].shape);
         return new Float32Array(slot.buffer.getMappedRange(this.#outputOffsets[i], Math.max(4, 4 * n)).slice(0, 4 * n));
       });
     } finally {

@@ -15,6 +15,7 @@
  * each starts after the previous one settled.
  */
 import { RuntimeError, ValueError } from '../../errors.js';
+import { shapeSize } from '../../ndarray.js';
 import { updateScalar, type PreparedTraining, type TrainingHyper, type TrainingPlan, type TrainingRunOptions, type TrainingStep } from '../../ops/training.js';
 import { deviceLostError, isPlainData } from '../backend.js';
 import { BufferUsage, MAP_MODE_READ, watchDevice, type DeviceHandle, type DeviceWatch } from './device.js';
@@ -24,7 +25,6 @@ import { gridOf, type PerRun } from './ops/op.js';
 import { layoutKindOf, backwardPipelineOf, layoutOf, pipelineOf, type LayoutKind } from './pipelines.js';
 import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } from './submit.js';
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /**
  * Scratch bytes of each step of a training plan on WebGPU (0: none), as Backend.trainingScratchBytes
@@ -58,10 +58,10 @@ interface Pass {
 function checkPlan(plan: TrainingPlan, limits: KernelLimits): void {
   if (!Number.isInteger(plan.arenaBytes) || plan.arenaBytes < 0) throw new ValueError(`a training plan needs a non-negative integer arenaBytes, but arenaBytes=${plan.arenaBytes}`);
   plan.tensors.forEach((t, i) => {
-    const end = t.offset + 4 * product(t.shape);
+    const end = t.offset + 4 * shapeSize(t.shape);
     if (t.id !== i) throw new ValueError(`training plan tensor ${i} has id ${t.id}; tensors must be listed in id order`);
     if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset % 4 !== 0 || end > plan.arenaBytes) {
-      throw new ValueError(`training plan tensor ${t.id} (offset ${t.offset}, ${4 * product(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
+      throw new ValueError(`training plan tensor ${t.id} (offset ${t.offset}, ${4 * shapeSize(t.shape)} bytes) does not lie inside the ${plan.arenaBytes}-byte arena`);
     }
   });
   const whole = limits.wholeArena ?? 0;
@@ -127,8 +127,8 @@ export class WebGpuPreparedTraining implements PreparedTraining {
   #off(step: TrainingStep, field: string, id: number, count?: number): number {
     const t = this.#plan.tensors[id];
     if (t === undefined || !Number.isInteger(id)) throw new ValueError(`step ${step.index} (${step.op}, ${step.layer}): ${field} names tensor ${id}, but the plan has ${this.#plan.tensors.length}`);
-    if (count !== undefined && product(t.shape) !== count) {
-      throw new ValueError(`step ${step.index} (${step.op}, ${step.layer}): ${field} (tensor ${id}) must hold ${count} values, but holds ${product(t.shape)}`);
+    if (count !== undefined && shapeSize(t.shape) !== count) {
+      throw new ValueError(`step ${step.index} (${step.op}, ${step.layer}): ${field} (tensor ${id}) must hold ${count} values, but holds ${shapeSize(t.shape)}`);
     }
     return t.offset / 4;
   }
@@ -232,7 +232,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
         throw new ValueError(`run needs ${plan.inputs.length} input arrays (inputs, then targets), but got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
       }
       inputs.forEach((x, i) => {
-        const want = product(plan.tensors[plan.inputs[i]].shape);
+        const want = shapeSize(plan.tensors[plan.inputs[i]].shape);
         if (!(x instanceof Float32Array) || x.length !== want) throw new ValueError(`run input ${i} must be a Float32Array of ${want} values, but got ${x instanceof Float32Array ? `${x.length} values` : typeof x}`);
       });
       if (typeof options !== 'object' || options === null || typeof options.update !== 'boolean') throw new ValueError('run options.update must be a boolean');
@@ -254,7 +254,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
   write(tensor: number, data: Float32Array): Promise<void> {
     try {
       this.#checkTensors('write tensor', [tensor]);
-      const want = product(this.#plan.tensors[tensor].shape);
+      const want = shapeSize(this.#plan.tensors[tensor].shape);
       if (!(data instanceof Float32Array) || data.length !== want) throw new ValueError(`write of tensor ${tensor} needs a Float32Array of ${want} values, but got ${data instanceof Float32Array ? `${data.length} values` : typeof data}`);
       const copy = data.slice();
       return this.#enqueue(async () => {
@@ -310,7 +310,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     let bytes = 0;
     for (const t of tensors) {
       at.push(bytes);
-      bytes += Math.ceil(Math.max(4, 4 * product(t.shape)) / 256) * 256;
+      bytes += Math.ceil(Math.max(4, 4 * shapeSize(t.shape)) / 256) * 256;
     }
     let readback: GPUBuffer | null = null;
     if (bytes > 0) {
@@ -320,7 +320,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
       }
       readback = this.#readback;
       tensors.forEach((t, i) => {
-        const n = 4 * product(t.shape);
+        const n = 4 * shapeSize(t.shape);
         if (n > 0) encoder.copyBufferToBuffer(this.#arena, t.offset, readback as GPUBuffer, at[i], n);
       });
     }
@@ -335,7 +335,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
     if (readback === null) return [];
     try {
       return tensors.map((t, i) => {
-        const n = product(t.shape);
+        const n = shapeSize(t.shape);
         return new Float32Array(readback.getMappedRange(at[i], Math.max(4, 4 * n)).slice(0, 4 * n));
       });
     } finally {

@@ -3,17 +3,17 @@
  * transpose of the 4-D tensor viewed as (d0, d1 d2 d3) or (d0 d1 d2, d3). The one op that moves the
  * batch axis (bc01 <-> c01b).
  */
+import { shapeSize } from '../../../ndarray.js';
 import type { TransposeStep } from '../../../ops/steps.js';
 import { operands, type ForwardOp } from './op.js';
 
-const product = (shape: readonly number[]): number => shape.reduce((n, d) => n * d, 1);
 
 /** Whether the input is bc01 (batch first): perm [1, 2, 3, 0]. */
 const batchFirstIn = (s: TransposeStep): boolean => s.perm[0] === 1;
 
 export const transpose: ForwardOp<TransposeStep> = {
   kind: 'forward',
-  elements: (s) => ({ input: product(s.inShape), output: product(s.inShape) }),
+  elements: (s) => ({ input: shapeSize(s.inShape), output: shapeSize(s.inShape) }),
   dims: (s) => [...s.inShape],
   check(s, fail) {
     if (!(s.perm.join() === '1,2,3,0' || s.perm.join() === '3,0,1,2')) fail(`has perm [${String(s.perm)}]`);

@@ -5,10 +5,11 @@
  * The tile itself is geometry.ts filterActsTile.
  */
 import { ValueError } from '../../../errors.js';
+import { shapeSize } from '../../../ndarray.js';
 import { BIAS_CODES } from '../../../ops/codes.js';
 import { filterWeightElements, paramElements, type FilterActsStep, type KernelStep } from '../../../ops/steps.js';
 import {
-  actOf, arenaRange, arenaWeights, ceilDiv, filterActsTile, product, tensorOf, words, workgroupGrid,
+  actOf, arenaRange, arenaWeights, ceilDiv, filterActsTile, tensorOf, words, workgroupGrid,
   type KernelLimits, type KernelPlan, type Launch,
 } from '../geometry.js';
 import { WGSL } from '../shaders.generated.js';
@@ -62,7 +63,7 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
     const per = ceilDiv(ceilDiv(K, t.split), t.kChunk) * t.kChunk;
     const slices = ceilDiv(K, per);
     const scratch = tensorOf(plan, step.scratch);
-    const wide = slices > 1 && 4 * product(scratch.shape) >= 4 * slices * F * N ? arenaRangeOrNull(plan, step, limits) : null;
+    const wide = slices > 1 && 4 * shapeSize(scratch.shape) >= 4 * slices * F * N ? arenaRangeOrNull(plan, step, limits) : null;
     if (wide !== null && (!vec4 || (scratch.offset - wide.offset) % 16 === 0)) {
       split = slices;
       kPer = per;
