@@ -6,7 +6,8 @@ import { copyFamily, type ForwardOp } from './op.js';
 
 export const MAX_POOL_SHADER = copyFamily(WGSL.max_pool);
 
-const POOL_WORKGROUP = 64;
+/** Invocations per workgroup (the shader's WG). */
+const POOL_WORKGROUP = 256;
 
 function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);
@@ -18,7 +19,7 @@ function maxPoolLaunch(plan: KernelPlan, step: MaxPoolStep, limits: KernelLimits
   return {
     family: 'max_pool',
     entryPoint: vec4 ? 'main_vec4' : 'main_scalar',
-    constants: {},
+    constants: { POOL: P },
     uniform: u.buffer,
     workgroups: workgroupGrid(ceilDiv(items, POOL_WORKGROUP), limits.maxComputeWorkgroupsPerDimension),
     arenaRange: { offset: range.offset, size: range.size },
