@@ -151,6 +151,55 @@ it('profile() is null before the first run, then one timing per step; timeSteps(
   }
 });
 
+it('timeBackToBack(n) runs every step n times in ONE compute pass and gives ms per run (null without timestamp queries); it changes no result and rejects a bad n', async () => {
+  const step = convStep({ C: 3, H: 8, W: 8, B: 4, F: 16, k: 3, layer: 'conv1' });
+  const plan = stepPlan(
+    [[3, 8, 8, 4], [16, 6, 6, 4], [4, 16, 6, 6]],
+    [step, { op: 'transpose', index: 1, layer: 'out', input: 1, output: 2, perm: [3, 0, 1, 2], inShape: [16, 6, 6, 4] }],
+    [0], [2],
+  );
+  const net = await prepareWebGpu(plan, [new Param('W', f32(uniform([3, 3, 3, 16], 22)))], { device });
+  const x = f32(uniform([3, 8, 8, 4], 23)).data;
+  const [out] = await net.run([x]);
+  const before = net.profile();
+  for (const bad of [0, -1, 1.5, NaN]) await rejects(() => net.timeBackToBack(bad), (e) => e instanceof ValueError && /timeBackToBack needs a positive integer repeat, but got/.test(e.message), `repeat ${bad}`);
+  const passes = [];
+  const dispatches = [];
+  const original = device.createCommandEncoder;
+  device.createCommandEncoder = function (...args) {
+    const enc = original.apply(this, args);
+    const begin = enc.beginComputePass.bind(enc);
+    enc.beginComputePass = (d) => {
+      passes.push(d?.timestampWrites ? [d.timestampWrites.beginningOfPassWriteIndex, d.timestampWrites.endOfPassWriteIndex] : null);
+      const p = begin(d);
+      const dispatch = p.dispatchWorkgroups.bind(p);
+      p.dispatchWorkgroups = (...a) => {
+        dispatches.push(passes.length - 1);
+        return dispatch(...a);
+      };
+      return p;
+    };
+    return enc;
+  };
+  let ms;
+  try {
+    ms = await net.timeBackToBack(5);
+  } finally {
+    device.createCommandEncoder = original;
+  }
+  const [again] = await net.run([x]);
+  net.dispose();
+  assert.equal(Array.from(again), Array.from(out), 'timing runs change nothing');
+  if (!device.features.has('timestamp-query')) {
+    assert.is(ms, null);
+    return;
+  }
+  assert.equal(passes, [[0, 1]], 'one pass, timestamps 0 and 1 around it');
+  assert.is(dispatches.length, 10, '5 runs of 2 steps, all in that pass');
+  assert.ok(Number.isFinite(ms) && ms >= 0, String(ms));
+  assert.equal(net.profile(), before, 'profile() is not changed');
+});
+
 it('with timestamp queries, the first run and every 16th after it are timed (one pass per step), the others run in one pass', async () => {
   if (!device.features.has('timestamp-query')) return;
   const step = convStep({ C: 3, H: 8, W: 8, B: 4, F: 16, k: 3, layer: 'conv1' });
@@ -283,8 +332,8 @@ it('a plan whose tensors do not fit its arena is refused with ValueError', async
   assert.ok(e instanceof ValueError && /arena/.test(e.message), String(e));
 });
 
-it('more than 65535 workgroups are dispatched over two dimensions (a 2049 x 2049 copy through max_pool P = 1)', async () => {
-  const H = 2049;
+it('more than 65535 workgroups are dispatched over two dimensions (a 4096 x 4096 copy through max_pool P = 1: 65536 workgroups of 256)', async () => {
+  const H = 4096;
   const x = new Float32Array(H * H).map((_, i) => i);
   const step = { op: 'max_pool', index: 0, layer: 'big', input: 0, output: 1, channels: 1, rows: H, cols: H, batch: 1, poolSize: 1, stride: 1, outRows: H, outCols: H };
   const plan = stepPlan([[1, H, H, 1], [1, H, H, 1]], [step], [0], [1]);

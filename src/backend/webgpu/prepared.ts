@@ -341,9 +341,13 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
    * Encodes the steps `repeat` times into `encoder`, one compute pass per step when timing (each
    * pass writes its step's two timestamps, so the last repetition's remain), else one pass in all.
    */
-  #encodeSteps(encoder: GPUCommandEncoder, repeat: number, timed: boolean): void {
-    const ts = timed ? this.#timestamps : null;
+  #encodeSteps(encoder: GPUCommandEncoder, repeat: number, timed: boolean, whole = false): void {
+    const ts = timed && !whole ? this.#timestamps : null;
     let pass: GPUComputePassEncoder | null = null;
+    if (whole && this.#timestamps !== null) {
+      // one pass for all repetitions, timestamps 0 and 1 around it (timeBackToBack)
+      pass = encoder.beginComputePass({ label: 'lasagne back to back', timestampWrites: { querySet: this.#timestamps.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    }
     for (let r = 0; r < repeat; r++) {
       this.#steps.forEach((s, i) => {
         if (ts !== null || pass === null) {
@@ -379,7 +383,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
    * Submits `encoder`, maps the slot's buffer, surfaces validation errors, and reads the timestamps
    * (when timing). The caller reads its outputs from the mapped range and unmaps.
    */
-  async #submitAndMap(encoder: GPUCommandEncoder, slot: ReadbackSlot, timed: boolean): Promise<void> {
+  async #submitAndMap(encoder: GPUCommandEncoder, slot: ReadbackSlot, timed: boolean, whole = false): Promise<number | null> {
     const device = this.#device;
     device.queue.submit([encoder.finish({ label: 'lasagne forward' })]);
     const validation = device.popErrorScope();
@@ -390,6 +394,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const ts = this.#timestamps;
     if (ts !== null && timed) {
       const t = new BigUint64Array(slot.buffer.getMappedRange(this.#timestampOffset, 8 * ts.count).slice(0));
+      if (whole) return t[1] > t[0] ? Number(t[1] - t[0]) / 1e6 : 0;
       this.#lastTimes = this.#plan.steps.map((s, i) => ({
         step: s.index,
         layer: s.layer,
@@ -397,6 +402,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         ms: t[2 * i + 1] > t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) / 1e6 : 0,
       }));
     }
+    return null;
   }
 
   async #runOnce(inputs: Float32Array[], values: readonly ParamValue[], slot: ReadbackSlot): Promise<Float32Array[]> {
@@ -445,6 +451,29 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       await this.#submitAndMap(encoder, slot, true);
       slot.buffer.unmap();
       return this.profile();
+    });
+  }
+
+  /**
+   * Steady-state GPU time of one whole run when runs go back to back, for benchmarks against peers
+   * timed the same way (CUDA events around many calls, a replayed graph): `repeat` runs of every step
+   * in ONE compute pass between two timestamps, on the arena as it is (like timeSteps), in ms per run.
+   * timeSteps times each step in a pass of its own, as tfjs's tf.time does, so it also counts a
+   * pass's start and drain per step. Null without timestamp queries; profile() is not changed.
+   */
+  timeBackToBack(repeat = 10): Promise<number | null> {
+    if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
+    if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`timeBackToBack needs a positive integer repeat, but got ${repeat}`));
+    return this.#inSlot(async (slot) => {
+      if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
+      if (this.#timestamps === null) return null;
+      this.#device.pushErrorScope('validation');
+      const encoder = this.#device.createCommandEncoder({ label: 'lasagne timing' });
+      this.#encodeSteps(encoder, repeat, true, true);
+      this.#encodeTimestamps(encoder, slot, true);
+      const ms = await this.#submitAndMap(encoder, slot, true, true);
+      slot.buffer.unmap();
+      return ms === null ? null : ms / repeat;
     });
   }
 
