@@ -27,7 +27,8 @@
 //   --check: also compare our output with tfjs's (largest |difference|, printed per row)
 //   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
 //              filter_acts tiles (src/backend/webgpu/kernels.ts GemmTile fields) to time per row
-//              besides the chosen one: kernel time only, printed as a table per row (tuning)
+//              besides the chosen one: kernel time only, printed as a table per row (tuning); for
+//              N1 the fields are nin's (geometry.ts NinTile: wgU, ru, wgN, kChunk)
 //   --cudnn FILE: the output of `python3 scripts/bench_cudnn.py --json` on the same machine: adds
 //              the goals table of the GPU performance issues (tfjs / ours >= 2 for every conv, >= 1.5
 //              for N1; cuDNN / ours with cuDNN doing the same work (the fastest of conv + bias + ReLU
@@ -210,7 +211,7 @@ function repeatsFor(ms) {
 }
 
 async function measureOurs(b, o, x, tile = undefined, calls = reps) {
-  const net = await prepareWebGpu(o.plan, o.params, { device, tile });
+  const net = await prepareWebGpu(o.plan, o.params, b.op === 'nin' ? { device, ninTile: tile } : { device, tile });
   try {
     // (a sweep tile, timed only, still runs once: the kernel repeat count comes from its profile)
     for (let i = 0; i < (calls === 0 ? 1 : warmup); i++) await net.run([x]);

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import type { DeviceLoss } from '../backend.js';
-import type { GemmTile } from './geometry.js';
+import type { GemmTile, NinTile } from './geometry.js';
 import { describeAdapter as describe, isSoftwareAdapter, type AdapterInfoLike } from '../adapter.js';
 import { hasVulkanDriver } from './drivers.js';
 /**
@@ -25,6 +25,8 @@ export interface DeviceHandle {
   cpu: boolean;
   /** Forced filter_acts tile fields (kernels.ts KernelLimits.tile); absent on every real handle. */
   tile?: Partial<GemmTile>;
+  /** Forced nin tile fields (KernelLimits.ninTile); absent on every real handle. */
+  ninTile?: Partial<NinTile>;
 }
 
 /** GPUBufferUsage, GPUShaderStage and GPUMapMode values (the globals are absent in Node without `webgpu`'s `globals`). */

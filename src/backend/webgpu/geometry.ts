@@ -17,6 +17,14 @@ import type { KernelFamily } from './ops/index.js';
 /** The wgsl/ file a step runs: a key of ops/index.ts FAMILIES. */
 export type { KernelFamily };
 
+/** A nin tile: WG_U x WG_N threads, RU groups of 4 units each, K_CHUNK channels per stage. */
+export interface NinTile {
+  wgU: number;
+  ru: number;
+  wgN: number;
+  kChunk: number;
+}
+
 /** Which arena_*.wgsl a GEMM kernel is compiled with. */
 export type ArenaView = 'vec4' | 'scalar';
 
@@ -30,6 +38,8 @@ export interface KernelLimits {
   cpu?: boolean;
   /** Fields of every filter_acts tile, forced (benchmark sweeps, tests); see filterActsTile. */
   tile?: Partial<GemmTile>;
+  /** Fields of every nin tile, forced (benchmark sweeps, tests); see ops/nin.ts. */
+  ninTile?: Partial<NinTile>;
   /**
    * A training plan (src/backend/webgpu/training.ts): every step binds the whole arena buffer of
    * this many bytes (offsets absolute), and filter_acts and nin read their weight and bias from the
@@ -322,6 +332,28 @@ export function ninTileShape(U: number): { wgU: number; ru: number } {
     if (cost <= best.cost) best = { ru, cost };
   }
   return { wgU, ru: best.ru };
+}
+
+/**
+ * The nin tile for U units: ninTileShape, WG_N = 256 / WG_U, and kChunkFor's K_CHUNK; fields of
+ * limits.ninTile, where given, override (benchmark sweeps, tests) and are checked like the defaults.
+ */
+export function ninTile(U: number, limits: KernelLimits): NinTile {
+  const forced = limits.ninTile ?? {};
+  const shape = ninTileShape(U);
+  const wgU = forced.wgU ?? shape.wgU;
+  const ru = forced.ru ?? shape.ru;
+  const wgN = forced.wgN ?? GEMM_THREADS / wgU;
+  const t = { wgU, ru, wgN, kChunk: forced.kChunk ?? kChunkFor(ru * wgU, wgN, limits) };
+  const ints = [t.wgU, t.ru, t.wgN, t.kChunk];
+  let problem: string | null = null;
+  if (!ints.every((v) => Number.isInteger(v) && v >= 1)) problem = 'fields must be positive integers';
+  else if (t.wgU * t.wgN > GEMM_THREADS) problem = `a workgroup of ${t.wgN} x ${t.wgU} exceeds ${GEMM_THREADS} invocations`;
+  else if (t.ru > 5) problem = 'ru must be 1..5';
+  else if (t.kChunk * Math.max(t.ru * t.wgU, t.wgN) > MAX_LOADS * t.wgU * t.wgN) problem = `a stage of ${t.kChunk} channels needs more than ${MAX_LOADS} loads per thread`;
+  else if (16 * t.kChunk * (t.ru * t.wgU + t.wgN) > limits.maxComputeWorkgroupStorageSize) problem = `the tile needs more than ${limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`;
+  if (problem !== null) throw new ValueError(`nin: ${problem}: ${JSON.stringify(t)}`);
+  return t;
 }
 
 /** Threads per workgroup of wgsl/elementwise.wgsl and wgsl/update.wgsl (their FLAT). */

@@ -11,7 +11,7 @@ import type { PreparedTraining, TrainingPlan, TrainingStep } from '../../ops/tra
 import { deviceLostError, isDeviceLost, type AdapterFacts, type Backend, type BackendOptions, type KernelPlan, type ParamSource, type PreparedNetwork } from '../backend.js';
 import type { KernelStep } from '../../ops/steps.js';
 import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchDevice, type DeviceHandle } from './device.js';
-import { DEFAULT_GPU_LIMITS, type GemmTile } from './geometry.js';
+import { DEFAULT_GPU_LIMITS, type GemmTile, type NinTile } from './geometry.js';
 import { scratchNeeds } from './ops/index.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
 import { trainingScratchNeeds, WebGpuPreparedTraining } from './training.js';
@@ -52,6 +52,8 @@ export interface WebGpuPrepareOptions extends BackendOptions {
   cpuVariants?: boolean;
   /** Fields of every filter_acts tile, forced (geometry.ts filterActsTile): benchmark sweeps and tests reaching every variant. */
   tile?: Partial<GemmTile>;
+  /** Fields of every nin tile, forced (ops/nin.ts): benchmark sweeps and tests reaching every variant. */
+  ninTile?: Partial<NinTile>;
 }
 
 /**
@@ -70,7 +72,7 @@ async function onDevice<T>(options: WebGpuPrepareOptions, create: (handle: Devic
       throw lost ?? e;
     }
     try {
-      return await create({ ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile });
+      return await create({ ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, ninTile: options.ninTile ?? h.ninTile });
     } catch (e) {
       if (!isDeviceLost(e) || options.device !== undefined) throw e;
       forgetDefaultDevice(h);

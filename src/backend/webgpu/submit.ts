@@ -21,6 +21,7 @@ export function limitsOf(handle: DeviceHandle, arenaBytes?: number): KernelLimit
   const limits: KernelLimits = {
     cpu: handle.cpu,
     tile: handle.tile,
+    ninTile: handle.ninTile,
     minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,

@@ -1,12 +1,12 @@
 /**
  * nin (wgsl/nin.wgsl, compiled with an arena view, the codes, epilogue.wgsl and gemm.wgsl): a NIN
  * (1x1 conv) or dense layer, out(U, N) = W(U, C) x(C, N), as a tiled GEMM with the activation and
- * bias fused. Its tile is geometry.ts ninTileShape and kChunkFor.
+ * bias fused. Its tile is geometry.ts ninTile.
  */
 import { BIAS_CODES } from '../../../ops/codes.js';
 import { paramElements, type NinStep } from '../../../ops/steps.js';
 import {
-  actOf, arenaRange, arenaWeights, ceilDiv, GEMM_THREADS, kChunkFor, ninTileShape, words, workgroupGrid,
+  actOf, arenaRange, arenaWeights, ceilDiv, ninTile, words, workgroupGrid,
   type KernelLimits, type KernelPlan, type Launch,
 } from '../geometry.js';
 import { WGSL } from '../shaders.generated.js';
@@ -19,9 +19,7 @@ function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launc
   const { channels: C, units: U, positions: P, batch: B } = step;
   const N = P * B;
   const vec4 = N % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0;
-  const { wgU, ru } = ninTileShape(U);
-  const wgN = GEMM_THREADS / wgU;
-  const kChunk = kChunkFor(ru * wgU, wgN, limits);
+  const { wgU, ru, wgN, kChunk } = ninTile(U, limits);
   const uTiles = ceilDiv(U, 4 * ru * wgU);
   const tiles = uTiles * ceilDiv(N, 4 * wgN);
   const act = actOf(step);
