@@ -22,7 +22,7 @@ import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
-import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTileShape } from '../../dist/backend/webgpu/geometry.js';
+import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTile, ninTileShape } from '../../dist/backend/webgpu/geometry.js';
 
 
 const { device, reason } = await testDevice({ limits: true });
@@ -291,15 +291,16 @@ it('filterActsTile: the benchmark layers get their measured tiles; limits shrink
   const big = { maxComputeWorkgroupStorageSize: 49152 };
   const small = { maxComputeWorkgroupStorageSize: 16384 };
   const cpu = { maxComputeWorkgroupStorageSize: 16384, cpu: true };
-  // L2 (F 128, K 5184), L1 (F 96: 8 x 8 per thread), C2 (256 tiles, K 800: 32 rows per stage where
-  // 48 KiB allow it), C3 (128 tiles: K in 4 slices), L4 (200 tiles: 3 slices)
+  // L2 (F 128, K 5184: RF 2, RN 1, so 8 rows per stage), L1 (F 96: 8 x 8 per thread, 16 rows), C2
+  // (256 tiles, K 800: 32 rows per stage where 48 KiB allow it), C3 (128 tiles: K in 4 slices), L4
+  // (200 tiles: 3 slices, 8 rows)
   const tile = (wgN, wgF, rf, rn, kChunk, split) => ({ wgN, wgF, rf, rn, kChunk, split });
-  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, big), tile(16, 16, 2, 1, 16, 1));
+  assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, big), tile(16, 16, 2, 1, 8, 1));
   assert.equal(filterActsTile(96, 363, 118 * 118 * 128, true, big), tile(16, 12, 2, 2, 16, 1));
   assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, big), tile(32, 8, 1, 1, 32, 1));
   assert.equal(filterActsTile(32, 800, 16 * 16 * 128, true, small), tile(32, 8, 1, 1, 16, 1));
   assert.equal(filterActsTile(64, 800, 8 * 8 * 128, true, big), tile(16, 16, 1, 1, 16, 4));
-  assert.equal(filterActsTile(128, 6272, 10 * 10 * 128, true, big), tile(16, 16, 2, 1, 16, 3));
+  assert.equal(filterActsTile(128, 6272, 10 * 10 * 128, true, big), tile(16, 16, 2, 1, 8, 3));
   // no split for a short K, nor on a CPU device
   assert.is(filterActsTile(64, 75, 8 * 8 * 128, true, big).split, 1);
   assert.equal(filterActsTile(128, 5184, 56 * 56 * 128, true, cpu).kChunk, 2);
@@ -314,6 +315,19 @@ it('filterActsTile: the benchmark layers get their measured tiles; limits shrink
   assert.match(gemmTileProblem(tile(16, 16, 2, 1, 32, 1), true, small), /needs 24832 bytes of workgroup memory, the device allows 16384/);
   assert.match(gemmTileProblem(tile(16, 16, 2, 1, 16, 0), true, small), /positive integers/);
   assert.throws(() => filterActsTile(128, 9, 4096, true, { maxComputeWorkgroupStorageSize: 256 }), /filter_acts: the tile needs \d+ bytes of workgroup memory, the device allows 256/);
+});
+
+it('ninTile: N1 (U 160) gets RU 5 with 8 channels per stage, U 10 RU 1 with 16; forced fields are checked', () => {
+  const big = { maxComputeWorkgroupStorageSize: 49152 };
+  assert.equal(ninTile(160, big), { wgU: 8, ru: 5, wgN: 32, kChunk: 8 });
+  assert.equal(ninTile(10, big), { wgU: 4, ru: 1, wgN: 64, kChunk: 16 });
+  assert.equal(ninTile(10, { ...big, cpu: true }).kChunk, 2);
+  assert.equal(ninTile(160, { ...big, ninTile: { wgN: 16, kChunk: 4 } }), { wgU: 8, ru: 5, wgN: 16, kChunk: 4 });
+  assert.throws(() => ninTile(160, { ...big, ninTile: { wgN: 64 } }), /nin: a workgroup of 64 x 8 exceeds 256 invocations/);
+  assert.throws(() => ninTile(160, { ...big, ninTile: { ru: 6 } }), /nin: ru must be 1\.\.5/);
+  assert.throws(() => ninTile(160, { ...big, ninTile: { kChunk: 32 } }), /nin: a stage of 32 channels needs more than 4 loads per thread/);
+  assert.throws(() => ninTile(160, { ...big, ninTile: { kChunk: 0 } }), /nin: fields must be positive integers/);
+  assert.throws(() => ninTile(160, { maxComputeWorkgroupStorageSize: 4096, ninTile: { kChunk: 8 } }), /nin: the tile needs more than 4096 bytes of workgroup memory/);
 });
 
 const NONLINEARITIES = [

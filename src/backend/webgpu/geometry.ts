@@ -104,15 +104,15 @@ export function workgroupGrid(count: number, maxPerDimension: number): [number, 
 }
 
 /**
- * The K_CHUNK (rows of K per stage) of nin's tile of (4*wgA) x (4*wgN) outputs: the largest of 16, 8,
- * 4, 2, 1 whose workgroup memory, 16 * kChunk * (wgA + wgN) bytes, fits the limit and whose stage
+ * The K_CHUNK (rows of K per stage) of nin's tile of (4*wgA) x (4*wgN) outputs: the largest of
+ * `largest`, ..., 4, 2, 1 (powers of 2 from 16 or 8 down) whose workgroup memory, 16 * kChunk * (wgA + wgN) bytes, fits the limit and whose stage
  * takes each thread at most MAX_LOADS vec4 loads per operand. A CPU device gets at most CPU_K_CHUNK:
  * where Dawn zero-initialises workgroup memory, SwiftShader's JIT time grows with its size (Node's
  * default device turns that off; browsers do not).
  */
-function kChunkFor(wgA: number, wgN: number, limits: KernelLimits): number {
+function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest = 16): number {
   const limit = limits.maxComputeWorkgroupStorageSize;
-  for (const k of [16, 8, 4, 2, 1]) {
+  for (const k of [16, 8, 4, 2, 1].filter((c) => c <= largest)) {
     if (limits.cpu && k > CPU_K_CHUNK) continue;
     if (k * Math.max(wgA, wgN) <= MAX_LOADS * GEMM_THREADS && 16 * k * (wgA + wgN) <= limit) return k;
   }
@@ -272,7 +272,8 @@ const SPLIT_MIN_ROWS = 192;
 /**
  * The filter_acts tile for F filters, K = C*k*k rows and N = OH*OW*B columns: the register tile of
  * filterRegisterTile, wgN = 256 / wgF (a power of 2), and the largest kChunk of 16, 8, 4, 2, 1 that
- * fits the device's workgroup memory (at most 2 on a CPU device). Layers with few tiles and a long
+ * fits the device's workgroup memory (at most WIDE_K_CHUNK with RF 2 and RN 1; at most 2 on a CPU
+ * device). Layers with few tiles and a long
  * K either split K over up to 4 slices (SPLIT_BELOW_TILES; on an H100 L4 0.866 -> 0.789 ms and C3
  * 0.049 -> 0.045 ms; C2, L3 and L5 gained nothing), or, with more tiles, take 32 rows per stage
  * (C2 0.093 -> 0.087 ms). limits.tile, where given, overrides fields (benchmark sweeps, tests).
@@ -285,7 +286,8 @@ export function filterActsTile(F: number, K: number, N: number, vec4: boolean, l
   let split = 1;
   if (!limits.cpu && tiles < SPLIT_BELOW_TILES) split = Math.max(1, Math.min(SPLIT_MAX, Math.ceil(SPLIT_TARGET / tiles), Math.floor(K / SPLIT_MIN_ROWS)));
   const shape = { ...base, split: forced.split ?? split };
-  let chunks = [16, 8, 4, 2, 1];
+  // (WIDE_K_CHUNK: stages of at most 8 rows for two filter groups and one column group per thread)
+  let chunks = shape.rf === 2 && shape.rn === 1 ? [WIDE_K_CHUNK, 4, 2, 1] : [16, 8, 4, 2, 1];
   // long stages for one filter group per thread and few tiles (fewer than 512) that K does not split
   if (shape.split === 1 && shape.rf === 1 && tiles < 2 * SPLIT_BELOW_TILES && K >= 16 * LONG_K_CHUNK) chunks = [LONG_K_CHUNK, ...chunks];
   if (limits.cpu) chunks = chunks.filter((k) => k <= CPU_K_CHUNK);
@@ -335,7 +337,17 @@ export function ninTileShape(U: number): { wgU: number; ru: number } {
 }
 
 /**
- * The nin tile for U units: ninTileShape, WG_N = 256 / WG_U, and kChunkFor's K_CHUNK; fields of
+ * Largest K_CHUNK of a tile whose threads each take more than one group of 4 filters or units
+ * (filter_acts RF 2 with RN 1, nin RU > 1). On the H200 (kernel ms, batch 128, K_CHUNK 16 -> 8):
+ * N1 (RU 5) 0.315 -> 0.271; L2 14.81 -> 14.57, L3 5.74 -> 5.59, L4 0.714 -> 0.694, L5 1.261 ->
+ * 1.249 (RF 2); but L1 4.02 -> 4.48 and A1 0.878 -> 1.028 (RF 2 with RN 2) and C1 0.036 -> 0.036,
+ * C2 0.074 -> 0.093 (RF 1) keep 16 (and 32 for C2's long K).
+ */
+const WIDE_K_CHUNK = 8;
+
+/**
+ * The nin tile for U units: ninTileShape, WG_N = 256 / WG_U, and kChunkFor's K_CHUNK (at most
+ * WIDE_K_CHUNK with RU > 1); fields of
  * limits.ninTile, where given, override (benchmark sweeps, tests) and are checked like the defaults.
  */
 export function ninTile(U: number, limits: KernelLimits): NinTile {
@@ -344,7 +356,7 @@ export function ninTile(U: number, limits: KernelLimits): NinTile {
   const wgU = forced.wgU ?? shape.wgU;
   const ru = forced.ru ?? shape.ru;
   const wgN = forced.wgN ?? GEMM_THREADS / wgU;
-  const t = { wgU, ru, wgN, kChunk: forced.kChunk ?? kChunkFor(ru * wgU, wgN, limits) };
+  const t = { wgU, ru, wgN, kChunk: forced.kChunk ?? kChunkFor(ru * wgU, wgN, limits, ru > 1 ? WIDE_K_CHUNK : 16) };
   const ints = [t.wgU, t.ru, t.wgN, t.kChunk];
   let problem: string | null = null;
   if (!ints.every((v) => Number.isInteger(v) && v >= 1)) problem = 'fields must be positive integers';
