@@ -190,10 +190,10 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
     // Compiles start now, all in parallel, while the buffers are made.
     const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines, l.arena)));
-    const seconds = Promise.all(launches.map((l) => Promise.all((l.then ?? []).map((f) => pipelineOf(device, l.family, f.entryPoint, f.constants, l.defines, l.arena)))));
+    const follows = Promise.all(launches.map((l) => Promise.all((l.then ?? []).map((f) => pipelineOf(device, l.family, f.entryPoint, f.constants, l.defines, l.arena)))));
     // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
     pipelines.catch(() => undefined);
-    seconds.catch(() => undefined);
+    follows.catch(() => undefined);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     try {
@@ -264,9 +264,9 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       }
       this.#uploadParams(this.#capture.capture());
       const ready = await pipelines;
-      const readySeconds = await seconds;
+      const readyFollows = await follows;
       this.#steps = launches.map((l, i) => ({
-        then: (l.then ?? []).map((f, j) => ({ pipeline: readySeconds[i][j], workgroups: f.workgroups })),
+        then: (l.then ?? []).map((f, j) => ({ pipeline: readyFollows[i][j], workgroups: f.workgroups })),
         label: `lasagne step ${i} ${plan.steps[i].op} (${plan.steps[i].layer})`,
         pipeline: ready[i],
         bindGroup: groups[i],
