@@ -26,9 +26,15 @@
 //                                             # a quick run on SwiftShader (add --only L1,... for more)
 //   --check: also compare our output with tfjs's (largest |difference|, printed per row)
 //   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
-//              filter_acts tiles (src/backend/webgpu/kernels.ts GemmTile fields) to time per row
-//              besides the chosen one: kernel time only, printed as a table per row (tuning); for
-//              N1 the fields are nin's (geometry.ts NinTile: wgU, ru, wgN, kChunk)
+//              filter_acts tiles (src/backend/webgpu/geometry.ts GemmTile fields, also
+//              { "winograd": true | false }) to time per row besides the chosen one: kernel time
+//              only, printed as a table per row (tuning), each with the kernel family it ran; for
+//              N1 the fields are nin's (geometry.ts NinTile: wgU, ru, wgN, kChunk), and a conv
+//              entry's field "nin" is the Winograd GEMM's NinTile
+//   --winograd: time every conv row also with Winograd forced off and on (the sweep entries
+//              { "winograd": false } and { "winograd": true }; a row Winograd cannot take runs direct
+//              both times, which the printed family shows). W1 (128 x 28 x 28, 128 filters, 3x3,
+//              pad 1), a 3x3 layer outside the reference set, runs only when --only names it
 //   --cudnn FILE: the output of `python3 scripts/bench_cudnn.py --json` on the same machine: adds
 //              the goals table of the GPU performance issues (tfjs / ours >= 2 for every conv, >= 1.5
 //              for N1; cuDNN / ours with cuDNN doing the same work (the fastest of conv + bias + ReLU
@@ -59,6 +65,7 @@ const { values: opts } = parseArgs({
     sweep: { type: 'string' },
     'dawn-flag': { type: 'string', multiple: true },
     cudnn: { type: 'string' },
+    winograd: { type: 'boolean', default: false },
   },
 });
 const batch = Number(opts.batch ?? (opts.smoke ? 4 : 128));
@@ -90,11 +97,13 @@ const BENCHMARKS = [
   { id: 'N1', op: 'nin', C: 192, H: 32, W: 32, U: 160 },
   // N1 as a 1x1 conv through filter_acts (not in the reference set: only when --only names it)
   { id: 'N1K', op: 'conv', C: 192, H: 32, W: 32, F: 160, k: 1, s: 1, pad: 0, extra: true },
+  // a 3x3 layer with padding for the Winograd path (not in the reference set: only when --only names it)
+  { id: 'W1', op: 'conv', C: 128, H: 28, W: 28, F: 128, k: 3, s: 1, pad: 1, extra: true },
 ].filter((b) => (only === null ? !b.extra : only.has(b.id)));
 const sweep = opts.sweep ? JSON.parse((await import('node:fs')).readFileSync(opts.sweep, 'utf8')) : {};
 
 const root = new URL('../', import.meta.url);
-const { prepareWebGpu, stepPlan } = await import(new URL('dist/backend/webgpu/index.js', root));
+const { prepareWebGpu, stepPlan, launchOf } = await import(new URL('dist/backend/webgpu/index.js', root));
 const { Param } = await import(new URL('dist/layers/base.js', root));
 
 const webgpu = await import('webgpu');
@@ -210,9 +219,20 @@ function repeatsFor(ms) {
   return Math.max(opts.smoke ? 1 : 10, Math.min(1000, Math.ceil(target / Math.max(ms, 1e-3))));
 }
 
+/** The kernel family the prepared network's step runs (filter_acts, winograd, nin, max_pool). */
+function familyOf(net, tile) {
+  const l = device.limits;
+  const limits = {
+    tile, minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+  };
+  return launchOf(net.plan, net.plan.steps[0], limits).family;
+}
+
 async function measureOurs(b, o, x, tile = undefined, calls = reps) {
-  const net = await prepareWebGpu(o.plan, o.params, b.op === 'nin' ? { device, ninTile: tile } : { device, tile });
+  const net = await prepareWebGpu(o.plan, o.params, b.op === 'nin' ? { device, ninTile: tile } : { device, tile, ninTile: tile?.nin });
   try {
+    const family = familyOf(net, tile);
     // (a sweep tile, timed only, still runs once: the kernel repeat count comes from its profile)
     for (let i = 0; i < (calls === 0 ? 1 : warmup); i++) await net.run([x]);
     const wall = [];
@@ -230,7 +250,7 @@ async function measureOurs(b, o, x, tile = undefined, calls = reps) {
     const b2b = [];
     for (let i = 0; i < 3 && first !== null && calls > 0; i++) b2b.push(await net.timeBackToBack(repeat));
     const out = check ? (await net.run([x]))[0] : null;
-    return { kernel: kernel.length ? median(kernel) : NaN, b2b: b2b.length ? median(b2b) : NaN, wall: median(wall), repeat, out, outShape: o.plan.tensors[1].shape };
+    return { kernel: kernel.length ? median(kernel) : NaN, b2b: b2b.length ? median(b2b) : NaN, wall: median(wall), repeat, out, outShape: o.plan.tensors[1].shape, family };
   } finally {
     net.dispose();
   }
@@ -348,11 +368,12 @@ for (const b of BENCHMARKS) {
   const x = randomData(o.input.reduce((n, d) => n * d, 1), 1, 0, 1);
   const mine = await measureOurs(b, o, x);
   const row = { id: b.id, ours: mine, tfjs: tf ? await measureTfjs(b, o, x, mine.repeat) : null, flops: o.flops, bytes: o.bytes };
-  for (const tile of sweep[b.id] ?? []) {
+  const extraTiles = opts.winograd && b.op === 'conv' ? [{ winograd: false }, { winograd: true }] : [];
+  for (const tile of [...(sweep[b.id] ?? []), ...extraTiles]) {
     let r;
     try {
       const m = await measureOurs(b, o, x, tile, 0);
-      r = `${m.kernel.toFixed(4)} ms ${rate(row, m.kernel)}`;
+      r = `${m.kernel.toFixed(4)} ms ${rate(row, m.kernel)} (${m.family})`;
       if (m.out && mine.out) {
         let d = 0;
         for (let i = 0; i < m.out.length; i++) d = Math.max(d, Math.abs(m.out[i] - mine.out[i]));
@@ -375,7 +396,7 @@ for (const b of BENCHMARKS) {
   delete row.ours.out;
   if (row.tfjs) delete row.tfjs.out;
   rows.push(row);
-  process.stdout.write(`  ${b.id} done${diff}\n`);
+  process.stdout.write(`  ${b.id} done (${row.ours.family})${diff}\n`);
 }
 
 const header = ['id', 'ours kernel ms', 'ours rate', 'ours b2b ms', 'tfjs kernel ms', 'tfjs rate', 'kernel tfjs/ours', 'ours wall ms', 'tfjs wall ms', 'wall tfjs/ours'];

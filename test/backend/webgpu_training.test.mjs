@@ -537,7 +537,7 @@ ops('filter_acts with split K (the GPU tiles) in a training plan: weight and bia
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
     wholeArena: Math.ceil(plan.arenaBytes / 16) * 16,
   });
-  assert.ok(launch.constants.SPLIT > 1 && launch.constants.W_ARENA === 1 && launch.second?.entryPoint === 'split_sum', `split K on this device: ${JSON.stringify(launch.constants)}`);
+  assert.ok(launch.constants.SPLIT > 1 && launch.constants.W_ARENA === 1 && launch.then?.[0]?.entryPoint === 'split_sum', `split K on this device: ${JSON.stringify(launch.constants)}`);
   const xs = rand(C * H * W * B, 80);
   const ws = rand(C * k * k * F, 81, -0.2, 0.2);
   const bs = rand(F, 82, -0.5, 0.5);

@@ -73,13 +73,21 @@ export interface Launch {
   /** Byte range of the arena bound at binding 0 (offset aligned to minStorageBufferOffsetAlignment). */
   arenaRange: { offset: number; size: number };
   /**
-   * A second dispatch of the same family, bind group and uniform, after the first (split-K
-   * filter_acts: split_sum adds the slices' partial sums, kept in the step's scratch tensor).
+   * Further dispatches of the same family, module (defines, arena view), bind group and uniform,
+   * in order after the first (split-K filter_acts: split_sum adds the slices' partial sums, kept in
+   * the step's scratch tensor; Winograd filter_acts: input transform, batched GEMM, output transform).
    */
-  second?: { entryPoint: string; constants: Record<string, number>; workgroups: [number, number] };
+  then?: FollowUp[];
   /** Parameter buffers at bindings 1 (weights) and 2 (bias) for filter_acts and nin. */
   weight?: { param: number; layout: ParamLayout };
   bias?: { param: number; layout: ParamLayout };
+}
+
+/** A dispatch after a launch's first one (Launch.then). */
+export interface FollowUp {
+  entryPoint: string;
+  constants: Record<string, number>;
+  workgroups: [number, number];
 }
 
 /** Invocations per workgroup of the GEMM kernels (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
@@ -202,6 +210,11 @@ export interface GemmTile {
   kChunk: number;
   /** Slices of K summed by separate workgroups into scratch, then added by split_sum (1: no split). */
   split: number;
+  /**
+   * Forced only (limits.tile; benchmarks, tests): true runs a 3x3 stride-1 layer as Winograd
+   * F(2x2, 3x3) wherever it can (winogradFor), whatever the size rule says; false never.
+   */
+  winograd?: boolean;
 }
 
 /**
@@ -411,4 +424,52 @@ export function paramKey(param: number, layout: ParamLayout): string {
     case 'raw':
       return `${param}:raw:${layout.elements}`;
   }
+}
+
+/** The Winograd path's default rule: at least this many channels and filters (the GEMM then dominates its transforms). */
+export const WINOGRAD_MIN_CHANNELS = 64;
+export const WINOGRAD_MIN_FILTERS = 64;
+/** Bytes the arena range of a Winograd step keeps for aligning its tensors (input, output, scratch) within it. */
+const WINOGRAD_SLACK = 1024;
+
+/**
+ * The geometry of a filter_acts step run as Winograd F(2x2, 3x3) (wgsl/winograd.wgsl): tiles of 2x2
+ * outputs (tilesH x tilesW = T of them, from 4x4 input patches at stride 2), the 16 transformed
+ * GEMMs M[xi] (F, N) = U[xi]^T (F, C) x V[xi] (C, N) with N = T * B, and the scratch they take:
+ * U (16, C, F), V (16, C, N) and M (16, F, N) floats, each part a multiple of 4 floats.
+ */
+export interface WinogradGeometry {
+  tilesH: number;
+  tilesW: number;
+  /** Columns of each GEMM: T * B, batch innermost. */
+  n: number;
+  /** Float offsets of V and M from the start of the scratch (U at 0). */
+  vAt: number;
+  mAt: number;
+  /** Bytes of scratch: 4 * 16 * (C * F + C * N + F * N). */
+  bytes: number;
+}
+
+/**
+ * Whether a filter_acts step runs as Winograd on a device with these limits, and its geometry:
+ * 3x3 filters at stride 1, B and F multiples of 4 (the vec4 path; the launch also needs 16-byte
+ * aligned tensors, else it runs the direct kernel), and the input, output and scratch in one storage
+ * binding. By default only layers of at least WINOGRAD_MIN_CHANNELS channels and
+ * WINOGRAD_MIN_FILTERS filters; limits.tile.winograd, where given, forces it on (true: any such
+ * step) or off (false).
+ */
+export function winogradFor(step: FilterActsStep, limits: KernelLimits): WinogradGeometry | null {
+  const { channels: C, filters: F, batch: B, filterSize: k, stride: s } = step;
+  const forced = limits.tile?.winograd;
+  if (forced === false || k !== 3 || s !== 1 || B % 4 !== 0 || F % 4 !== 0) return null;
+  if (forced !== true && (C < WINOGRAD_MIN_CHANNELS || F < WINOGRAD_MIN_FILTERS)) return null;
+  const tilesH = ceilDiv(step.outRows, 2);
+  const tilesW = ceilDiv(step.outCols, 2);
+  const n = tilesH * tilesW * B;
+  const vAt = 16 * C * F;
+  const mAt = vAt + 16 * C * n;
+  const bytes = 4 * (mAt + 16 * F * n);
+  const inOut = 4 * B * (C * step.rows * step.cols + F * step.outRows * step.outCols);
+  if (inOut + bytes + WINOGRAD_SLACK > limits.maxStorageBufferBindingSize) return null;
+  return { tilesH, tilesW, n, vAt, mAt, bytes };
 }

@@ -52,8 +52,8 @@ const PIPELINE_DEPTH = 3;
 const PIPELINED_READBACK_BYTES = 64 * 2 ** 20;
 
 interface StepRun {
-  /** A second dispatch with the same bind group (split-K's split_sum). */
-  second?: { pipeline: GPUComputePipeline; workgroups: [number, number] };
+  /** Further dispatches with the same bind group, in order (split-K's split_sum; Winograd's passes). */
+  then: { pipeline: GPUComputePipeline; workgroups: [number, number] }[];
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
@@ -190,10 +190,10 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
     const launches: Launch[] = plan.steps.map((s) => launchOf(plan, s, limitsOf(handle)));
     // Compiles start now, all in parallel, while the buffers are made.
     const pipelines = Promise.all(launches.map((l) => pipelineOf(device, l.family, l.entryPoint, l.constants, l.defines, l.arena)));
-    const seconds = Promise.all(launches.map((l) => (l.second ? pipelineOf(device, l.family, l.second.entryPoint, l.second.constants, l.defines, l.arena) : null)));
+    const follows = Promise.all(launches.map((l) => Promise.all((l.then ?? []).map((f) => pipelineOf(device, l.family, f.entryPoint, f.constants, l.defines, l.arena)))));
     // (awaited below; this only keeps a failure that comes while buffers are made from going unhandled)
     pipelines.catch(() => undefined);
-    seconds.catch(() => undefined);
+    follows.catch(() => undefined);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     try {
@@ -264,9 +264,9 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
       }
       this.#uploadParams(this.#capture.capture());
       const ready = await pipelines;
-      const readySeconds = await seconds;
+      const readyFollows = await follows;
       this.#steps = launches.map((l, i) => ({
-        second: l.second && readySeconds[i] ? { pipeline: readySeconds[i], workgroups: l.second.workgroups } : undefined,
+        then: (l.then ?? []).map((f, j) => ({ pipeline: readyFollows[i][j], workgroups: f.workgroups })),
         label: `lasagne step ${i} ${plan.steps[i].op} (${plan.steps[i].layer})`,
         pipeline: ready[i],
         bindGroup: groups[i],
@@ -361,9 +361,9 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
         p.setPipeline(s.pipeline);
         p.setBindGroup(0, s.bindGroup);
         p.dispatchWorkgroups(s.workgroups[0], s.workgroups[1]);
-        if (s.second !== undefined) {
-          p.setPipeline(s.second.pipeline);
-          p.dispatchWorkgroups(s.second.workgroups[0], s.second.workgroups[1]);
+        for (const f of s.then) {
+          p.setPipeline(f.pipeline);
+          p.dispatchWorkgroups(f.workgroups[0], f.workgroups[1]);
         }
         if (ts !== null) p.end();
       });

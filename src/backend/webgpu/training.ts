@@ -146,7 +146,7 @@ export class WebGpuPreparedTraining implements PreparedTraining {
           step, pipeline: pipelineOf(device, l.family, entryPoint, constants, l.defines, l.arena), layout: layoutKindOf(l.family), uniform: l.uniform, workgroups, perRun,
         });
         const first = spec(l.entryPoint, l.constants, l.workgroups, d.perRun);
-        return l.second === undefined ? [first] : [first, spec(l.second.entryPoint, l.second.constants, l.second.workgroups)];
+        return [first, ...(l.then ?? []).map((f) => spec(f.entryPoint, f.constants, f.workgroups))];
       }
       case 'backward': {
         const at = { tensor: (id: number) => this.#off(step, 'a tensor', id), weight: (id: number) => this.#off(step, 'the weight', id) };

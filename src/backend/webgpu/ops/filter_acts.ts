@@ -2,7 +2,8 @@
  * filter_acts (wgsl/filter_acts.wgsl, compiled with an arena view, the codes, epilogue.wgsl and
  * gemm.wgsl): cuda-convnet's convolution as a tiled GEMM with the activation and bias fused, K split
  * over slices summed into the step's scratch and added by split_sum where a layer has few tiles.
- * The tile itself is geometry.ts filterActsTile.
+ * The tile itself is geometry.ts filterActsTile. 3x3 filters at stride 1 run as Winograd where
+ * geometry.ts winogradFor says (ops/winograd.ts).
  */
 import { ValueError } from '../../../errors.js';
 import { shapeSize } from '../../../ndarray.js';
@@ -14,6 +15,7 @@ import {
 } from '../geometry.js';
 import { WGSL } from '../shaders.generated.js';
 import { gemmFamily, type ForwardOp } from './op.js';
+import { winogradLaunch, winogradScratchBytes } from './winograd.js';
 
 export const FILTER_ACTS_SHADER = gemmFamily(WGSL.filter_acts, 'stage_rows');
 
@@ -22,13 +24,15 @@ const SPLIT_GROUP = 256;
 
 /**
  * Bytes of scratch a filter_acts step takes on a device with these limits: the partial sums of
- * split K, 4 * slices * F * N (slices at most the tile's split), or 0 without a split.
+ * split K, 4 * slices * F * N (slices at most the tile's split), or 0 without a split; for a step
+ * that runs as Winograd (geometry.ts winogradFor) at least its U, V and M.
  */
 export function filterActsScratchBytes(step: FilterActsStep, limits: KernelLimits): number {
   const K = filterWeightElements(step) / step.filters;
   const N = step.outRows * step.outCols * step.batch;
   const t = filterActsTile(step.filters, K, N, step.batch % 4 === 0, limits);
-  return t.split > 1 ? 4 * t.split * step.filters * N : 0;
+  // a Winograd step (ops/winograd.ts) that falls back to the direct kernel may still split K
+  return Math.max(t.split > 1 ? 4 * t.split * step.filters * N : 0, winogradScratchBytes(step, limits));
 }
 
 /** The range of a step bound with its scratch tensor, or null where it exceeds one binding. */
@@ -45,6 +49,8 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
   const { channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad } = step;
   const { outRows: OH, outCols: OW } = step;
   if (F % 4 !== 0) throw new ValueError(`layer ${step.layer}: filter_acts needs num_filters to be a multiple of 4, but it is ${F}`);
+  const winograd = winogradLaunch(plan, step, limits);
+  if (winograd !== null) return winograd;
   const arenaW = arenaWeights(plan, step, limits);
   const vec4 = B % 4 === 0 && range.inOff % 4 === 0 && range.outOff % 4 === 0 && (arenaW === null || arenaW.wOff % 4 === 0);
   const K = C * k * k;
@@ -89,12 +95,12 @@ function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: Kernel
     uniform: u.buffer,
     workgroups: workgroupGrid(tiles, limits.maxComputeWorkgroupsPerDimension),
     arenaRange: bound,
-    second: split > 1
-      ? {
+    then: split > 1
+      ? [{
           entryPoint: 'split_sum',
           constants: epilogue,
           workgroups: workgroupGrid(ceilDiv((F * N) / (vec4 ? 4 : 1), SPLIT_GROUP), limits.maxComputeWorkgroupsPerDimension),
-        }
+        }]
       : undefined,
     weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'conv', step } },
     bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: paramElements(step).bias } },

@@ -23,6 +23,7 @@ import { LOSS, SOFTMAX, SOFTMAX_GRAD, SOFTMAX_SHADER } from './softmax.js';
 import { TRANSPOSE, TRANSPOSE_SHADER } from './transpose.js';
 import { PENALTY, UPDATE, UPDATE_SHADER } from './update.js';
 import { WEIGHT_ACTS, WEIGHT_ACTS_SHADER, WEIGHT_GRAD_LAYOUT } from './weight_acts.js';
+import { WINOGRAD_SHADER } from './winograd.js';
 
 /** The forward kernel files (wgsl/) by family name (geometry.ts Launch.family). */
 export const FAMILIES = Object.freeze({
@@ -33,6 +34,7 @@ export const FAMILIES = Object.freeze({
   elementwise: ELEMENTWISE_SHADER,
   softmax: SOFTMAX_SHADER,
   update: UPDATE_SHADER,
+  winograd: WINOGRAD_SHADER,
 }) satisfies Readonly<Record<string, ShaderFamily>>;
 
 /** The wgsl/ file a forward step runs. */

@@ -61,7 +61,7 @@ interface OpBase<S> {
   scratchBytes?(step: S, limits: KernelLimits): number;
 }
 
-/** A forward op (inference and training plans): one launch, and a second pass where Launch.second says. */
+/** A forward op (inference and training plans): one launch, and further passes where Launch.then lists them. */
 export interface ForwardOp<S> extends OpBase<S> {
   kind: 'forward';
   launch(plan: KernelPlan, step: S, limits: KernelLimits): Launch;

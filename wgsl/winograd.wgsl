@@ -1,0 +1,421 @@
+// winograd.wgsl: forward convolution as filter_acts.wgsl defines it (cuda-convnet's FilterActs, c01b,
+// zero padding, bias and nonlinearity fused), for 3x3 filters at stride 1, by Winograd's minimal
+// filtering F(2x2, 3x3) (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks"):
+//
+//   out tile (2x2 outputs at oy = 2ty, ox = 2tx) = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A
+//
+// with g_c the 3x3 filter of channel c and d_c the 4x4 input patch at (2ty - pad, 2tx - pad) (zero
+// outside the image). The elementwise product summed over c is, for each of the 16 points
+// xi = 4*r + s of the 4x4 transform, a GEMM: M[xi](F, N) = U[xi]^T (F, C) x V[xi](C, N) with N = T*B
+// columns (tile t = ty * tiles_w + tx, batch innermost), so a step is four dispatches:
+//
+//   weight_transform  U[xi][c][f] = (G g G^T)[r][s]           (16, C, F) at params.u_off
+//   input_transform   V[xi][c][t*B + b] = (B^T d B)[r][s]     (16, C, N) at params.v_off
+//   gemm              M[xi][f][n] = sum_c U[xi][c][f] V[xi][c][n]   (16, F, N) at params.m_off
+//   output_transform  out[f, oy, ox, b] = act(bias + (A^T M A)[dy][dx]), clipped at odd OH, OW
+//
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+//   A^T = [1 1 1 0; 0 1 -1 -1].
+//
+// U, V and M live in the step's scratch tensor (src/backend/webgpu/ops/winograd.ts). Exact in exact
+// arithmetic; in float32 the transforms add a little rounding (see the tests' tolerance).
+// Compiled like nin.wgsl, with arena_vec4.wgsl (only: B % 4 == 0, F % 4 == 0, 16-byte aligned
+// offsets; the host runs the direct kernel otherwise), the codes, epilogue.wgsl, stage_flat.wgsl
+// and gemm.wgsl prepended.
+//
+// Bindings (group 0), as filter_acts.wgsl:
+//   0  arena    storage, read_write  input c01b (C, H, W, B) at in_off, output c01b (F, OH, OW, B) at
+//                                    out_off, U, V, M at u_off, v_off, m_off (element offsets into
+//                                    the bound range, multiples of 4)
+//   1  weights  storage, read        array<vec4<f32>>: (C, 3, 3, F) row-major, already flipped
+//   2  bias     storage, read        array<f32>: b[f] (BIAS 1) or b[f, oy, ox] (BIAS 2); not read for BIAS 0
+//   3  params   uniform              Params
+// Overrides: W_ARENA (1: weight (C, 3, 3, F) and bias from the arena at params.w_off, b_off: a
+//   training plan); ACT (epilogue.wgsl), BIAS (output_transform); WG_N, WG_U, RU, K_CHUNK (gemm: as
+//   nin.wgsl, units = filters, channels = C). Host consts W_ROW = RU * WG_U, X_ROW = WG_N.
+// Entry points: weight_transform (one thread per channel and 4 filters), input_transform (one per
+//   channel, tile and 4 batch items), gemm (16 * params.tiles workgroups: xi = wid / tiles, then filter
+//   tile fastest as in nin), output_transform (one per filter, tile and 4 batch items). The transforms
+//   run TRANSFORM_GROUP threads per workgroup, wid = wg.x + wg.y * num_workgroups.x.
+
+struct Params {
+  in_off: u32,
+  out_off: u32,
+  channels: u32,
+  rows: u32,
+  cols: u32,
+  batch: u32,
+  filters: u32,
+  pad: u32,
+  out_rows: u32,
+  out_cols: u32,
+  tiles_h: u32,
+  tiles_w: u32,
+  // N = tiles_h * tiles_w * batch, the columns of each GEMM
+  n_total: u32,
+  u_off: u32,
+  v_off: u32,
+  m_off: u32,
+  // the GEMM's tiles per point xi: u_tiles filter tiles times the column tiles
+  u_tiles: u32,
+  tiles: u32,
+  // OH*OW: the untied bias is b[f * positions + oy * OW + ox]
+  positions: u32,
+  pad_word: u32,
+  act: vec2<f32>,
+  w_off: u32,
+  b_off: u32,
+}
+
+@group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+override BIAS: u32 = 0u;
+override WG_N: u32 = 16u;
+override WG_U: u32 = 16u;
+override RU: u32 = 1u;
+override W_ARENA: u32 = 0u;
+
+const TRANSFORM_GROUP: u32 = 64u;
+
+fn linear_id(wg: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
+  return (wg.x + wg.y * nwg.x) * TRANSFORM_GROUP + lid.x;
+}
+
+// ---- weight_transform: U = G g G^T for filters f .. f + 3 of channel c ----
+
+fn weight4(i: u32) -> vec4<f32> {
+  if (W_ARENA == 1u) {
+    let a = params.w_off + i;
+    return vec4<f32>(load1(a), load1(a + 1u), load1(a + 2u), load1(a + 3u));
+  }
+  return weights[i / 4u];
+}
+
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn weight_transform(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let F = params.filters;
+  let C = params.channels;
+  let f4 = F / 4u;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= C * f4) {
+    return;
+  }
+  let c = idx / f4;
+  let f = 4u * (idx - c * f4);
+  // t = G g: 4 x 3
+  var t: array<vec4<f32>, 12>;
+  for (var j = 0u; j < 3u; j++) {
+    let g0 = weight4(((c * 3u + 0u) * 3u + j) * F + f);
+    let g1 = weight4(((c * 3u + 1u) * 3u + j) * F + f);
+    let g2 = weight4(((c * 3u + 2u) * 3u + j) * F + f);
+    t[j] = g0;
+    t[3u + j] = 0.5 * (g0 + g1 + g2);
+    t[6u + j] = 0.5 * (g0 - g1 + g2);
+    t[9u + j] = g2;
+  }
+  // U = t G^T: 4 x 4
+  for (var r = 0u; r < 4u; r++) {
+    let a = t[3u * r];
+    let b = t[3u * r + 1u];
+    let d = t[3u * r + 2u];
+    let base = params.u_off + (4u * r * C + c) * F + f;
+    store4(base, a, 4u);
+    store4(base + C * F, 0.5 * (a + b + d), 4u);
+    store4(base + 2u * C * F, 0.5 * (a - b + d), 4u);
+    store4(base + 3u * C * F, d, 4u);
+  }
+}
+
+// ---- input_transform: V = B^T d B for batch items b .. b + 3, channel c, tile t ----
+
+fn input4(c: u32, y: i32, x: i32, b: u32) -> vec4<f32> {
+  if (y < 0 || x < 0 || y >= i32(params.rows) || x >= i32(params.cols)) {
+    return vec4<f32>(0.0);
+  }
+  return load4(params.in_off + ((c * params.rows + u32(y)) * params.cols + u32(x)) * params.batch + b, 4u);
+}
+
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn input_transform(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let B = params.batch;
+  let b4 = B / 4u;
+  let T = params.tiles_h * params.tiles_w;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= params.channels * T * b4) {
+    return;
+  }
+  let q = idx / b4;
+  let b = 4u * (idx - q * b4);
+  let c = q / T;
+  let t = q - c * T;
+  let ty = t / params.tiles_w;
+  let tx = t - ty * params.tiles_w;
+  let y0 = i32(2u * ty) - i32(params.pad);
+  let x0 = i32(2u * tx) - i32(params.pad);
+  // e = B^T d, column by column
+  var e: array<vec4<f32>, 16>;
+  for (var j = 0u; j < 4u; j++) {
+    let x = x0 + i32(j);
+    let d0 = input4(c, y0, x, b);
+    let d1 = input4(c, y0 + 1, x, b);
+    let d2 = input4(c, y0 + 2, x, b);
+    let d3 = input4(c, y0 + 3, x, b);
+    e[j] = d0 - d2;
+    e[4u + j] = d1 + d2;
+    e[8u + j] = d2 - d1;
+    e[12u + j] = d1 - d3;
+  }
+  // V = e B, row by row
+  let C = params.channels;
+  let N = params.n_total;
+  for (var r = 0u; r < 4u; r++) {
+    let e0 = e[4u * r];
+    let e1 = e[4u * r + 1u];
+    let e2 = e[4u * r + 2u];
+    let e3 = e[4u * r + 3u];
+    let base = params.v_off + (4u * r * C + c) * N + t * B + b;
+    store4(base, e0 - e2, 4u);
+    store4(base + C * N, e1 + e2, 4u);
+    store4(base + 2u * C * N, e2 - e1, 4u);
+    store4(base + 3u * C * N, e1 - e3, 4u);
+  }
+}
+
+// ---- gemm: M[xi] (F, N) = U[xi]^T V[xi], nin.wgsl's tiling (stage_flat.wgsl, gemm.wgsl) ----
+
+// The point xi of this workgroup (set in gemm before any load).
+var<private> xi: u32;
+
+struct Acc {
+  r0: vec4<f32>,
+  r1: vec4<f32>,
+  r2: vec4<f32>,
+  r3: vec4<f32>,
+}
+
+var<private> a0: Acc;
+var<private> a1: Acc;
+var<private> a2: Acc;
+var<private> a3: Acc;
+var<private> a4: Acc;
+
+fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
+  return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
+}
+
+fn threads() -> u32 {
+  return WG_N * WG_U;
+}
+
+fn w_stage() -> u32 {
+  return K_CHUNK * RU * WG_U;
+}
+
+fn x_stage() -> u32 {
+  return K_CHUNK * WG_N;
+}
+
+// U[xi][k0 + t / (RU*WG_U)][u0 + 4 * (t % (RU*WG_U)) .. + 3] (0 outside)
+fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
+  if (t >= w_stage()) {
+    return vec4<f32>(0.0);
+  }
+  let k = k0 + t / (RU * WG_U);
+  let u = u0 + 4u * (t % (RU * WG_U));
+  if (k < k_stop && u < params.filters) {
+    return load4(params.u_off + (xi * params.channels + k) * params.filters + u, 4u);
+  }
+  return vec4<f32>(0.0);
+}
+
+// V[xi][k0 + t / WG_N][n0 + 4 * (t % WG_N) .. + 3] (0 outside)
+fn x_load(k0: u32, n0: u32, t: u32) -> vec4<f32> {
+  let k = k0 + t / WG_N;
+  let n = n0 + 4u * (t % WG_N);
+  if (t < x_stage() && k < params.channels && n < params.n_total) {
+    return load4(params.v_off + (xi * params.channels + k) * params.n_total + n, 4u);
+  }
+  return vec4<f32>(0.0);
+}
+
+fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
+  var l: Loads;
+  l.v0 = x_load(k0, n0, tid);
+  if (x_stage() > threads()) {
+    l.v1 = x_load(k0, n0, tid + threads());
+  }
+  if (x_stage() > 2u * threads()) {
+    l.v2 = x_load(k0, n0, tid + 2u * threads());
+  }
+  if (x_stage() > 3u * threads()) {
+    l.v3 = x_load(k0, n0, tid + 3u * threads());
+  }
+  return l;
+}
+
+fn accumulate(lx: u32, ly: u32) {
+  for (var kk = 0u; kk < K_CHUNK; kk++) {
+    let x = x_tile[kk * X_ROW + lx];
+    a0 = fma4(a0, w_tile[kk * W_ROW + ly], x);
+    if (RU > 1u) {
+      a1 = fma4(a1, w_tile[kk * W_ROW + ly + WG_U], x);
+    }
+    if (RU > 2u) {
+      a2 = fma4(a2, w_tile[kk * W_ROW + ly + 2u * WG_U], x);
+    }
+    if (RU > 3u) {
+      a3 = fma4(a3, w_tile[kk * W_ROW + ly + 3u * WG_U], x);
+    }
+    if (RU > 4u) {
+      a4 = fma4(a4, w_tile[kk * W_ROW + ly + 4u * WG_U], x);
+    }
+  }
+}
+
+fn m_store(a: Acc, u: u32, n: u32) {
+  if (u < params.filters) {
+    let base = params.m_off + (xi * params.filters + u) * params.n_total + n;
+    store4(base, a.r0, 4u);
+    store4(base + params.n_total, a.r1, 4u);
+    store4(base + 2u * params.n_total, a.r2, 4u);
+    store4(base + 3u * params.n_total, a.r3, 4u);
+  }
+}
+
+@compute @workgroup_size(WG_N, WG_U)
+fn gemm(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let wid = wg.x + wg.y * nwg.x;
+  if (wid >= 16u * params.tiles) {
+    return;
+  }
+  xi = wid / params.tiles;
+  let lt = wid - xi * params.tiles;
+  let u0 = (lt % params.u_tiles) * (4u * RU * WG_U);
+  let n0 = (lt / params.u_tiles) * (4u * WG_N);
+  let tid = lid.y * WG_N + lid.x;
+  let C = params.channels;
+  let z = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  a0 = z;
+  a1 = z;
+  a2 = z;
+  a3 = z;
+  a4 = z;
+  w_put(w_fetch(0u, u0, tid, C), tid);
+  x_put(x_fetch(0u, n0, tid), tid);
+  workgroupBarrier();
+  for (var k0 = 0u; k0 < C; k0 += K_CHUNK) {
+    // chunk k0 is staged; the next one's loads are in flight while it is multiplied
+    let next = k0 + K_CHUNK;
+    var wl: Loads;
+    var xl: Loads;
+    if (next < C) {
+      wl = w_fetch(next, u0, tid, C);
+      xl = x_fetch(next, n0, tid);
+    }
+    accumulate(lid.x, lid.y);
+    workgroupBarrier();
+    if (next < C) {
+      w_put(wl, tid);
+      x_put(xl, tid);
+    }
+    workgroupBarrier();
+  }
+  let n = n0 + 4u * lid.x;
+  let u = u0 + 4u * lid.y;
+  if (n < params.n_total) {
+    m_store(a0, u, n);
+    if (RU > 1u) {
+      m_store(a1, u + 4u * WG_U, n);
+    }
+    if (RU > 2u) {
+      m_store(a2, u + 8u * WG_U, n);
+    }
+    if (RU > 3u) {
+      m_store(a3, u + 12u * WG_U, n);
+    }
+    if (RU > 4u) {
+      m_store(a4, u + 16u * WG_U, n);
+    }
+  }
+}
+
+// ---- output_transform: Y = A^T M A, bias, nonlinearity, for filter f, tile t, batch b .. b + 3 ----
+
+fn bias_elem(i: u32) -> f32 {
+  if (W_ARENA == 1u) {
+    return load1(params.b_off + i);
+  }
+  return bias[i];
+}
+
+fn put_output(f: u32, oy: u32, ox: u32, b: u32, v: vec4<f32>) {
+  if (oy >= params.out_rows || ox >= params.out_cols) {
+    return;
+  }
+  var x = v;
+  if (BIAS == BIAS_TIED) {
+    x += vec4<f32>(bias_elem(f));
+  } else if (BIAS == BIAS_UNTIED) {
+    x += vec4<f32>(bias_elem(f * params.positions + oy * params.out_cols + ox));
+  }
+  store4(params.out_off + ((f * params.out_rows + oy) * params.out_cols + ox) * params.batch + b, activate4(x, params.act), 4u);
+}
+
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn output_transform(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let B = params.batch;
+  let b4 = B / 4u;
+  let T = params.tiles_h * params.tiles_w;
+  let F = params.filters;
+  let N = params.n_total;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= F * T * b4) {
+    return;
+  }
+  let q = idx / b4;
+  let b = 4u * (idx - q * b4);
+  let f = q / T;
+  let t = q - f * T;
+  let ty = t / params.tiles_w;
+  let tx = t - ty * params.tiles_w;
+  // s = A^T M: 2 x 4, column by column
+  var s: array<vec4<f32>, 8>;
+  let base = params.m_off + f * N + t * B + b;
+  for (var j = 0u; j < 4u; j++) {
+    let m0 = load4(base + j * F * N, 4u);
+    let m1 = load4(base + (4u + j) * F * N, 4u);
+    let m2 = load4(base + (8u + j) * F * N, 4u);
+    let m3 = load4(base + (12u + j) * F * N, 4u);
+    s[j] = m0 + m1 + m2;
+    s[4u + j] = m1 - m2 - m3;
+  }
+  // Y = s A
+  let oy = 2u * ty;
+  let ox = 2u * tx;
+  for (var r = 0u; r < 2u; r++) {
+    let s0 = s[4u * r];
+    let s1 = s[4u * r + 1u];
+    let s2 = s[4u * r + 2u];
+    let s3 = s[4u * r + 3u];
+    put_output(f, oy + r, ox, b, s0 + s1 + s2);
+    put_output(f, oy + r, ox + 1u, b, s1 - s2 - s3);
+  }
+}
