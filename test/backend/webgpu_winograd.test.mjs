@@ -314,9 +314,9 @@ it('a prepared network holds the scratch Winograd needs: its arena is the plan a
   }
 });
 
-it('a training plan (weights and bias in the arena, W_ARENA) runs Winograd by the default rule and matches the oracle', async () => {
+it('a training plan keeps the direct kernel by default (no Winograd scratch asked); forced (tile.winograd: true) it runs Winograd with the weights and bias in the arena (W_ARENA) and matches the oracle', async () => {
   const [C, H, W, B, F, pad] = [64, 5, 6, 4, 64, 1];
-  // tensors by hand at 256-byte boundaries, then the scratch the backend asks for
+  // tensors by hand at 256-byte boundaries, then the scratch
   const tensors = [];
   let end = 0;
   const tensor = (shape) => {
@@ -331,11 +331,17 @@ it('a training plan (weights and bias in the arena, W_ARENA) runs Winograd by th
   const y = tensor([F, H, W, B]);
   const nl = { kind: 'leaky_rectify', params: [0.1] };
   const step = { ...convStep({ C, H, W, B, F, pad, input: x, output: y, weight: wk, bias, biasMode: 'tied', nonlinearity: nl }), phase: 'forward' };
+  const forced = { ...DEFAULT_GPU_LIMITS, tile: { winograd: true } };
+  const wino = winogradFor(step, forced).bytes;
+  assert.ok(winogradFor(step, DEFAULT_GPU_LIMITS) !== null, 'the same step in an inference plan takes Winograd by the default rule');
+  assert.is(winogradFor(step, { ...DEFAULT_GPU_LIMITS, wholeArena: 1 << 20 }), null, 'in a training plan it does not');
   const [need] = await webgpuBackend.trainingScratchBytes([step], {});
-  assert.ok(need >= winogradFor(step, DEFAULT_GPU_LIMITS).bytes, 'trainingScratchBytes covers U + V + M');
-  const scratch = tensor([need / 4]);
+  assert.ok(need < wino, `trainingScratchBytes asks for no Winograd scratch (${need} < ${wino})`);
+  const scratch = tensor([Math.max(need, wino) / 4]);
   const plan = { tensors, arenaBytes: end, alignment: 256, steps: [{ ...step, scratch }], inputs: [x, wk, bias], targets: -1, loss: 0, outputs: [], params: [], digest: 'hand-written' };
-  const launch = launchOf(plan, plan.steps[0], { ...deviceLimits(undefined), wholeArena: arenaBufferBytes(plan.arenaBytes) });
+  const whole = arenaBufferBytes(plan.arenaBytes);
+  assert.is(launchOf(plan, plan.steps[0], { ...deviceLimits(undefined), wholeArena: whole }).family, 'filter_acts', 'default: direct');
+  const launch = launchOf(plan, plan.steps[0], { ...deviceLimits({ winograd: true }), wholeArena: whole });
   assert.is(launch.family, 'winograd');
   assert.is(launch.constants.W_ARENA, 1, 'weight_transform reads the arena');
   assert.is(launch.then[2].constants.W_ARENA, 1, 'output_transform reads the bias from the arena');
@@ -343,7 +349,7 @@ it('a training plan (weights and bias in the arena, W_ARENA) runs Winograd by th
   const xs = rand(C * H * W * B, 80);
   const ws = rand(C * 9 * F, 81, -0.2, 0.2);
   const bs = rand(F, 82, -0.5, 0.5);
-  const t = await prepareWebGpuTraining(plan, { device, cpuVariants: true });
+  const t = await prepareWebGpuTraining(plan, { device, cpuVariants: true, tile: { winograd: true } });
   try {
     const [yOut] = await t.run([xs, ws, bs], { learningRate: 0.1, t: 1, counter: 0 }, { update: false, read: [y] });
     const s = plan.steps[0];

@@ -118,11 +118,11 @@ export function workgroupGrid(count: number, maxPerDimension: number): [number, 
  * where Dawn zero-initialises workgroup memory, SwiftShader's JIT time grows with its size (Node's
  * default device turns that off; browsers do not).
  */
-function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest = 16): number {
+function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest = 16, threads = GEMM_THREADS): number {
   const limit = limits.maxComputeWorkgroupStorageSize;
   for (const k of [16, 8, 4, 2, 1].filter((c) => c <= largest)) {
     if (limits.cpu && k > CPU_K_CHUNK) continue;
-    if (k * Math.max(wgA, wgN) <= MAX_LOADS * GEMM_THREADS && 16 * k * (wgA + wgN) <= limit) return k;
+    if (k * Math.max(wgA, wgN) <= MAX_LOADS * threads && 16 * k * (wgA + wgN) <= limit) return k;
   }
   throw new ValueError(`the GEMM kernels need ${16 * (wgA + wgN)} bytes of workgroup memory, but this device allows ${limit}`);
 }
@@ -369,7 +369,7 @@ export function ninTile(U: number, limits: KernelLimits): NinTile {
   const wgU = forced.wgU ?? shape.wgU;
   const ru = forced.ru ?? shape.ru;
   const wgN = forced.wgN ?? GEMM_THREADS / wgU;
-  const t = { wgU, ru, wgN, kChunk: forced.kChunk ?? kChunkFor(ru * wgU, wgN, limits, ru > 1 ? WIDE_K_CHUNK : 16) };
+  const t = { wgU, ru, wgN, kChunk: forced.kChunk ?? kChunkFor(ru * wgU, wgN, limits, ru > 1 ? WIDE_K_CHUNK : 16, wgU * wgN) };
   const ints = [t.wgU, t.ru, t.wgN, t.kChunk];
   let problem: string | null = null;
   if (!ints.every((v) => Number.isInteger(v) && v >= 1)) problem = 'fields must be positive integers';
@@ -455,14 +455,16 @@ export interface WinogradGeometry {
  * 3x3 filters at stride 1, B and F multiples of 4 (the vec4 path; the launch also needs 16-byte
  * aligned tensors, else it runs the direct kernel), and the input, output and scratch in one storage
  * binding. By default only layers of at least WINOGRAD_MIN_CHANNELS channels and
- * WINOGRAD_MIN_FILTERS filters; limits.tile.winograd, where given, forces it on (true: any such
- * step) or off (false).
+ * WINOGRAD_MIN_FILTERS filters, and only in inference plans: a training plan (limits.wholeArena)
+ * keeps the direct kernel, whose numbers npm start's accuracy and speed were measured with and
+ * which takes no scratch beyond split K; limits.tile.winograd, where given, forces it on (true: any
+ * such step) or off (false).
  */
 export function winogradFor(step: FilterActsStep, limits: KernelLimits): WinogradGeometry | null {
   const { channels: C, filters: F, batch: B, filterSize: k, stride: s } = step;
   const forced = limits.tile?.winograd;
   if (forced === false || k !== 3 || s !== 1 || B % 4 !== 0 || F % 4 !== 0) return null;
-  if (forced !== true && (C < WINOGRAD_MIN_CHANNELS || F < WINOGRAD_MIN_FILTERS)) return null;
+  if (forced !== true && (C < WINOGRAD_MIN_CHANNELS || F < WINOGRAD_MIN_FILTERS || limits.wholeArena !== undefined)) return null;
   const tilesH = ceilDiv(step.outRows, 2);
   const tilesW = ceilDiv(step.outCols, 2);
   const n = tilesH * tilesW * B;

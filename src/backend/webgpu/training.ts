@@ -31,10 +31,12 @@ import { UNIFORM_STRIDE, awaitBuild, limitsOf, popScopes, settleSubmission } fro
  * reports them: filter_acts' split-K partial sums (as a GPU with WebGPU's guaranteed limits takes
  * them), and the backward kernels' partial sums (weight_acts' groups and slices, nin_grad_weight's K
  * slices, bias_act_grad's segment sums). The loss's and the penalties' sums need none (one
- * workgroup each).
+ * workgroup each). Sized as for a training plan (wholeArena set): no Winograd scratch unless a
+ * tile forces it (geometry.ts winogradFor).
  */
 export function trainingScratchNeeds(steps: readonly TrainingStep[]): number[] {
-  return steps.map((s) => scratchBytesOf(s, DEFAULT_GPU_LIMITS));
+  const limits = { ...DEFAULT_GPU_LIMITS, wholeArena: DEFAULT_GPU_LIMITS.maxStorageBufferBindingSize };
+  return steps.map((s) => scratchBytesOf(s, limits));
 }
 
 /** One dispatch: its pipeline, binding shape, uniform, grid, and what the host rewrites each run. */
