@@ -27,14 +27,17 @@
 //   --check: also compare our output with tfjs's (largest |difference|, printed per row)
 //   --sweep FILE: a JSON object { "L1": [{ "rf": 2, "rn": 2, "wgF": 12, "wgN": 16 }, ...], ... } of
 //              filter_acts tiles (src/backend/webgpu/geometry.ts GemmTile fields, also
-//              { "winograd": true | false }) to time per row besides the chosen one: kernel time
-//              only, printed as a table per row (tuning), each with the kernel family it ran; for
-//              N1 the fields are nin's (geometry.ts NinTile: wgU, ru, wgN, kChunk), and a conv
-//              entry's field "nin" is the Winograd GEMM's NinTile
-//   --winograd: time every conv row also with Winograd forced off and on (the sweep entries
-//              { "winograd": false } and { "winograd": true }; a row Winograd cannot take runs direct
-//              both times, which the printed family shows). W1 (128 x 28 x 28, 128 filters, 3x3,
-//              pad 1), a 3x3 layer outside the reference set, runs only when --only names it
+//              { "winograd": true | false | 2 | 4 }: Winograd off, on in the rule's variant, or on
+//              as F(2x2, 3x3) / F(4x4, 3x3)) to time per row besides the chosen one: kernel time
+//              only, printed as a table per row (tuning), each with the kernel family it ran
+//              ("winograd F(4x4)" for Winograd, with its variant); for N1 the fields are nin's
+//              (geometry.ts NinTile: wgU, ru, wgN, kChunk), and a conv entry's field "nin" is the
+//              Winograd GEMM's NinTile, e.g. { "winograd": 4, "nin": { "wgN": 16, "ru": 2 } }
+//   --winograd: time every conv row also with Winograd forced off and on in each variant (the sweep
+//              entries { "winograd": false }, { "winograd": 2 } and { "winograd": 4 }; a row Winograd
+//              cannot take runs direct each time, which the printed family shows). W1 (128 x 28 x 28,
+//              128 filters, 3x3, pad 1), a 3x3 layer outside the reference set, runs only when
+//              --only names it
 //   --cudnn FILE: the output of `python3 scripts/bench_cudnn.py --json` on the same machine: adds
 //              the goals table of the GPU performance issues (tfjs / ours >= 2 for every conv, >= 1.5
 //              for N1; cuDNN / ours with cuDNN doing the same work (the fastest of conv + bias + ReLU
@@ -104,6 +107,7 @@ const sweep = opts.sweep ? JSON.parse((await import('node:fs')).readFileSync(opt
 
 const root = new URL('../', import.meta.url);
 const { prepareWebGpu, stepPlan, launchOf } = await import(new URL('dist/backend/webgpu/index.js', root));
+const { winogradFor } = await import(new URL('dist/backend/webgpu/geometry.js', root));
 const { Param } = await import(new URL('dist/layers/base.js', root));
 
 const webgpu = await import('webgpu');
@@ -219,14 +223,18 @@ function repeatsFor(ms) {
   return Math.max(opts.smoke ? 1 : 10, Math.min(1000, Math.ceil(target / Math.max(ms, 1e-3))));
 }
 
-/** The kernel family the prepared network's step runs (filter_acts, winograd, nin, max_pool). */
+/** The kernel family the prepared network's step runs (filter_acts, winograd F(2x2) / F(4x4), nin, max_pool). */
 function familyOf(net, tile) {
   const l = device.limits;
   const limits = {
     tile, minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize, maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
   };
-  return launchOf(net.plan, net.plan.steps[0], limits).family;
+  const step = net.plan.steps[0];
+  const family = launchOf(net.plan, step, limits).family;
+  if (family !== 'winograd') return family;
+  const m = winogradFor(step, limits).m;
+  return `winograd F(${m}x${m})`;
 }
 
 async function measureOurs(b, o, x, tile = undefined, calls = reps) {
@@ -368,7 +376,7 @@ for (const b of BENCHMARKS) {
   const x = randomData(o.input.reduce((n, d) => n * d, 1), 1, 0, 1);
   const mine = await measureOurs(b, o, x);
   const row = { id: b.id, ours: mine, tfjs: tf ? await measureTfjs(b, o, x, mine.repeat) : null, flops: o.flops, bytes: o.bytes };
-  const extraTiles = opts.winograd && b.op === 'conv' ? [{ winograd: false }, { winograd: true }] : [];
+  const extraTiles = opts.winograd && b.op === 'conv' ? [{ winograd: false }, { winograd: 2 }, { winograd: 4 }] : [];
   for (const tile of [...(sweep[b.id] ?? []), ...extraTiles]) {
     let r;
     try {

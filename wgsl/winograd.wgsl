@@ -1,24 +1,35 @@
 // winograd.wgsl: forward convolution as filter_acts.wgsl defines it (cuda-convnet's FilterActs, c01b,
 // zero padding, bias and nonlinearity fused), for 3x3 filters at stride 1, by Winograd's minimal
-// filtering F(2x2, 3x3) (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks"):
+// filtering F(m x m, 3x3) (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks"),
+// in two variants, m = 2 and m = 4 (geometry.ts winogradFor chooses; n = m + 2):
 //
-//   out tile (2x2 outputs at oy = 2ty, ox = 2tx) = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A
+//   out tile (m x m outputs at oy = m ty, ox = m tx) = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A
 //
-// with g_c the 3x3 filter of channel c and d_c the 4x4 input patch at (2ty - pad, 2tx - pad) (zero
-// outside the image). The elementwise product summed over c is, for each of the 16 points
-// xi = 4*r + s of the 4x4 transform, a GEMM: M[xi](F, N) = U[xi]^T (F, C) x V[xi](C, N) with N = T*B
-// columns (tile t = ty * tiles_w + tx, batch innermost), so a step is four dispatches:
+// with g_c the 3x3 filter of channel c and d_c the n x n input patch at (m ty - pad, m tx - pad)
+// (zero outside the image). The elementwise product summed over c is, for each of the n^2 points
+// xi = n*r + s of the n x n transform (params.xi_count: 16 or 36), a GEMM:
+// M[xi](F, N) = U[xi]^T (F, C) x V[xi](C, N) with N = T*B columns (tile t = ty * tiles_w + tx, batch
+// innermost), so a step is four dispatches:
 //
-//   weight_transform  U[xi][c][f] = (G g G^T)[r][s]           (16, C, F) at params.u_off
-//   input_transform   V[xi][c][t*B + b] = (B^T d B)[r][s]     (16, C, N) at params.v_off
-//   gemm              M[xi][f][n] = sum_c U[xi][c][f] V[xi][c][n]   (16, F, N) at params.m_off
-//   output_transform  out[f, oy, ox, b] = act(bias + (A^T M A)[dy][dx]), clipped at odd OH, OW
+//   weight_transform  U[xi][c][f] = (G g G^T)[r][s]           (n^2, C, F) at params.u_off
+//   input_transform   V[xi][c][t*B + b] = (B^T d B)[r][s]     (n^2, C, N) at params.v_off
+//   gemm              M[xi][f][n] = sum_c U[xi][c][f] V[xi][c][n]   (n^2, F, N) at params.m_off
+//   output_transform  out[f, oy, ox, b] = act(bias + (A^T M A)[dy][dx]), clipped at OH, OW
 //
+// F(2x2, 3x3) (entry points weight_transform, input_transform, gemm, output_transform; 4x4 patches
+// at stride 2):
 //   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 //   A^T = [1 1 1 0; 0 1 -1 -1].
+// F(4x4, 3x3) (weight_transform_f4, input_transform_f4, gemm, output_transform_f4; 6x6 patches at
+// stride 4; interpolation points 0, 1, -1, 2, -2 and infinity):
+//   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+// The gemm entry point serves both (params.xi_count GEMMs).
 //
 // U, V and M live in the step's scratch tensor (src/backend/webgpu/ops/winograd.ts). Exact in exact
-// arithmetic; in float32 the transforms add a little rounding (see the tests' tolerance).
+// arithmetic; in float32 the transforms add a little rounding, F(4x4)'s larger constants more (see
+// the tests' tolerance).
 // Compiled like nin.wgsl, with arena_vec4.wgsl (only: B % 4 == 0, F % 4 == 0, 16-byte aligned
 // offsets; the host runs the direct kernel otherwise), the codes, epilogue.wgsl, stage_flat.wgsl
 // and gemm.wgsl prepended.
@@ -31,12 +42,12 @@
 //   2  bias     storage, read        array<f32>: b[f] (BIAS 1) or b[f, oy, ox] (BIAS 2); not read for BIAS 0
 //   3  params   uniform              Params
 // Overrides: W_ARENA (1: weight (C, 3, 3, F) and bias from the arena at params.w_off, b_off: a
-//   training plan); ACT (epilogue.wgsl), BIAS (output_transform); WG_N, WG_U, RU, K_CHUNK (gemm: as
+//   training plan); ACT (epilogue.wgsl), BIAS (output_transform*); WG_N, WG_U, RU, K_CHUNK (gemm: as
 //   nin.wgsl, units = filters, channels = C). Host consts W_ROW = RU * WG_U, X_ROW = WG_N.
-// Entry points: weight_transform (one thread per channel and 4 filters), input_transform (one per
-//   channel, tile and 4 batch items), gemm (16 * params.tiles workgroups: xi = wid / tiles, then filter
-//   tile fastest as in nin), output_transform (one per filter, tile and 4 batch items). The transforms
-//   run TRANSFORM_GROUP threads per workgroup, wid = wg.x + wg.y * num_workgroups.x.
+// Entry points: weight_transform* (one thread per channel and 4 filters), input_transform* (one per
+//   channel, tile and 4 batch items), gemm (xi_count * params.tiles workgroups: xi = wid / tiles, then
+//   filter tile fastest as in nin), output_transform* (one per filter, tile and 4 batch items). The
+//   transforms run TRANSFORM_GROUP threads per workgroup, wid = wg.x + wg.y * num_workgroups.x.
 
 struct Params {
   in_off: u32,
@@ -61,7 +72,8 @@ struct Params {
   tiles: u32,
   // OH*OW: the untied bias is b[f * positions + oy * OW + ox]
   positions: u32,
-  pad_word: u32,
+  // the points of the transform, (m + 2)^2: 16 for F(2x2, 3x3), 36 for F(4x4, 3x3) (gemm's batch)
+  xi_count: u32,
   act: vec2<f32>,
   w_off: u32,
   b_off: u32,
@@ -299,7 +311,7 @@ fn gemm(
   @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
   let wid = wg.x + wg.y * nwg.x;
-  if (wid >= 16u * params.tiles) {
+  if (wid >= params.xi_count * params.tiles) {
     return;
   }
   xi = wid / params.tiles;
@@ -417,5 +429,179 @@ fn output_transform(
     let s3 = s[4u * r + 3u];
     put_output(f, oy + r, ox, b, s0 + s1 + s2);
     put_output(f, oy + r, ox + 1u, b, s1 - s2 - s3);
+  }
+}
+
+// ---- F(4x4, 3x3): the 6x6 transforms (gemm above with params.xi_count = 36) ----
+//
+// Each 1-D transform below is one matrix applied to six (or three) vec4s; the 2-D transforms apply
+// it to the columns, then to the rows of the result. Evaluation depth (roundings along any path, the
+// tests' tolerance counts them): g6 4, bt6 3, at4 3.
+
+// G (g0, g1, g2): G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+fn g6(g0: vec4<f32>, g1: vec4<f32>, g2: vec4<f32>) -> array<vec4<f32>, 6> {
+  let p = g0 + g2;
+  let q = (1.0 / 24.0) * g0 + (1.0 / 6.0) * g2;
+  let h = (1.0 / 12.0) * g1;
+  return array<vec4<f32>, 6>(0.25 * g0, (-1.0 / 6.0) * (p + g1), (-1.0 / 6.0) * (p - g1), q + h, q - h, g2);
+}
+
+// B^T d: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+fn bt6(d: array<vec4<f32>, 6>) -> array<vec4<f32>, 6> {
+  let a = d[3] + d[4];
+  let b = d[4] - d[3];
+  let c = d[4] - d[2];
+  let e = 2.0 * (d[3] - d[1]);
+  return array<vec4<f32>, 6>(
+    (4.0 * d[0] - 5.0 * d[2]) + d[4],
+    a - 4.0 * (d[1] + d[2]),
+    b + 4.0 * (d[1] - d[2]),
+    c + e,
+    c - e,
+    (4.0 * d[1] - 5.0 * d[3]) + d[5],
+  );
+}
+
+// A^T m: A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+fn at4(m: array<vec4<f32>, 6>) -> array<vec4<f32>, 4> {
+  let p = m[1] + m[2];
+  let q = m[1] - m[2];
+  let r = m[3] + m[4];
+  let s = m[3] - m[4];
+  return array<vec4<f32>, 4>((m[0] + p) + r, q + 2.0 * s, p + 4.0 * r, (q + 8.0 * s) + m[5]);
+}
+
+// U = G g G^T for filters f .. f + 3 of channel c: U[6r + s][c][f]
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn weight_transform_f4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let F = params.filters;
+  let C = params.channels;
+  let f4 = F / 4u;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= C * f4) {
+    return;
+  }
+  let c = idx / f4;
+  let f = 4u * (idx - c * f4);
+  // t = G g: 6 x 3, t[3r + j]
+  var t: array<vec4<f32>, 18>;
+  for (var j = 0u; j < 3u; j++) {
+    var col = g6(weight4(((c * 3u + 0u) * 3u + j) * F + f), weight4(((c * 3u + 1u) * 3u + j) * F + f), weight4(((c * 3u + 2u) * 3u + j) * F + f));
+    for (var r = 0u; r < 6u; r++) {
+      t[3u * r + j] = col[r];
+    }
+  }
+  // U = t G^T: 6 x 6
+  for (var r = 0u; r < 6u; r++) {
+    var row = g6(t[3u * r], t[3u * r + 1u], t[3u * r + 2u]);
+    let base = params.u_off + (6u * r * C + c) * F + f;
+    for (var s = 0u; s < 6u; s++) {
+      store4(base + s * C * F, row[s], 4u);
+    }
+  }
+}
+
+// V = B^T d B for batch items b .. b + 3, channel c, tile t (d the 6x6 patch at (4ty - pad, 4tx - pad))
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn input_transform_f4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let B = params.batch;
+  let b4 = B / 4u;
+  let T = params.tiles_h * params.tiles_w;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= params.channels * T * b4) {
+    return;
+  }
+  let q = idx / b4;
+  let b = 4u * (idx - q * b4);
+  let c = q / T;
+  let t = q - c * T;
+  let ty = t / params.tiles_w;
+  let tx = t - ty * params.tiles_w;
+  let y0 = i32(4u * ty) - i32(params.pad);
+  let x0 = i32(4u * tx) - i32(params.pad);
+  // e = B^T d, column by column: e[6r + j]
+  var e: array<vec4<f32>, 36>;
+  for (var j = 0u; j < 6u; j++) {
+    let x = x0 + i32(j);
+    var d: array<vec4<f32>, 6>;
+    for (var i = 0u; i < 6u; i++) {
+      d[i] = input4(c, y0 + i32(i), x, b);
+    }
+    var col = bt6(d);
+    for (var r = 0u; r < 6u; r++) {
+      e[6u * r + j] = col[r];
+    }
+  }
+  // V = e B, row by row
+  let C = params.channels;
+  let N = params.n_total;
+  for (var r = 0u; r < 6u; r++) {
+    var d: array<vec4<f32>, 6>;
+    for (var j = 0u; j < 6u; j++) {
+      d[j] = e[6u * r + j];
+    }
+    var row = bt6(d);
+    let base = params.v_off + (6u * r * C + c) * N + t * B + b;
+    for (var s = 0u; s < 6u; s++) {
+      store4(base + s * C * N, row[s], 4u);
+    }
+  }
+}
+
+// Y = A^T M A, bias, nonlinearity, for filter f, tile t, batch b .. b + 3 (clipped at OH, OW)
+@compute @workgroup_size(TRANSFORM_GROUP)
+fn output_transform_f4(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+  let B = params.batch;
+  let b4 = B / 4u;
+  let T = params.tiles_h * params.tiles_w;
+  let F = params.filters;
+  let N = params.n_total;
+  let idx = linear_id(wg, nwg, lid);
+  if (idx >= F * T * b4) {
+    return;
+  }
+  let q = idx / b4;
+  let b = 4u * (idx - q * b4);
+  let f = q / T;
+  let t = q - f * T;
+  let ty = t / params.tiles_w;
+  let tx = t - ty * params.tiles_w;
+  // s = A^T M: 4 x 6, column by column: s[6r + j]
+  var s: array<vec4<f32>, 24>;
+  let base = params.m_off + f * N + t * B + b;
+  for (var j = 0u; j < 6u; j++) {
+    var m: array<vec4<f32>, 6>;
+    for (var r = 0u; r < 6u; r++) {
+      m[r] = load4(base + (6u * r + j) * F * N, 4u);
+    }
+    var col = at4(m);
+    for (var r = 0u; r < 4u; r++) {
+      s[6u * r + j] = col[r];
+    }
+  }
+  // Y = s A, row by row
+  let oy = 4u * ty;
+  let ox = 4u * tx;
+  for (var r = 0u; r < 4u; r++) {
+    var m: array<vec4<f32>, 6>;
+    for (var j = 0u; j < 6u; j++) {
+      m[j] = s[6u * r + j];
+    }
+    var y = at4(m);
+    for (var dx = 0u; dx < 4u; dx++) {
+      put_output(f, oy + r, ox + dx, b, y[dx]);
+    }
   }
 }

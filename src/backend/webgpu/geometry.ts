@@ -211,10 +211,11 @@ export interface GemmTile {
   /** Slices of K summed by separate workgroups into scratch, then added by split_sum (1: no split). */
   split: number;
   /**
-   * Forced only (limits.tile; benchmarks, tests): true runs a 3x3 stride-1 layer as Winograd
-   * F(2x2, 3x3) wherever it can (winogradFor), whatever the size rule says; false never.
+   * Forced only (limits.tile; benchmarks, tests): true runs a 3x3 stride-1 layer as Winograd wherever
+   * it can (winogradFor), whatever the size rule says, in the variant the rule picks
+   * (WINOGRAD_F4_MIN_OUT); 2 or 4 as that variant, F(2x2, 3x3) or F(4x4, 3x3); false never.
    */
-  winograd?: boolean;
+  winograd?: boolean | WinogradM;
 }
 
 /**
@@ -429,16 +430,31 @@ export function paramKey(param: number, layout: ParamLayout): string {
 /** The Winograd path's default rule: at least this many channels and filters (the GEMM then dominates its transforms). */
 export const WINOGRAD_MIN_CHANNELS = 64;
 export const WINOGRAD_MIN_FILTERS = 64;
+/**
+ * The variant rule: F(4x4, 3x3) (2.25x fewer GEMM multiplies than F(2x2), 36 instead of 16 GEMMs)
+ * where OH and OW are both at least this, so that the 4x4 tiles' padding (4 * ceil(OH / 4) - OH
+ * rows computed and dropped) stays small; F(2x2, 3x3) below. To be measured on the H200 (L5: OH 11,
+ * W1: OH 28).
+ */
+export const WINOGRAD_F4_MIN_OUT = 8;
 /** Bytes the arena range of a Winograd step keeps for aligning its tensors (input, output, scratch) within it. */
 const WINOGRAD_SLACK = 1024;
 
+/** The output tile of a Winograd variant: F(2x2, 3x3) or F(4x4, 3x3). */
+export type WinogradM = 2 | 4;
+
 /**
- * The geometry of a filter_acts step run as Winograd F(2x2, 3x3) (wgsl/winograd.wgsl): tiles of 2x2
- * outputs (tilesH x tilesW = T of them, from 4x4 input patches at stride 2), the 16 transformed
- * GEMMs M[xi] (F, N) = U[xi]^T (F, C) x V[xi] (C, N) with N = T * B, and the scratch they take:
- * U (16, C, F), V (16, C, N) and M (16, F, N) floats, each part a multiple of 4 floats.
+ * The geometry of a filter_acts step run as Winograd F(m x m, 3x3) (wgsl/winograd.wgsl), m = 2 or 4:
+ * tiles of m x m outputs (tilesH x tilesW = T of them, from (m + 2)^2 input patches at stride m), the
+ * points = (m + 2)^2 transformed GEMMs M[xi] (F, N) = U[xi]^T (F, C) x V[xi] (C, N) with N = T * B,
+ * and the scratch they take: U (points, C, F), V (points, C, N) and M (points, F, N) floats, each
+ * part a multiple of 4 floats.
  */
 export interface WinogradGeometry {
+  /** The output tile: 2 (F(2x2, 3x3), 16 points) or 4 (F(4x4, 3x3), 36 points). */
+  m: WinogradM;
+  /** (m + 2)^2: the transform's points, the batched GEMMs. */
+  points: number;
   tilesH: number;
   tilesW: number;
   /** Columns of each GEMM: T * B, batch innermost. */
@@ -446,8 +462,13 @@ export interface WinogradGeometry {
   /** Float offsets of V and M from the start of the scratch (U at 0). */
   vAt: number;
   mAt: number;
-  /** Bytes of scratch: 4 * 16 * (C * F + C * N + F * N). */
+  /** Bytes of scratch: 4 * points * (C * F + C * N + F * N). */
   bytes: number;
+}
+
+/** The variant the rule picks for a step: 4 where OH and OW are both at least WINOGRAD_F4_MIN_OUT, else 2. */
+export function winogradVariant(step: FilterActsStep): WinogradM {
+  return step.outRows >= WINOGRAD_F4_MIN_OUT && step.outCols >= WINOGRAD_F4_MIN_OUT ? 4 : 2;
 }
 
 /**
@@ -458,20 +479,27 @@ export interface WinogradGeometry {
  * WINOGRAD_MIN_FILTERS filters, and only in inference plans: a training plan (limits.wholeArena)
  * keeps the direct kernel, whose numbers npm start's accuracy and speed were measured with and
  * which takes no scratch beyond split K; limits.tile.winograd, where given, forces it on (true: any
- * such step) or off (false).
+ * such step; 2 or 4: any such step, in that variant) or off (false). The variant is
+ * winogradVariant's (F(4x4) from WINOGRAD_F4_MIN_OUT outputs per side) unless forced to 2 or 4; a
+ * variant whose scratch exceeds the binding runs direct (the other is not tried).
  */
 export function winogradFor(step: FilterActsStep, limits: KernelLimits): WinogradGeometry | null {
   const { channels: C, filters: F, batch: B, filterSize: k, stride: s } = step;
   const forced = limits.tile?.winograd;
+  if (forced !== undefined && forced !== true && forced !== false && forced !== 2 && forced !== 4) {
+    throw new ValueError(`tile.winograd must be true, false, 2 or 4, not ${JSON.stringify(forced)}`);
+  }
   if (forced === false || k !== 3 || s !== 1 || B % 4 !== 0 || F % 4 !== 0) return null;
-  if (forced !== true && (C < WINOGRAD_MIN_CHANNELS || F < WINOGRAD_MIN_FILTERS || limits.wholeArena !== undefined)) return null;
-  const tilesH = ceilDiv(step.outRows, 2);
-  const tilesW = ceilDiv(step.outCols, 2);
+  if (forced === undefined && (C < WINOGRAD_MIN_CHANNELS || F < WINOGRAD_MIN_FILTERS || limits.wholeArena !== undefined)) return null;
+  const m: WinogradM = forced === 2 || forced === 4 ? forced : winogradVariant(step);
+  const points = (m + 2) * (m + 2);
+  const tilesH = ceilDiv(step.outRows, m);
+  const tilesW = ceilDiv(step.outCols, m);
   const n = tilesH * tilesW * B;
-  const vAt = 16 * C * F;
-  const mAt = vAt + 16 * C * n;
-  const bytes = 4 * (mAt + 16 * F * n);
+  const vAt = points * C * F;
+  const mAt = vAt + points * C * n;
+  const bytes = 4 * (mAt + points * F * n);
   const inOut = 4 * B * (C * step.rows * step.cols + F * step.outRows * step.outCols);
   if (inOut + bytes + WINOGRAD_SLACK > limits.maxStorageBufferBindingSize) return null;
-  return { tilesH, tilesW, n, vAt, mAt, bytes };
+  return { m, points, tilesH, tilesW, n, vAt, mAt, bytes };
 }

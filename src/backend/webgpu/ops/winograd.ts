@@ -1,10 +1,11 @@
 /**
  * winograd (wgsl/winograd.wgsl, compiled like nin: the vec4 arena view, the codes, epilogue.wgsl,
  * stage_flat.wgsl and gemm.wgsl): filter_acts steps with 3x3 filters at stride 1 as Winograd
- * F(2x2, 3x3), four dispatches in one launch (weight, input transforms, 16 batched GEMMs, output
- * transform with the bias and activation), U, V and M in the step's scratch tensor. Which steps is
- * geometry.ts winogradFor; filter_acts.ts runs this launch where it applies and the direct kernel
- * otherwise (no scratch tensor large enough, tensors not 16-byte aligned, more than one binding).
+ * F(2x2, 3x3) or F(4x4, 3x3), four dispatches in one launch (weight, input transforms, 16 or 36
+ * batched GEMMs, output transform with the bias and activation), U, V and M in the step's scratch
+ * tensor. Which steps, and which variant, is geometry.ts winogradFor; filter_acts.ts runs this launch
+ * where it applies and the direct kernel otherwise (no scratch tensor large enough, tensors not
+ * 16-byte aligned, more than one binding).
  */
 import { shapeSize } from '../../../ndarray.js';
 import { BIAS_CODES } from '../../../ops/codes.js';
@@ -27,7 +28,7 @@ export function winogradScratchBytes(step: FilterActsStep, limits: KernelLimits)
 }
 
 /**
- * The GEMM tile of the 16 batched GEMMs (F, C) x (C, N): nin's (geometry.ts ninTile, F units) with
+ * The GEMM tile of the 16 or 36 batched GEMMs (F, C) x (C, N): nin's (geometry.ts ninTile, F units) with
  * half its threads, WG_N = 128 / WG_U (twice the workgroups): on the H200, L5 (F 384: WG_U 8, RU 4,
  * 8 channels per stage) 0.943 -> 0.838 ms with WG_N 16 instead of 32 (RU 2: 0.839, RU 3: 0.866; 16
  * channels per stage 0.895, 4: 1.061; the direct kernel 1.247). limits.ninTile forces fields.
@@ -64,16 +65,18 @@ export function winogradLaunch(plan: KernelPlan, step: FilterActsStep, limits: K
   const arenaW = arenaWeights(plan, step, limits);
   const act = actOf(step);
   const u = words(24);
-  u.u32.set([inOff, outOff, C, H, W, B, F, pad, OH, OW, g.tilesH, g.tilesW, N, sOff, sOff + g.vAt, sOff + g.mAt, uTiles, tiles, OH * OW, 0]);
+  u.u32.set([inOff, outOff, C, H, W, B, F, pad, OH, OW, g.tilesH, g.tilesW, N, sOff, sOff + g.vAt, sOff + g.mAt, uTiles, tiles, OH * OW, g.points]);
   u.f32.set(act.params, 20);
   if (arenaW !== null) u.u32.set([arenaW.wOff, arenaW.bOff], 22);
   const wArena: Record<string, number> = arenaW !== null ? { W_ARENA: 1 } : {};
   const grid = (count: number): [number, number] => workgroupGrid(Math.max(1, count), limits.maxComputeWorkgroupsPerDimension);
   const transform = (threads: number): [number, number] => grid(ceilDiv(threads, TRANSFORM_GROUP));
   const T = g.tilesH * g.tilesW;
+  // the transforms' entry points: F(2x2)'s plain names, F(4x4)'s with the suffix _f4
+  const suffix = g.m === 4 ? '_f4' : '';
   return {
     family: 'winograd',
-    entryPoint: 'weight_transform',
+    entryPoint: `weight_transform${suffix}`,
     arena: 'vec4',
     constants: wArena,
     defines: { W_ROW: t.ru * t.wgU, X_ROW: t.wgN },
@@ -81,9 +84,9 @@ export function winogradLaunch(plan: KernelPlan, step: FilterActsStep, limits: K
     workgroups: transform((C * F) / 4),
     arenaRange: { offset: range.offset, size: range.size },
     then: [
-      { entryPoint: 'input_transform', constants: {}, workgroups: transform((C * T * B) / 4) },
-      { entryPoint: 'gemm', constants: { WG_N: t.wgN, WG_U: t.wgU, RU: t.ru, K_CHUNK: t.kChunk }, workgroups: grid(16 * tiles) },
-      { entryPoint: 'output_transform', constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], ...wArena }, workgroups: transform((F * T * B) / 4) },
+      { entryPoint: `input_transform${suffix}`, constants: {}, workgroups: transform((C * T * B) / 4) },
+      { entryPoint: 'gemm', constants: { WG_N: t.wgN, WG_U: t.wgU, RU: t.ru, K_CHUNK: t.kChunk }, workgroups: grid(g.points * tiles) },
+      { entryPoint: `output_transform${suffix}`, constants: { ACT: act.code, BIAS: BIAS_CODES[step.biasMode], ...wArena }, workgroups: transform((F * T * B) / 4) },
     ],
     weight: arenaW !== null ? undefined : { param: step.weight, layout: { kind: 'conv', step } },
     bias: arenaW !== null || step.biasMode === 'none' ? undefined : { param: step.bias, layout: { kind: 'raw', elements: paramElements(step).bias } },
