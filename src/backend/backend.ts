@@ -89,10 +89,11 @@ export interface Backend {
    */
   adapter?(): Promise<AdapterFacts | null>;
   /**
-   * Working memory each step needs on this backend, in bytes (0: none), in step order: a pure
-   * function of the steps, the same on every device of this backend (WebGPU: the split-K partial
-   * sums a GPU takes; WASM: the C kernels' padded input copy and tap table). compile() lays it out
-   * in the arena with the tensors, so `plan.arenaBytes` counts it.
+   * Working memory each step needs on this backend, in bytes (0: none), in step order (WebGPU: the
+   * split-K partial sums and Winograd's transformed operands, for the device `options` names or the
+   * default one, whose limits decide them; WASM: the C kernels' padded input copy and tap table, the
+   * same everywhere). compile() lays it out in the arena with the tensors, so `plan.arenaBytes`
+   * counts it and prepare() allocates exactly that.
    */
   scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]>;
   /** Prepares a plan for running. `params` are the parameters plan.params names, in the same order. */

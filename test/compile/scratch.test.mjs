@@ -93,6 +93,49 @@ if (here.webgpu === null) {
     net.dispose();
   });
 
+  s('webgpu: a 3x3 layer of 64 channels and filters compiles with Winograd\'s scratch in the plan (sized for this device); prepare adds nothing', async () => {
+    const { prepareWebGpu, launchOf, DEFAULT_GPU_LIMITS } = await import('../../dist/backend/webgpu/index.js');
+    const { winogradFor } = await import('../../dist/backend/webgpu/geometry.js');
+    lasagne.random.setRng(new lasagne.random.RandomState(11));
+    const layer = new Conv2DCCLayer(new InputLayer([8, 64, 6, 6]), 64, 3, { pad: 1 });
+    const net = await lasagne.compile(layer, { backend: 'webgpu' });
+    const step = net.plan.steps.find((st) => st.op === 'filter_acts');
+    const need = winogradFor(step, DEFAULT_GPU_LIMITS);
+    assert.ok(need !== null, 'the layer takes Winograd');
+    const [scratch] = scratchTensors(net.plan);
+    assert.ok(scratch !== undefined && step.scratch === scratch.id && scratch.bytes >= need.bytes, `the plan holds U + V + M (${need.bytes} bytes)`);
+    const prepared = await prepareWebGpu(net.plan, lasagne.getAllParams(layer), {});
+    assert.is(prepared.plan, net.plan, 'nothing added to a compiled plan');
+    assert.is(prepared.arenaBufferBytes, Math.ceil(net.plan.arenaBytes / 16) * 16);
+    assert.is(launchOf(net.plan, step, DEFAULT_GPU_LIMITS).family, 'winograd');
+    const x = { data: Float32Array.from(uniform([8, 64, 6, 6], 12).data, (v) => 2 * v - 1), shape: [8, 64, 6, 6] };
+    const out = await net.run(x);
+    const ref = layerForward(layer, x);
+    assert.equal(out.shape, ref.shape, 'shape');
+    let big = 0;
+    let diff = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      big = Math.max(big, Math.abs(ref.data[i]));
+      diff = Math.max(diff, Math.abs(out.data[i] - ref.data[i]));
+    }
+    assert.ok(diff <= 1e-5 * big, `max |ours - float64| ${diff} within 1e-5 of the largest output ${big} (Winograd's rounding; webgpu_winograd.test.mjs bounds it per element)`);
+    prepared.dispose();
+    net.dispose();
+    // a layer whose Winograd scratch passes WebGPU's guaranteed 128 MiB binding but fits this device's
+    // (SwiftShader: 1 GiB): the plan is sized for the device, not for the guaranteed limits
+    const wide = new Conv2DCCLayer(new InputLayer([64, 64, 32, 32]), 64, 3, { pad: 1 });
+    const wideNet = await lasagne.compile(wide, { backend: 'webgpu' });
+    const bigStep = wideNet.plan.steps.find((st) => st.op === 'filter_acts');
+    const device = winogradFor(bigStep, { ...DEFAULT_GPU_LIMITS, maxStorageBufferBindingSize: 2 ** 30 });
+    assert.is(winogradFor(bigStep, DEFAULT_GPU_LIMITS), null, 'beyond 128 MiB');
+    assert.ok(device !== null && device.bytes > 2 ** 27, `${device?.bytes} bytes of scratch`);
+    assert.ok(wideNet.plan.tensors[bigStep.scratch].bytes >= device.bytes, 'the compiled plan holds them');
+    const bigPrepared = await prepareWebGpu(wideNet.plan, lasagne.getAllParams(wide), {});
+    assert.is(bigPrepared.plan, wideNet.plan, 'nothing added to a compiled plan');
+    bigPrepared.dispose();
+    wideNet.dispose();
+  });
+
   s('webgpu: a step plan without scratch gets it appended before anything is allocated', async () => {
     const { prepareWebGpu, stepPlan } = await import('../../dist/backend/webgpu/index.js');
     const layer = c3();

@@ -14,6 +14,7 @@ import { defaultDeviceHandle, forgetDefaultDevice, handleOf, isGpuDevice, watchD
 import { DEFAULT_GPU_LIMITS, type GemmTile, type NinTile } from './geometry.js';
 import { scratchNeeds } from './ops/index.js';
 import { WebGpuPreparedNetwork } from './prepared.js';
+import { limitsOf } from './submit.js';
 import { trainingScratchNeeds, WebGpuPreparedTraining } from './training.js';
 
 export { DEFAULT_GPU_LIMITS, filterActsTile, type GemmTile, type KernelPlan, type Launch, type PlanTensor } from './geometry.js';
@@ -116,8 +117,11 @@ export const webgpuBackend: Backend = Object.freeze({
       return null;
     }
   },
-  async scratchBytes(steps: readonly KernelStep[]): Promise<number[]> {
-    return scratchNeeds(steps, DEFAULT_GPU_LIMITS);
+  // sized for the device the network will run on (its binding limit decides, e.g., whether a layer
+  // takes Winograd's scratch), so that prepare() allocates exactly the plan's arenaBytes; with the
+  // GPU kernel variants even on a CPU device (they take the most: split K), so that a plan serves both
+  scratchBytes(steps: readonly KernelStep[], options: BackendOptions): Promise<number[]> {
+    return onDevice(options ?? {}, async (h) => scratchNeeds(steps, { ...limitsOf(h), cpu: false }));
   },
   prepare(plan: KernelPlan, params: readonly ParamSource[], options: BackendOptions): Promise<PreparedNetwork> {
     return prepareWebGpu(plan, params, options ?? {});
