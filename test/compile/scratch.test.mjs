@@ -122,13 +122,14 @@ if (here.webgpu === null) {
     prepared.dispose();
     net.dispose();
     // a layer whose Winograd scratch passes WebGPU's guaranteed 128 MiB binding but fits this device's
-    // (SwiftShader: 1 GiB): the plan is sized for the device, not for the guaranteed limits
-    const wide = new Conv2DCCLayer(new InputLayer([64, 64, 32, 32]), 64, 3, { pad: 1 });
+    // (SwiftShader: 1 GiB): the plan is sized for the device, not for the guaranteed limits (32 x 32
+    // outputs: F(4x4), 4 * 36 * (64 * 64 + 2 * 64 * 8 * 8 * 128) bytes = 152 MB at batch 128)
+    const wide = new Conv2DCCLayer(new InputLayer([128, 64, 32, 32]), 64, 3, { pad: 1 });
     const wideNet = await lasagne.compile(wide, { backend: 'webgpu' });
     const bigStep = wideNet.plan.steps.find((st) => st.op === 'filter_acts');
     const device = winogradFor(bigStep, { ...DEFAULT_GPU_LIMITS, maxStorageBufferBindingSize: 2 ** 30 });
     assert.is(winogradFor(bigStep, DEFAULT_GPU_LIMITS), null, 'beyond 128 MiB');
-    assert.ok(device !== null && device.bytes > 2 ** 27, `${device?.bytes} bytes of scratch`);
+    assert.ok(device !== null && device.m === 4 && device.bytes > 2 ** 27, `F(${device?.m}x${device?.m}): ${device?.bytes} bytes of scratch`);
     assert.ok(wideNet.plan.tensors[bigStep.scratch].bytes >= device.bytes, 'the compiled plan holds them');
     const bigPrepared = await prepareWebGpu(wideNet.plan, lasagne.getAllParams(wide), {});
     assert.is(bigPrepared.plan, wideNet.plan, 'nothing added to a compiled plan');
