@@ -28,13 +28,17 @@ export function winogradScratchBytes(step: FilterActsStep, limits: KernelLimits)
 }
 
 /**
- * The GEMM tile of the 16 or 36 batched GEMMs (F, C) x (C, N): nin's (geometry.ts ninTile, F units) with
- * half its threads, WG_N = 128 / WG_U (twice the workgroups): on the H200, L5 (F 384: WG_U 8, RU 4,
- * 8 channels per stage) 0.943 -> 0.838 ms with WG_N 16 instead of 32 (RU 2: 0.839, RU 3: 0.866; 16
- * channels per stage 0.895, 4: 1.061; the direct kernel 1.247). limits.ninTile forces fields.
+ * The GEMM tile of the 16 or 36 batched GEMMs (F, C) x (C, N): nin's (geometry.ts ninTile, F units)
+ * with half its threads, WG_N = 128 / WG_U, and at most 2 groups of 4 units per thread (RU), so
+ * tiles of 64 x 64 and many workgroups. On the H200 (kernel ms, batch 128): L5 (F 384) as F(2x2)
+ * 0.943 -> 0.838 with WG_N 16 instead of 32 (RU 4); as F(4x4) with WG_N 16: RU 4 0.526, RU 3 0.569,
+ * RU 2 0.470 (WG_N 32: 0.553, 8: 0.603; 16 channels per stage 0.556, 4: 0.649); W1 (128 x 28 x 28,
+ * F 128, pad 1) as F(4x4): RU 4 0.387, RU 2 0.353 (the direct kernel: L5 1.251, W1 0.838).
+ * limits.ninTile forces fields.
  */
 export function winogradGemmTile(F: number, limits: KernelLimits): NinTile {
-  return ninTile(F, { ...limits, ninTile: { wgN: GEMM_THREADS / 2 / ninTileShape(F).wgU, ...limits.ninTile } });
+  const shape = ninTileShape(F);
+  return ninTile(F, { ...limits, ninTile: { wgN: GEMM_THREADS / 2 / shape.wgU, ru: Math.min(2, shape.ru), ...limits.ninTile } });
 }
 
 /** The step's range with its scratch, or null where it exceeds one binding. */
