@@ -77,6 +77,8 @@ export interface BackendOptions {
   threads?: number;
   /** false: no per-step timing (WebGPU then encodes one compute pass and writes no timestamps). Default true. */
   profile?: boolean;
+  /** WebGPU: false keeps 3x3 convolutions on the direct kernel (no Winograd, no transform scratch). Default true. */
+  winograd?: boolean;
 }
 
 export interface Backend {

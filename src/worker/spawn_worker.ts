@@ -38,7 +38,7 @@ export interface WorkerRunOptions {
   transfer?: boolean;
 }
 
-const SPAWN_OPTIONS = ['backend', 'batchSize', 'deterministic', 'threads', 'profile', 'workers'] as const;
+const SPAWN_OPTIONS = ['backend', 'batchSize', 'deterministic', 'threads', 'profile', 'winograd', 'workers'] as const;
 const MAX_WORKERS = 64;
 
 interface Ready {

@@ -137,6 +137,30 @@ if (here.webgpu === null) {
     wideNet.dispose();
   });
 
+  s('webgpu: compile(net, { winograd: false }) keeps the direct kernel and no transform scratch; a non-boolean is a TypeError', async () => {
+    const { launchOf, DEFAULT_GPU_LIMITS } = await import('../../dist/backend/webgpu/index.js');
+    const { winogradFor } = await import('../../dist/backend/webgpu/geometry.js');
+    lasagne.random.setRng(new lasagne.random.RandomState(13));
+    const layer = new Conv2DCCLayer(new InputLayer([8, 64, 6, 6]), 64, 3, { pad: 1 });
+    const on = await lasagne.compile(layer, { backend: 'webgpu' });
+    const off = await lasagne.compile(layer, { backend: 'webgpu', winograd: false });
+    const step = off.plan.steps.find((st) => st.op === 'filter_acts');
+    const need = winogradFor(step, DEFAULT_GPU_LIMITS).bytes;
+    const scratchOf = (net) => scratchTensors(net.plan).reduce((n, t) => n + t.bytes, 0);
+    assert.ok(scratchOf(on) >= need, 'default: U + V + M in the plan');
+    assert.ok(scratchOf(off) < need, `winograd: false: no transform scratch (${scratchOf(off)} bytes)`);
+    assert.ok(off.plan.arenaBytes < on.plan.arenaBytes, 'a smaller arena');
+    assert.is(launchOf(off.plan, step, { ...DEFAULT_GPU_LIMITS, tile: { winograd: false } }).family, 'filter_acts');
+    const x = { data: Float32Array.from(uniform([8, 64, 6, 6], 14).data, (v) => 2 * v - 1), shape: [8, 64, 6, 6] };
+    expectOracle(layer, x, await off.run(x), 'winograd: false (direct kernel, its tolerance)');
+    on.dispose();
+    off.dispose();
+    for (const bad of ['no', 0, null]) {
+      const e = await lasagne.compile(layer, { backend: 'webgpu', winograd: bad }).then(() => null, (err) => err);
+      assert.ok(e instanceof TypeError && /compile option 'winograd' must be a boolean, but got/.test(e.message), String(e));
+    }
+  });
+
   s('webgpu: a step plan without scratch gets it appended before anything is allocated', async () => {
     const { prepareWebGpu, stepPlan } = await import('../../dist/backend/webgpu/index.js');
     const layer = c3();

@@ -73,7 +73,7 @@ async function onDevice<T>(options: WebGpuPrepareOptions, create: (handle: Devic
       throw lost ?? e;
     }
     try {
-      return await create({ ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? h.tile, ninTile: options.ninTile ?? h.ninTile });
+      return await create({ ...h, cpu: options.cpuVariants ?? h.cpu, tile: options.tile ?? (options.winograd === false ? { ...h.tile, winograd: false } : h.tile), ninTile: options.ninTile ?? h.ninTile });
     } catch (e) {
       if (!isDeviceLost(e) || options.device !== undefined) throw e;
       forgetDefaultDevice(h);
