@@ -124,7 +124,9 @@ const trainer = await lasagne.compileTraining(net, {
   backend: backendChoice,
   ...(threads > 1 ? { threads } : {}),
 });
-const network = await lasagne.compile(net, { batchSize: evalBatch, backend: trainer.backend });
+// the direct convolution kernels, as the training plan's forward runs them (no Winograd), so that the
+// validation and test numbers are computed as the training loss is, and as they were measured
+const network = await lasagne.compile(net, { batchSize: evalBatch, backend: trainer.backend, winograd: false });
 console.log(`\ntraining on ${trainer.backend} (${trainer.device}): ${train.labels.length} images, ${validation.labels.length} for validation, ` +
   `${epochs} epochs, nesterov momentum 0.9, learning rate ${learningRate} (cosine decay), l2 ${l2}`);
 console.log(`training plan: ${trainer.plan.steps.length} steps, arena ${(trainer.plan.arenaBytes / 2 ** 20).toFixed(1)} MiB, digest ${trainer.plan.digest}\n`);

@@ -25,7 +25,8 @@ export async function predictSaved(net, path, set, { batchSize, backend = 'auto'
   } catch (e) {
     throw new Error(`--predict ${path}: ${e.message}; was it saved by npm start from the same network?`, { cause: e });
   }
-  const network = await lasagne.compile(net, { batchSize, backend });
+  // direct kernels, as npm start evaluated when it trained (its printed test accuracy is reproduced)
+  const network = await lasagne.compile(net, { batchSize, backend, winograd: false });
   try {
     const result = await evaluate(network, set, batchSize, { onBatch });
     return { ...result, backend: network.backend };
