@@ -4,8 +4,9 @@
 //
 //   out[u, n] = act(bias + sum_c W[u, c] * in[c, n]),  bias b[u] (tied) or b[u, n / B] (untied)
 //
-// Compiled with stage_flat.wgsl and gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl) and epilogue.wgsl
-// (activate(), override ACT) prepended.
+// Compiled with stage_flat.wgsl, gemm.wgsl (the staged GEMM core it shares with filter_acts.wgsl),
+// gemm_units.wgsl (the register tile and inner loop it shares with winograd.wgsl's gemm) and
+// epilogue.wgsl (activate(), override ACT) prepended.
 //
 // Bindings (group 0):
 //   0  arena    storage, read_write  declared by the prepended arena_vec4.wgsl or arena_scalar.wgsl:
@@ -53,46 +54,12 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 override BIAS: u32 = 0u;
-override WG_N: u32 = 16u;
-override WG_U: u32 = 16u;
-override RU: u32 = 1u;
 // 1: W is read from the arena in its (U, C) form at params.w_off, the bias at params.b_off (a
 // training plan, whose parameters are arena tensors), not from bindings 1 and 2
 override W_ARENA: u32 = 0u;
 
 // The stage (stage_flat.wgsl): w_tile[kk * W_ROW + t] = W^T[k0 + kk, u0 + 4t .. u0 + 4t + 3] (W_ROW = RU * WG_U),
 // x_tile[kk * X_ROW + t] = in[k0 + kk, n0 + 4t .. n0 + 4t + 3] (X_ROW = WG_N).
-
-// Four units x four columns: r<i> is unit u + i.
-struct Acc {
-  r0: vec4<f32>,
-  r1: vec4<f32>,
-  r2: vec4<f32>,
-  r3: vec4<f32>,
-}
-
-// The thread's accumulators, group g = units u0 + 4 * (g * WG_U + ly) .. + 3 (groups g >= RU unused).
-var<private> a0: Acc;
-var<private> a1: Acc;
-var<private> a2: Acc;
-var<private> a3: Acc;
-var<private> a4: Acc;
-
-fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
-  return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
-}
-
-fn threads() -> u32 {
-  return WG_N * WG_U;
-}
-
-fn w_stage() -> u32 {
-  return K_CHUNK * RU * WG_U;
-}
-
-fn x_stage() -> u32 {
-  return K_CHUNK * WG_N;
-}
 
 // Weight vec4 t of the stage at channel k0 (0 outside W^T or the stage).
 fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
@@ -124,49 +91,6 @@ fn x_load(k0: u32, n0: u32, t: u32) -> vec4<f32> {
     return load4(params.in_off + k * params.n_total + n, min(4u, params.n_total - n));
   }
   return vec4<f32>(0.0);
-}
-
-fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
-  var l: Loads;
-  l.v0 = x_load(k0, n0, tid);
-  if (x_stage() > threads()) {
-    l.v1 = x_load(k0, n0, tid + threads());
-  }
-  if (x_stage() > 2u * threads()) {
-    l.v2 = x_load(k0, n0, tid + 2u * threads());
-  }
-  if (x_stage() > 3u * threads()) {
-    l.v3 = x_load(k0, n0, tid + 3u * threads());
-  }
-  return l;
-}
-
-fn accumulate(lx: u32, ly: u32) {
-  for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let x = x_tile[kk * X_ROW + lx];
-    a0 = fma4(a0, w_tile[kk * W_ROW + ly], x);
-    if (RU > 1u) {
-      a1 = fma4(a1, w_tile[kk * W_ROW + ly + WG_U], x);
-    }
-    if (RU > 2u) {
-      a2 = fma4(a2, w_tile[kk * W_ROW + ly + 2u * WG_U], x);
-    }
-    if (RU > 3u) {
-      a3 = fma4(a3, w_tile[kk * W_ROW + ly + 3u * WG_U], x);
-    }
-    if (RU > 4u) {
-      a4 = fma4(a4, w_tile[kk * W_ROW + ly + 4u * WG_U], x);
-    }
-  }
-}
-
-fn clear_acc() {
-  let z = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  a0 = z;
-  a1 = z;
-  a2 = z;
-  a3 = z;
-  a4 = z;
 }
 
 fn bias_elem(i: u32) -> f32 {

@@ -31,8 +31,8 @@
 // arithmetic; in float32 the transforms add a little rounding, F(4x4)'s larger constants more (see
 // the tests' tolerance).
 // Compiled like nin.wgsl, with arena_vec4.wgsl (only: B % 4 == 0, F % 4 == 0, 16-byte aligned
-// offsets; the host runs the direct kernel otherwise), the codes, epilogue.wgsl, stage_flat.wgsl
-// and gemm.wgsl prepended.
+// offsets; the host runs the direct kernel otherwise), the codes, epilogue.wgsl, stage_flat.wgsl,
+// gemm.wgsl and gemm_units.wgsl (nin's register tile and inner loop) prepended.
 //
 // Bindings (group 0), as filter_acts.wgsl:
 //   0  arena    storage, read_write  input c01b (C, H, W, B) at in_off, output c01b (F, OH, OW, B) at
@@ -84,9 +84,6 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 
 override BIAS: u32 = 0u;
-override WG_N: u32 = 16u;
-override WG_U: u32 = 16u;
-override RU: u32 = 1u;
 override W_ARENA: u32 = 0u;
 
 const TRANSFORM_GROUP: u32 = 64u;
@@ -203,39 +200,10 @@ fn input_transform(
   }
 }
 
-// ---- gemm: M[xi] (F, N) = U[xi]^T V[xi], nin.wgsl's tiling (stage_flat.wgsl, gemm.wgsl) ----
+// ---- gemm: M[xi] (F, N) = U[xi]^T V[xi], nin.wgsl's tiling (stage_flat.wgsl, gemm.wgsl, gemm_units.wgsl) ----
 
 // The point xi of this workgroup (set in gemm before any load).
 var<private> xi: u32;
-
-struct Acc {
-  r0: vec4<f32>,
-  r1: vec4<f32>,
-  r2: vec4<f32>,
-  r3: vec4<f32>,
-}
-
-var<private> a0: Acc;
-var<private> a1: Acc;
-var<private> a2: Acc;
-var<private> a3: Acc;
-var<private> a4: Acc;
-
-fn fma4(a: Acc, w: vec4<f32>, x: vec4<f32>) -> Acc {
-  return Acc(a.r0 + w.x * x, a.r1 + w.y * x, a.r2 + w.z * x, a.r3 + w.w * x);
-}
-
-fn threads() -> u32 {
-  return WG_N * WG_U;
-}
-
-fn w_stage() -> u32 {
-  return K_CHUNK * RU * WG_U;
-}
-
-fn x_stage() -> u32 {
-  return K_CHUNK * WG_N;
-}
 
 // U[xi][k0 + t / (RU*WG_U)][u0 + 4 * (t % (RU*WG_U)) .. + 3] (0 outside)
 fn w_load(k0: u32, u0: u32, t: u32, k_stop: u32) -> vec4<f32> {
@@ -258,40 +226,6 @@ fn x_load(k0: u32, n0: u32, t: u32) -> vec4<f32> {
     return load4(params.v_off + (xi * params.channels + k) * params.n_total + n, 4u);
   }
   return vec4<f32>(0.0);
-}
-
-fn x_fetch(k0: u32, n0: u32, tid: u32) -> Loads {
-  var l: Loads;
-  l.v0 = x_load(k0, n0, tid);
-  if (x_stage() > threads()) {
-    l.v1 = x_load(k0, n0, tid + threads());
-  }
-  if (x_stage() > 2u * threads()) {
-    l.v2 = x_load(k0, n0, tid + 2u * threads());
-  }
-  if (x_stage() > 3u * threads()) {
-    l.v3 = x_load(k0, n0, tid + 3u * threads());
-  }
-  return l;
-}
-
-fn accumulate(lx: u32, ly: u32) {
-  for (var kk = 0u; kk < K_CHUNK; kk++) {
-    let x = x_tile[kk * X_ROW + lx];
-    a0 = fma4(a0, w_tile[kk * W_ROW + ly], x);
-    if (RU > 1u) {
-      a1 = fma4(a1, w_tile[kk * W_ROW + ly + WG_U], x);
-    }
-    if (RU > 2u) {
-      a2 = fma4(a2, w_tile[kk * W_ROW + ly + 2u * WG_U], x);
-    }
-    if (RU > 3u) {
-      a3 = fma4(a3, w_tile[kk * W_ROW + ly + 3u * WG_U], x);
-    }
-    if (RU > 4u) {
-      a4 = fma4(a4, w_tile[kk * W_ROW + ly + 4u * WG_U], x);
-    }
-  }
 }
 
 fn m_store(a: Acc, u: u32, n: u32) {
@@ -320,12 +254,7 @@ fn gemm(
   let n0 = (lt / params.u_tiles) * (4u * WG_N);
   let tid = lid.y * WG_N + lid.x;
   let C = params.channels;
-  let z = Acc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  a0 = z;
-  a1 = z;
-  a2 = z;
-  a3 = z;
-  a4 = z;
+  clear_acc();
   w_put(w_fetch(0u, u0, tid, C), tid);
   x_put(x_fetch(0u, n0, tid), tid);
   workgroupBarrier();

@@ -36,7 +36,7 @@ function convPlan(o) {
 const geometry = suite('webgpu kernel geometry (no device)');
 
 geometry('every file of wgsl/ is embedded, each starting with its header comment', () => {
-  assert.equal(Object.keys(WGSL).sort(), ['arena_scalar', 'arena_vec4', 'bias_act_grad', 'elementwise', 'epilogue', 'filter_acts', 'flat', 'gemm', 'img_acts', 'max_pool', 'max_pool_grad', 'nin', 'nin_grad', 'slot_sum', 'softmax', 'stage_flat', 'stage_rows', 'transpose', 'update', 'weight_acts', 'weight_layout', 'winograd']);
+  assert.equal(Object.keys(WGSL).sort(), ['arena_scalar', 'arena_vec4', 'bias_act_grad', 'elementwise', 'epilogue', 'filter_acts', 'flat', 'gemm', 'gemm_units', 'img_acts', 'max_pool', 'max_pool_grad', 'nin', 'nin_grad', 'slot_sum', 'softmax', 'stage_flat', 'stage_rows', 'transpose', 'update', 'weight_acts', 'weight_layout', 'winograd']);
   for (const [name, text] of Object.entries(WGSL)) assert.ok(text.startsWith(`// ${name}.wgsl: `), name);
 });
 

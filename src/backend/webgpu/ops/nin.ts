@@ -1,6 +1,6 @@
 /**
- * nin (wgsl/nin.wgsl, compiled with an arena view, the codes, epilogue.wgsl and gemm.wgsl): a NIN
- * (1x1 conv) or dense layer, out(U, N) = W(U, C) x(C, N), as a tiled GEMM with the activation and
+ * nin (wgsl/nin.wgsl, compiled with an arena view, the codes, epilogue.wgsl, stage_flat.wgsl,
+ * gemm.wgsl and gemm_units.wgsl): a NIN (1x1 conv) or dense layer, out(U, N) = W(U, C) x(C, N), as a tiled GEMM with the activation and
  * bias fused. Its tile is geometry.ts ninTile.
  */
 import { BIAS_CODES } from '../../../ops/codes.js';
@@ -12,7 +12,7 @@ import {
 import { WGSL } from '../shaders.generated.js';
 import { gemmFamily, type ForwardOp } from './op.js';
 
-export const NIN_SHADER = gemmFamily(WGSL.nin, 'stage_flat');
+export const NIN_SHADER = gemmFamily(WGSL.nin, 'stage_flat', true);
 
 function ninLaunch(plan: KernelPlan, step: NinStep, limits: KernelLimits): Launch {
   const range = arenaRange(plan, step, limits);

@@ -37,10 +37,14 @@ export interface BackwardShader {
  * A GEMM kernel file: its view of the arena (arena_vec4.wgsl or arena_scalar.wgsl), the generated
  * epilogue codes (src/ops/codes.ts), epilogue.wgsl, the kernel's stage layout (stage_rows.wgsl:
  * an array per row of K; stage_flat.wgsl: one flat array; each kernel the one measured faster for it)
- * and the shared GEMM core gemm.wgsl before it.
+ * and the shared GEMM core gemm.wgsl before it; with `units`, also gemm_units.wgsl (the RU-group
+ * register tile and inner loop of nin.wgsl and winograd.wgsl's gemm).
  */
-export function gemmFamily(kernel: string, stage: 'stage_rows' | 'stage_flat'): ShaderFamily {
-  return { layout: 'gemm', files: (arena) => [WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL[stage], WGSL.gemm, kernel] };
+export function gemmFamily(kernel: string, stage: 'stage_rows' | 'stage_flat', units = false): ShaderFamily {
+  return {
+    layout: 'gemm',
+    files: (arena) => [WGSL[arena === 'vec4' ? 'arena_vec4' : 'arena_scalar'], WGSL_CODES, WGSL.epilogue, WGSL[stage], WGSL.gemm, ...(units ? [WGSL.gemm_units] : []), kernel],
+  };
 }
 
 /** A kernel file of binding shape 'copy' compiled alone. */

@@ -1,6 +1,6 @@
 /**
  * winograd (wgsl/winograd.wgsl, compiled like nin: the vec4 arena view, the codes, epilogue.wgsl,
- * stage_flat.wgsl and gemm.wgsl): filter_acts steps with 3x3 filters at stride 1 as Winograd
+ * stage_flat.wgsl, gemm.wgsl and gemm_units.wgsl): filter_acts steps with 3x3 filters at stride 1 as Winograd
  * F(2x2, 3x3) or F(4x4, 3x3), four dispatches in one launch (weight, input transforms, 16 or 36
  * batched GEMMs, output transform with the bias and activation), U, V and M in the step's scratch
  * tensor. Which steps, and which variant, is geometry.ts winogradFor; filter_acts.ts runs this launch
@@ -17,7 +17,7 @@ import {
 import { WGSL } from '../shaders.generated.js';
 import { gemmFamily } from './op.js';
 
-export const WINOGRAD_SHADER = gemmFamily(WGSL.winograd, 'stage_flat');
+export const WINOGRAD_SHADER = gemmFamily(WGSL.winograd, 'stage_flat', true);
 
 /** Threads per workgroup of the transforms (the shader's TRANSFORM_GROUP). */
 const TRANSFORM_GROUP = 64;
