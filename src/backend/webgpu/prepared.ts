@@ -439,19 +439,7 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
    * reports too. Null without timestamp queries.
    */
   timeSteps(repeat = 10): Promise<StepTiming[] | null> {
-    if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
-    if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`timeSteps needs a positive integer repeat, but got ${repeat}`));
-    return this.#inSlot(async (slot) => {
-      if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
-      if (this.#timestamps === null) return null;
-      this.#device.pushErrorScope('validation');
-      const encoder = this.#device.createCommandEncoder({ label: 'lasagne timing' });
-      this.#encodeSteps(encoder, repeat, true);
-      this.#encodeTimestamps(encoder, slot, true);
-      await this.#submitAndMap(encoder, slot, true);
-      slot.buffer.unmap();
-      return this.profile();
-    });
+    return this.#timeRuns('timeSteps', repeat, false, () => this.profile());
   }
 
   /**
@@ -462,18 +450,27 @@ export class WebGpuPreparedNetwork implements PreparedNetwork {
    * pass's start and drain per step. Null without timestamp queries; profile() is not changed.
    */
   timeBackToBack(repeat = 10): Promise<number | null> {
+    return this.#timeRuns('timeBackToBack', repeat, true, (ms) => (ms === null ? null : ms / repeat));
+  }
+
+  /**
+   * `repeat` timed runs (timeSteps: one pass per step; `whole`: one pass for all), then `result` of
+   * the whole pass's ms (null unless `whole`); null without timestamp queries. `method` names the
+   * caller in errors.
+   */
+  #timeRuns<T>(method: string, repeat: number, whole: boolean, result: (ms: number | null) => T): Promise<T | null> {
     if (this.#disposed) return Promise.reject(new RuntimeError('this network was disposed; compile it again to run it'));
-    if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`timeBackToBack needs a positive integer repeat, but got ${repeat}`));
+    if (!Number.isInteger(repeat) || repeat < 1) return Promise.reject(new ValueError(`${method} needs a positive integer repeat, but got ${repeat}`));
     return this.#inSlot(async (slot) => {
       if (this.#disposed) throw new RuntimeError('this network was disposed; compile it again to run it');
       if (this.#timestamps === null) return null;
       this.#device.pushErrorScope('validation');
       const encoder = this.#device.createCommandEncoder({ label: 'lasagne timing' });
-      this.#encodeSteps(encoder, repeat, true, true);
+      this.#encodeSteps(encoder, repeat, true, whole);
       this.#encodeTimestamps(encoder, slot, true);
-      const ms = await this.#submitAndMap(encoder, slot, true, true);
+      const ms = await this.#submitAndMap(encoder, slot, true, whole);
       slot.buffer.unmap();
-      return ms === null ? null : ms / repeat;
+      return result(ms);
     });
   }
 
