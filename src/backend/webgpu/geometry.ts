@@ -112,13 +112,14 @@ export function workgroupGrid(count: number, maxPerDimension: number): [number, 
 }
 
 /**
- * The K_CHUNK (rows of K per stage) of nin's tile of (4*wgA) x (4*wgN) outputs: the largest of
- * `largest`, ..., 4, 2, 1 (powers of 2 from 16 or 8 down) whose workgroup memory, 16 * kChunk * (wgA + wgN) bytes, fits the limit and whose stage
- * takes each thread at most MAX_LOADS vec4 loads per operand. A CPU device gets at most CPU_K_CHUNK:
- * where Dawn zero-initialises workgroup memory, SwiftShader's JIT time grows with its size (Node's
- * default device turns that off; browsers do not).
+ * The K_CHUNK (rows of K per stage) of nin's tile of (4*wgA) x (4*wgN) outputs on `threads`
+ * invocations: the largest of `largest` (16 or 8), ..., 4, 2, 1 whose workgroup memory,
+ * 16 * kChunk * (wgA + wgN) bytes, fits the limit and whose stage takes each thread at most
+ * MAX_LOADS vec4 loads per operand. A CPU device gets at most CPU_K_CHUNK: where Dawn
+ * zero-initialises workgroup memory, SwiftShader's JIT time grows with its size (Node's default
+ * device turns that off; browsers do not).
  */
-function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest = 16, threads = GEMM_THREADS): number {
+function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest: number, threads: number): number {
   const limit = limits.maxComputeWorkgroupStorageSize;
   for (const k of [16, 8, 4, 2, 1].filter((c) => c <= largest)) {
     if (limits.cpu && k > CPU_K_CHUNK) continue;
@@ -128,7 +129,7 @@ function kChunkFor(wgA: number, wgN: number, limits: KernelLimits, largest = 16,
 }
 
 /** The helpers of the GEMM tile selection that the op files (ops/) use too. */
-export { GEMM_THREADS, ceilDiv, kChunkFor };
+export { GEMM_THREADS, ceilDiv };
 
 /** Tensor `id` of a plan. */
 export function tensorOf(plan: KernelPlan, id: number): PlanTensor {
@@ -173,6 +174,15 @@ export function arenaRange(
   }
   if (input.offset % 4 !== 0 || output.offset % 4 !== 0) throw new ValueError(`layer ${step.layer}: tensor offsets must be multiples of 4 bytes`);
   return { offset: lo, size, inOff: (input.offset - lo) / 4, outOff: (output.offset - lo) / 4 };
+}
+
+/** The range of a step bound with its scratch tensor (arenaRange with the scratch), or null where it exceeds one binding. */
+export function arenaRangeOrNull(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number } | null {
+  try {
+    return arenaRange(plan, step, limits, true);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -8,9 +8,9 @@
 import { ValueError } from '../../../errors.js';
 import { shapeSize } from '../../../ndarray.js';
 import { BIAS_CODES } from '../../../ops/codes.js';
-import { filterWeightElements, paramElements, type FilterActsStep, type KernelStep } from '../../../ops/steps.js';
+import { filterWeightElements, paramElements, type FilterActsStep } from '../../../ops/steps.js';
 import {
-  actOf, arenaRange, arenaWeights, ceilDiv, filterActsTile, tensorOf, words, workgroupGrid,
+  actOf, arenaRange, arenaRangeOrNull, arenaWeights, ceilDiv, filterActsTile, tensorOf, words, workgroupGrid,
   type KernelLimits, type KernelPlan, type Launch,
 } from '../geometry.js';
 import { WGSL } from '../shaders.generated.js';
@@ -33,15 +33,6 @@ export function filterActsScratchBytes(step: FilterActsStep, limits: KernelLimit
   const t = filterActsTile(step.filters, K, N, step.batch % 4 === 0, limits);
   // a Winograd step (ops/winograd.ts) that falls back to the direct kernel may still split K
   return Math.max(t.split > 1 ? 4 * t.split * step.filters * N : 0, winogradScratchBytes(step, limits));
-}
-
-/** The range of a step bound with its scratch tensor, or null where it exceeds one binding. */
-function arenaRangeOrNull(plan: KernelPlan, step: KernelStep, limits: KernelLimits): { offset: number; size: number } | null {
-  try {
-    return arenaRange(plan, step, limits, true);
-  } catch {
-    return null;
-  }
 }
 
 function filterActsLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch {

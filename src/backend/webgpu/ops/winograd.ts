@@ -11,7 +11,7 @@ import { shapeSize } from '../../../ndarray.js';
 import { BIAS_CODES } from '../../../ops/codes.js';
 import { paramElements, type FilterActsStep } from '../../../ops/steps.js';
 import {
-  actOf, arenaRange, arenaWeights, ceilDiv, GEMM_THREADS, ninTile, ninTileShape, tensorOf, winogradFor, words, workgroupGrid,
+  actOf, arenaRangeOrNull, arenaWeights, ceilDiv, GEMM_THREADS, ninTile, ninTileShape, tensorOf, winogradFor, words, workgroupGrid,
   type KernelLimits, type KernelPlan, type Launch, type NinTile,
 } from '../geometry.js';
 import { WGSL } from '../shaders.generated.js';
@@ -41,22 +41,13 @@ export function winogradGemmTile(F: number, limits: KernelLimits): NinTile {
   return ninTile(F, { ...limits, ninTile: { wgN: GEMM_THREADS / 2 / shape.wgU, ru: Math.min(2, shape.ru), ...limits.ninTile } });
 }
 
-/** The step's range with its scratch, or null where it exceeds one binding. */
-function rangeOrNull(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): { offset: number; size: number } | null {
-  try {
-    return arenaRange(plan, step, limits, true);
-  } catch {
-    return null;
-  }
-}
-
 /** The Winograd launch of a filter_acts step, or null where it runs the direct kernel. */
 export function winogradLaunch(plan: KernelPlan, step: FilterActsStep, limits: KernelLimits): Launch | null {
   const g = winogradFor(step, limits);
   if (g === null || step.scratch === undefined) return null;
   const scratch = tensorOf(plan, step.scratch);
   if (4 * shapeSize(scratch.shape) < g.bytes) return null;
-  const range = rangeOrNull(plan, step, limits);
+  const range = arenaRangeOrNull(plan, step, limits);
   if (range === null) return null;
   const rel = [tensorOf(plan, step.input), tensorOf(plan, step.output), scratch].map((t) => t.offset - range.offset);
   if (!rel.every((b) => b % 16 === 0)) return null;
