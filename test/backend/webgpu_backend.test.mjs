@@ -9,6 +9,7 @@ import { testDevice, rejects } from './env.mjs';
 import * as assert from 'uvu/assert';
 import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { transpose } from '../reference/array.mjs';
+import { convStep } from '../support/steps.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { RuntimeError, ValueError } from '../../dist/errors.js';
 import { launchOf, pipelineKey, prepareWebGpu, stepPlan, webgpuBackend, WGSL } from '../../dist/backend/webgpu/index.js';
@@ -17,16 +18,6 @@ import { FLAT_WORKGROUP, workgroupGrid } from '../../dist/backend/webgpu/geometr
 
 const f32 = toFloat32;
 const LIMITS = { minStorageBufferOffsetAlignment: 256, maxStorageBufferBindingSize: 1 << 27, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535 };
-
-function convStep(o) {
-  const { C, H, W, B, F, k, s = 1, pad = 0 } = o;
-  const len = (I) => Math.ceil((I + 2 * pad - k + 1) / s);
-  return {
-    op: 'filter_acts', index: 0, layer: o.layer ?? 'conv', input: 0, output: 1, weight: 0, weightLayout: 'ckkf', flipFilters: false,
-    bias: -1, biasMode: 'none', nonlinearity: o.nonlinearity ?? { kind: 'linear', params: [] },
-    channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad, outRows: len(H), outCols: len(W),
-  };
-}
 
 function convPlan(o) {
   const step = convStep(o);

@@ -20,6 +20,7 @@ import { max_pool_2d } from '../reference/pool.mjs';
 import { transpose, cropAxes12 } from '../reference/array.mjs';
 import { uniform, randn, toFloat32 } from '../reference/random.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
+import { convStep } from '../support/steps.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, stepPlan } from '../../dist/backend/webgpu/index.js';
 import { filterTileWidth, filterRegisterTile, filterActsTile, gemmTileProblem, ninTile, ninTileShape } from '../../dist/backend/webgpu/geometry.js';
@@ -35,7 +36,6 @@ test.after(() => device?.destroy());
 const f32 = toFloat32;
 const size = (shape) => shape.reduce((n, d) => n * d, 1);
 const absOf = (a) => ({ data: Float64Array.from(a.data, Math.abs), shape: a.shape });
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
 
 /**
  * Prepares a plan on the test device inside a validation scope, runs it once, disposes it. The
@@ -64,18 +64,6 @@ function expectClose(got, want, tol, label) {
     const t = tol(i);
     if (!(err <= t)) assert.unreachable(`${label}: element ${i} is ${got.data[i]}, expected ${want.data[i]} (|error| ${err} > tolerance ${t})`);
   }
-}
-
-/** A filter_acts step over tensors `input` -> `output`. */
-function convStep(o) {
-  const { C, H, W, B, F, k, s = 1, pad = 0 } = o;
-  return {
-    op: 'filter_acts', index: o.index ?? 0, layer: o.layer ?? 'conv', input: o.input ?? 0, output: o.output ?? 1,
-    weight: o.weight ?? 0, weightLayout: o.weightLayout ?? 'ckkf', flipFilters: o.flipFilters ?? false,
-    bias: o.bias ?? -1, biasMode: o.biasMode ?? 'none', nonlinearity: o.nonlinearity ?? { kind: 'linear', params: [] },
-    channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad,
-    outRows: convLen(H, k, s, pad), outCols: convLen(W, k, s, pad),
-  };
 }
 
 /** The c01b conv oracle on Lasagne's grid: FilterActs cropped, + bias, then phi; or the magnitude with abs. */

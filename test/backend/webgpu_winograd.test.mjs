@@ -29,6 +29,7 @@ import { filterActsC01b } from '../reference/conv.mjs';
 import { cropAxes12 } from '../reference/array.mjs';
 import { nonlinearity as phi, lipschitz, tolerance } from '../reference/layers.mjs';
 import { rand, expectClose, expectExact } from '../support/check.mjs';
+import { convLen, convStep as filterActsStep } from '../support/steps.mjs';
 import { Param } from '../../dist/layers/base.js';
 import { prepareWebGpu, prepareWebGpuTraining, stepPlan, launchOf, scratchNeeds, webgpuBackend, DEFAULT_GPU_LIMITS } from '../../dist/backend/webgpu/index.js';
 import { winogradFor, winogradVariant, arenaBufferBytes, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_FILTERS, WINOGRAD_F4_MIN_OUT } from '../../dist/backend/webgpu/geometry.js';
@@ -42,19 +43,8 @@ const test = suite('webgpu winograd');
 const it = reason ? test.skip : test;
 test.after(() => device?.destroy());
 
-const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
-
-/** A filter_acts step (ckkf weights, correlation) over tensors `input` -> `output`. */
-function convStep(o) {
-  const { C, H, W, B, F, k = 3, s = 1, pad = 0 } = o;
-  return {
-    op: 'filter_acts', index: o.index ?? 0, layer: o.layer ?? 'conv', input: o.input ?? 0, output: o.output ?? 1,
-    weight: o.weight ?? 0, weightLayout: 'ckkf', flipFilters: false,
-    bias: o.bias ?? -1, biasMode: o.biasMode ?? 'none', nonlinearity: o.nonlinearity ?? { kind: 'linear', params: [] },
-    channels: C, rows: H, cols: W, batch: B, filters: F, filterSize: k, stride: s, pad,
-    outRows: convLen(H, k, s, pad), outCols: convLen(W, k, s, pad),
-  };
-}
+/** A 3x3 filter_acts step (ckkf weights, correlation) over tensors `input` -> `output` (steps.mjs convStep, k 3 unless given). */
+const convStep = (o) => filterActsStep({ k: 3, ...o });
 
 /** The device's kernel limits as the backend reads them (submit.ts limitsOf), with a forced tile. */
 function deviceLimits(tile, cpu = false) {

@@ -7,5 +7,5 @@ export const NL = [
   ['scaled_tanh', [0.5, 2.27]], ['elu', []], ['selu', [1.0507009873554805, 1.6732632423543772]], ['softplus', []],
 ];
 
-/** A conv's output length along an axis of I (filter k, stride s, pad p): floor((I + 2p - k) / s) + 1. */
-export const convLen = (I, k, s, p) => Math.ceil((I + 2 * p - k + 1) / s);
+/** A conv's output length along an axis (steps.mjs). */
+export { convLen } from './steps.mjs';
